@@ -1,0 +1,23 @@
+// Public entry point of @resnet-lab/resnet: the ResNet family, its configuration, plan and summary.
+export { ARCHITECTURES, BLOCK_EXPANSION, RESNET_ARCHS } from './architectures.js';
+export type { Architecture, BlockKind, ResNetArch } from './architectures.js';
+export {
+  BASE_FILTERS,
+  MAX_CLASSES,
+  MAX_INPUT_SIZE,
+  MAX_WIDTH,
+  MIN_INPUT_SIZE,
+  RESNET_STEMS,
+  ResNetConfigError,
+  STEM_DEFAULTS,
+  baseFilters,
+  resolveResNetConfig,
+} from './resnet-config.js';
+export type { ResNetConfig, ResNetConfigInput, ResNetStem } from './resnet-config.js';
+export { INPUT_CHANNELS, allConvs, blockConvs, convOutputSize, planResNet } from './resnet-plan.js';
+export type { BlockPlan, ConvPlan, MaxPoolPlan, ResNetPlan, StagePlan } from './resnet-plan.js';
+export { summarizePlan, summarizeResNet } from './resnet-summary.js';
+export type { ResNetSummary, StageSummary } from './resnet-summary.js';
+export { BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, buildFromPlan, buildResNet } from './build-resnet.js';
+export type { BuildResNetOptions } from './build-resnet.js';
+export { pytorchStateDictKey } from './pytorch-names.js';
