@@ -1,0 +1,17 @@
+// A command line the CLI cannot run; its message says what was wrong and what is allowed.
+export class UsageError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'UsageError';
+  }
+}
+
+/** Parses a numeric option, so that `--classes ten` fails by name instead of becoming NaN further on. */
+export function parseNumberOption(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed)) {
+    throw new UsageError(`Expected --${name} to be a number, got '${value}'.`);
+  }
+  return parsed;
+}
