@@ -1,0 +1,11 @@
+// Public API of the backend module: choosing the TensorFlow.js backend and teaching wasm to train.
+export {
+  BACKEND_CHOICES,
+  BACKEND_NAMES,
+  BackendUnavailableError,
+  UnknownBackendError,
+  availableBackends,
+  useBackend,
+} from './compute-backend.js';
+export type { BackendChoice, BackendInfo, BackendName } from './compute-backend.js';
+export { WASM_TRAINING_KERNEL_NAMES, registerWasmTrainingKernels } from './wasm-training-kernels.js';
