@@ -1,0 +1,40 @@
+// The data layer of @resnet-lab/trainer: dataset loaders (CIFAR-10 binary, image folders, synthetic), image
+// decoding, the CIFAR-10 download and the augmented batches the training loop consumes.
+export {
+  CIFAR10_ARCHIVE_FOLDER,
+  CIFAR10_IMAGE_SIZE,
+  CIFAR10_META_FILE,
+  CIFAR10_RECORD_BYTES,
+  CIFAR10_TEST_FILE,
+  CIFAR10_TRAIN_FILE_COUNT,
+  cifar10TrainFile,
+  hasCompleteCifar10Binary,
+  isCifar10BinaryDirectory,
+  readCifar10Binary,
+  writeCifar10Binary,
+} from './cifar10-binary.js';
+export type { WriteCifar10BinaryOptions } from './cifar10-binary.js';
+export { decodeImage, detectImageFormat, resizeImage } from './decode-image.js';
+export type { DecodeImageOptions, DecodedImage, ImageFormat } from './decode-image.js';
+export { CIFAR10_MD5, CIFAR10_URL, downloadCifar10 } from './download-cifar10.js';
+export type { DownloadCifar10Options } from './download-cifar10.js';
+export { extractTar, readTarEntries } from './extract-tar.js';
+export type { TarEntry } from './extract-tar.js';
+export { DatasetError } from './image-dataset.js';
+export type { DatasetSplits, ImageDataset } from './image-dataset.js';
+export { imageFolderCacheFile } from './image-folder-cache.js';
+export {
+  DEFAULT_IMAGE_SIZE,
+  DEFAULT_TEST_FRACTION,
+  IMAGE_FOLDER_CACHE_FOLDER,
+  MAX_TEST_FRACTION,
+  loadImageFolder,
+} from './image-folder.js';
+export type { ImageFolderOptions } from './image-folder.js';
+export { SYNTHETIC_LOCATION, loadDataset } from './load-dataset.js';
+export type { DatasetFormat, LoadDatasetOptions, LoadedDataset } from './load-dataset.js';
+export { CIFAR10_NORMALIZATION, CROP_PADDING, computeNormalization, makeBatch } from './make-batch.js';
+export type { MakeBatchOptions, Normalization } from './make-batch.js';
+export { deriveSeed, seededRandom, shuffledIndices } from './random.js';
+export { SYNTHETIC_CLASS_NAMES, makeSyntheticDataset } from './synthetic-dataset.js';
+export type { SyntheticDatasetOptions } from './synthetic-dataset.js';
