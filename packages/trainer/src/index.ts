@@ -1,14 +1,47 @@
-// Public entry point of @resnet-lab/trainer: model persistence and the CLI, with training to come.
+// Public entry point of @resnet-lab/trainer: datasets, backends, training, checkpoints, evaluation, prediction.
+export * from './backend/index.js';
+export * from './data/index.js';
 export { nodeFileSystem, writeFileAtomic } from './atomic-file.js';
 export type { DurableFileSystem } from './atomic-file.js';
 export {
   MODEL_JSON,
   ModelDirectoryError,
+  captureModelArtifacts,
   loadModelFromDirectory,
   readModelArtifacts,
   saveModelToDirectory,
   writeModelArtifacts,
 } from './model-directory.js';
 export type { ModelMetadata, SaveModelOptions, SavedModel } from './model-directory.js';
+export {
+  NORMALIZATIONS,
+  SCHEDULES,
+  TRAIN_DEFAULTS,
+  TrainConfigError,
+  resolveTrainConfig,
+} from './training/train-config.js';
+export type { NormalizationName, ScheduleName, TrainConfig, TrainConfigInput } from './training/train-config.js';
+export { learningRateAt } from './training/learning-rate-schedule.js';
+export { SgdOptimizer } from './training/sgd.js';
+export type { NamedParameter, SgdOptions } from './training/sgd.js';
+export { train } from './training/train.js';
+export type { TrainOptions } from './training/train.js';
+export type {
+  BackendReport,
+  BatchEvent,
+  EpochEvent,
+  EpochMetrics,
+  StartEvent,
+  TrainResult,
+  TrainingEvent,
+} from './training/training-events.js';
+export { BEST_CHECKPOINT, LAST_CHECKPOINT, loadCheckpoint, saveCheckpoint } from './training/checkpoint.js';
+export type { CheckpointMetadata, LoadedCheckpoint } from './training/checkpoint.js';
+export { evaluateModel } from './training/evaluate-model.js';
+export type { EvaluateOptions, Evaluation } from './training/evaluate-model.js';
+export { predictImages } from './training/predict-images.js';
+export type { ClassProbability, Classifier, ImageInput, ImagePrediction } from './training/predict-images.js';
+export { benchmarkTraining } from './training/benchmark-training.js';
+export type { BenchmarkOptions, BenchmarkResult } from './training/benchmark-training.js';
 export { runCli } from './cli/run-cli.js';
 export type { CliIo } from './cli/cli-io.js';

@@ -43,6 +43,11 @@ export async function saveModelToDirectory(
   directory: string,
   options: SaveModelOptions = {},
 ): Promise<SavedModel> {
+  return writeModelArtifacts(directory, await captureModelArtifacts(model), options);
+}
+
+/** The topology and weights that `model.save` would write, in memory. */
+export async function captureModelArtifacts(model: tf.LayersModel): Promise<tf.io.ModelArtifacts> {
   let captured: tf.io.ModelArtifacts | undefined;
   await model.save(
     tf.io.withSaveHandler((artifacts) => {
@@ -53,7 +58,7 @@ export async function saveModelToDirectory(
   if (!captured?.modelTopology || !captured.weightSpecs || !captured.weightData) {
     throw new Error(`Model '${model.name}' produced no topology or weights to save.`);
   }
-  return writeModelArtifacts(directory, captured, options);
+  return captured;
 }
 
 export async function writeModelArtifacts(

@@ -90,7 +90,11 @@ describe('resnet-lab summary', () => {
 
 describe('resnet-lab', () => {
   it('exits 2 for an unknown command, listing the commands', async () => {
-    expect(await run('fly')).toEqual({ exitCode: 2, stdout: '', stderr: "Unknown command 'fly'. Allowed: summary.\n" });
+    expect(await run('fly')).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: "Unknown command 'fly'. Allowed: train, eval, predict, bench, dataset, summary.\n",
+    });
   });
 
   it('prints the usage for --help and exits 0', async () => {

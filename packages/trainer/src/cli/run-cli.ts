@@ -1,18 +1,42 @@
 // The resnet-lab command line: dispatches a subcommand and turns user errors into a message and exit code 2.
 import { ResNetConfigError } from '@resnet-lab/resnet';
+import { BackendUnavailableError } from '../backend/index.js';
+import { DatasetError } from '../data/index.js';
+import { ModelDirectoryError } from '../model-directory.js';
+import { TrainConfigError } from '../training/train-config.js';
+import { BENCH_USAGE, benchCommand } from './bench-command.js';
 import type { CliIo } from './cli-io.js';
+import { DATASET_USAGE, datasetCommand } from './dataset-command.js';
+import { EVAL_USAGE, evalCommand } from './eval-command.js';
+import { PREDICT_USAGE, predictCommand } from './predict-command.js';
 import { SUMMARY_USAGE, summaryCommand } from './summary-command.js';
+import { TRAIN_USAGE, trainCommand } from './train-command.js';
 import { UsageError } from './usage-error.js';
 
-type Command = (args: string[], io: CliIo) => number | Promise<number>;
+type Command = (args: string[], io: CliIo, signal?: AbortSignal) => number | Promise<number>;
 
 const COMMANDS: Readonly<Record<string, { run: Command; description: string; usage: string }>> = {
+  train: { run: trainCommand, description: 'train a ResNet, checkpointing every epoch', usage: TRAIN_USAGE },
+  eval: { run: evalCommand, description: 'accuracy, loss and confusion matrix of a checkpoint', usage: EVAL_USAGE },
+  predict: { run: predictCommand, description: 'top-k classes of PNG/JPEG images', usage: PREDICT_USAGE },
+  bench: { run: benchCommand, description: 'training and inference throughput', usage: BENCH_USAGE },
+  dataset: { run: datasetCommand, description: 'download or inspect a dataset', usage: DATASET_USAGE },
   summary: {
     run: summaryCommand,
     description: 'per-stage table, parameters and MACs of a ResNet',
     usage: SUMMARY_USAGE,
   },
 };
+
+/** Errors whose message tells the user what to change; anything else is a bug and keeps its stack trace. */
+const USER_ERRORS = [
+  UsageError,
+  ResNetConfigError,
+  TrainConfigError,
+  DatasetError,
+  ModelDirectoryError,
+  BackendUnavailableError,
+];
 
 export const USAGE = `Usage: resnet-lab <command> [options]
 
@@ -24,8 +48,11 @@ ${Object.entries(COMMANDS)
 Run 'resnet-lab <command> --help' for a command's options.
 `;
 
-/** Exit codes: 0 success, 1 unexpected failure, 2 a command line or configuration the user can fix. */
-export async function runCli(argv: string[], io: CliIo): Promise<number> {
+/**
+ * Exit codes: 0 success, 1 unexpected failure, 2 a command line, configuration or file the user can fix,
+ * 130 a run cancelled through `signal` (Ctrl-C).
+ */
+export async function runCli(argv: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
   const [name, ...args] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(USAGE);
@@ -37,9 +64,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     return 2;
   }
   try {
-    return await command.run(args, io);
+    return await command.run(args, io, signal);
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ResNetConfigError || isParseArgsError(error)) {
+    if (USER_ERRORS.some((type) => error instanceof type) || isParseArgsError(error)) {
       io.stderr(`resnet-lab ${name}: ${(error as Error).message}\n`);
       if (isParseArgsError(error)) io.stderr(`\n${command.usage}`);
       return 2;

@@ -1,0 +1,79 @@
+// `resnet-lab bench`: training and forward-only throughput (images/s, GFLOP/s) of a ResNet on a backend.
+import { parseArgs } from 'node:util';
+import { RESNET_ARCHS } from '@resnet-lab/resnet';
+import { BACKEND_CHOICES, useBackend } from '../backend/index.js';
+import { benchmarkTraining } from '../training/benchmark-training.js';
+
+import type { CliIo } from './cli-io.js';
+import { parseBackend } from './eval-command.js';
+import { UsageError, parseNumberOption } from './usage-error.js';
+
+export const BENCH_USAGE = `Usage: resnet-lab bench [--arch resnet18] [--stem cifar] [--width 1] [--batch-size 128] [--steps 3]
+                        [--forward-steps 3] [--backend auto] [--json]
+
+Times training steps (forward, backward, SGD update) and forward passes on random data.
+
+  --arch     ${RESNET_ARCHS.join(', ')} (default resnet18)
+  --backend  ${BACKEND_CHOICES.join(', ')} (default auto)
+`;
+
+export async function benchCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      arch: { type: 'string', default: 'resnet18' },
+      stem: { type: 'string', default: 'cifar' },
+      width: { type: 'string', default: '1' },
+      input: { type: 'string' },
+      classes: { type: 'string' },
+      'batch-size': { type: 'string', default: '128' },
+      steps: { type: 'string', default: '3' },
+      'forward-steps': { type: 'string', default: '3' },
+      backend: { type: 'string', default: 'auto' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(BENCH_USAGE);
+    return 0;
+  }
+  const batchSize = positiveInteger('batch-size', values['batch-size']);
+  const steps = positiveInteger('steps', values.steps);
+  const forwardSteps = positiveInteger('forward-steps', values['forward-steps']);
+  const backend = await useBackend(parseBackend(values.backend));
+  if (!values.json) io.stderr(`Benchmarking on ${backend.name} (${backend.device})...\n`);
+  const result = await benchmarkTraining({
+    model: {
+      arch: values.arch,
+      stem: values.stem,
+      width: parseNumberOption('width', values.width),
+      inputSize: parseNumberOption('input', values.input),
+      classes: parseNumberOption('classes', values.classes),
+    },
+    batchSize,
+    steps,
+    forwardSteps,
+  });
+  if (values.json) {
+    io.stdout(`${JSON.stringify({ backend, ...result })}\n`);
+  } else {
+    io.stdout(
+      `${result.arch} width ${result.width}, ${result.inputSize}x${result.inputSize}, batch ${result.batchSize}, ` +
+        `${backend.name} (${backend.device})\n` +
+        `Training: ${result.trainImagesPerSecond.toFixed(2)} images/s, ${result.trainGflops.toFixed(1)} GFLOP/s ` +
+        `(steps: ${result.stepSeconds.map((seconds) => `${seconds.toFixed(2)} s`).join(', ')})\n` +
+        `Forward:  ${result.forwardImagesPerSecond.toFixed(2)} images/s, ${result.forwardGflops.toFixed(1)} GFLOP/s\n`,
+    );
+  }
+  return 0;
+}
+
+function positiveInteger(name: string, value: string): number {
+  const parsed = parseNumberOption(name, value)!;
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new UsageError(`Expected --${name} to be a positive integer, got '${value}'.`);
+  }
+  return parsed;
+}

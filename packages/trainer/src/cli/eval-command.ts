@@ -1,0 +1,94 @@
+// `resnet-lab eval`: accuracy, loss, per-class accuracy and confusion matrix of a checkpoint on a dataset.
+import { parseArgs } from 'node:util';
+import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend/index.js';
+import { loadDataset } from '../data/index.js';
+import { loadCheckpoint } from '../training/checkpoint.js';
+import { evaluateModel, type Evaluation } from '../training/evaluate-model.js';
+
+import type { CliIo } from './cli-io.js';
+import { UsageError } from './usage-error.js';
+
+export const EVAL_USAGE = `Usage: resnet-lab eval --checkpoint <dir> [--data <location>] [--split test|train] [--backend <name>] [--json]
+
+Evaluates a checkpoint on a dataset split (default: the test split of the data it was trained on).
+
+  --checkpoint <dir>  a checkpoint directory, e.g. runs/<name>/checkpoints/best
+  --data <location>   'synthetic', a CIFAR-10 binary directory or an image folder (default: the training data)
+  --split <name>      test or train (default test)
+  --backend <name>    ${BACKEND_CHOICES.join(', ')} (default auto)
+  --json              print one JSON object
+`;
+
+export async function evalCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      checkpoint: { type: 'string' },
+      data: { type: 'string' },
+      split: { type: 'string', default: 'test' },
+      backend: { type: 'string', default: 'auto' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    io.stdout(EVAL_USAGE);
+    return 0;
+  }
+  if (!values.checkpoint) throw new UsageError('Missing --checkpoint <dir>.');
+  if (values.split !== 'test' && values.split !== 'train') {
+    throw new UsageError(`Expected --split to be test or train, got '${values.split}'.`);
+  }
+  await useBackend(parseBackend(values.backend));
+  const checkpoint = await loadCheckpoint(values.checkpoint);
+  checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
+  try {
+    const { config, normalization, classNames } = checkpoint.metadata;
+    const dataset = await loadDataset(values.data ?? config.data, {
+      testFraction: config.testFraction,
+      limitPerClass: config.limitPerClass || undefined,
+      seed: config.seed,
+      imageSize: checkpoint.metadata.model.inputSize,
+    });
+    const split = dataset[values.split];
+    if (split.classNames.join('\n') !== classNames.join('\n')) {
+      throw new UsageError(
+        `The data's classes (${split.classNames.join(', ')}) differ from the checkpoint's (${classNames.join(', ')}).`,
+      );
+    }
+    const evaluation = await evaluateModel(checkpoint.model, split, { batchSize: config.batchSize, normalization });
+    io.stdout(values.json ? `${JSON.stringify(evaluation)}\n` : formatEvaluation(evaluation));
+    return 0;
+  } finally {
+    checkpoint.model.dispose();
+  }
+}
+
+export function parseBackend(value: string): BackendChoice {
+  if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
+  throw new UsageError(`Expected --backend to be one of ${BACKEND_CHOICES.join(', ')}, got '${value}'.`);
+}
+
+export function formatEvaluation(evaluation: Evaluation): string {
+  const { classNames, confusionMatrix } = evaluation;
+  const nameWidth = Math.max(5, ...classNames.map((name) => name.length));
+  const cellWidth = Math.max(5, ...confusionMatrix.flat().map((count) => String(count).length));
+  const lines = [
+    `Accuracy: ${evaluation.correct}/${evaluation.count} = ${evaluation.accuracy.toFixed(4)}`,
+    `Loss: ${evaluation.loss.toFixed(4)}`,
+    '',
+    'Per-class accuracy:',
+    ...classNames.map((name, label) => {
+      const accuracy = evaluation.perClassAccuracy[label];
+      return `  ${name.padEnd(nameWidth)}  ${accuracy === null || accuracy === undefined ? 'n/a' : accuracy.toFixed(4)}`;
+    }),
+    '',
+    'Confusion matrix (rows: true class, columns: predicted class, in the order above):',
+    ...confusionMatrix.map(
+      (row, label) =>
+        `  ${classNames[label]!.padEnd(nameWidth)}  ${row.map((count) => String(count).padStart(cellWidth)).join(' ')}`,
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,87 @@
+// Measures training and forward-only throughput of a ResNet on the active backend, on random data.
+import * as tf from '@tensorflow/tfjs';
+import { buildResNet, resolveResNetConfig, summarizeResNet, type ResNetConfigInput } from '@resnet-lab/resnet';
+import { seededRandom } from '../data/index.js';
+import { SgdOptimizer } from './sgd.js';
+import { namedParameters, trainStep } from './train-step.js';
+
+export interface BenchmarkOptions {
+  readonly model: ResNetConfigInput;
+  readonly batchSize: number;
+  /** Timed training steps after one untimed warm-up step. */
+  readonly steps: number;
+  /** Timed forward passes (inference mode) after one warm-up. */
+  readonly forwardSteps: number;
+}
+
+export interface BenchmarkResult {
+  readonly arch: string;
+  readonly width: number;
+  readonly inputSize: number;
+  readonly batchSize: number;
+  /** Forward multiply-accumulates per image, from the model summary. */
+  readonly macsPerImage: number;
+  readonly trainImagesPerSecond: number;
+  /**
+   * Achieved training GFLOP/s, counting a training step as three forward passes (forward, gradient with respect
+   * to activations, gradient with respect to weights) at 2 FLOPs per multiply-accumulate.
+   */
+  readonly trainGflops: number;
+  readonly forwardImagesPerSecond: number;
+  readonly forwardGflops: number;
+  readonly stepSeconds: readonly number[];
+  /** Bytes held by tensors after the run (a leak shows as growth between runs). */
+  readonly tensorBytes: number;
+}
+
+export async function benchmarkTraining(options: BenchmarkOptions): Promise<BenchmarkResult> {
+  const config = resolveResNetConfig(options.model);
+  const { macs } = summarizeResNet(config);
+  const { batchSize, steps, forwardSteps } = options;
+  const model = buildResNet(config, { seed: 0 });
+  const parameters = namedParameters(model);
+  const optimizer = new SgdOptimizer({ momentum: 0.9, weightDecay: 5e-4, nesterov: false });
+  const random = seededRandom(0);
+  const pixels = Float32Array.from({ length: batchSize * config.inputSize ** 2 * 3 }, () => random() * 2 - 1);
+  const labels = Int32Array.from({ length: batchSize }, () => Math.floor(random() * config.classes));
+  const batch = { pixels, labels, size: config.inputSize, classes: config.classes, learningRate: 0.01 };
+  try {
+    await trainStep(model, parameters, optimizer, batch);
+    const stepSeconds: number[] = [];
+    for (let step = 0; step < steps; step++) {
+      const start = performance.now();
+      await trainStep(model, parameters, optimizer, batch);
+      stepSeconds.push((performance.now() - start) / 1000);
+    }
+    const trainImagesPerSecond = (batchSize * steps) / stepSeconds.reduce((total, seconds) => total + seconds, 0);
+
+    const images = tf.tensor4d(pixels, [batchSize, config.inputSize, config.inputSize, 3]);
+    const forward = async () => {
+      const logits = model.apply(images, { training: false }) as tf.Tensor;
+      await logits.data();
+      logits.dispose();
+    };
+    await forward();
+    const forwardStart = performance.now();
+    for (let step = 0; step < forwardSteps; step++) await forward();
+    const forwardImagesPerSecond = (batchSize * forwardSteps) / ((performance.now() - forwardStart) / 1000);
+    images.dispose();
+
+    return {
+      arch: config.arch,
+      width: config.width,
+      inputSize: config.inputSize,
+      batchSize,
+      macsPerImage: macs,
+      trainImagesPerSecond,
+      trainGflops: (trainImagesPerSecond * 3 * 2 * macs) / 1e9,
+      forwardImagesPerSecond,
+      forwardGflops: (forwardImagesPerSecond * 2 * macs) / 1e9,
+      stepSeconds,
+      tensorBytes: tf.memory().numBytes,
+    };
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}

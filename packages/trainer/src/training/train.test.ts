@@ -1,0 +1,168 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DatasetError, makeSyntheticDataset, type DatasetSplits } from '../data/index.js';
+import { loadCheckpoint } from './checkpoint.js';
+import { TrainConfigError, type TrainConfigInput } from './train-config.js';
+import { train } from './train.js';
+import type { EpochEvent, TrainingEvent } from './training-events.js';
+
+let root: string;
+beforeAll(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'train-'));
+});
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+/** 16x16 images keep a step cheap; the task stays the synthetic one (distinct patterns under noise). */
+const smallData: DatasetSplits = makeSyntheticDataset({
+  classes: 4,
+  trainCount: 256,
+  testCount: 64,
+  imageSize: 16,
+  seed: 1,
+});
+
+const tiny: TrainConfigInput = {
+  data: 'synthetic',
+  arch: 'resnet18',
+  width: 1 / 16,
+  epochs: 2,
+  batchSize: 32,
+  learningRate: 0.05,
+  schedule: 'constant',
+  seed: 3,
+  backend: 'wasm',
+};
+
+async function weightsOf(checkpointDirectory: string): Promise<Float32Array[]> {
+  const checkpoint = await loadCheckpoint(checkpointDirectory);
+  const weights = checkpoint.model.getWeights().map((weight) => weight.dataSync() as Float32Array);
+  const buffers = [...checkpoint.momentumBuffers.values()].map((buffer) => buffer.dataSync() as Float32Array);
+  checkpoint.model.dispose();
+  checkpoint.momentumBuffers.forEach((buffer) => buffer.dispose());
+  return [...weights, ...buffers];
+}
+
+function maxRelativeDifference(a: Float32Array[], b: Float32Array[]): number {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  a.forEach((values, index) => {
+    const other = b[index]!;
+    let difference = 0;
+    let norm = 0;
+    values.forEach((value, element) => {
+      difference += (value - other[element]!) ** 2;
+      norm += value ** 2;
+    });
+    worst = Math.max(worst, Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-12));
+  });
+  return worst;
+}
+
+describe('train', () => {
+  it('learns an easy synthetic task to high test accuracy and reports every batch and epoch', async () => {
+    const events: TrainingEvent[] = [];
+    const outDir = path.join(root, 'learn');
+    const data = makeSyntheticDataset({ classes: 4, trainCount: 512, testCount: 128, imageSize: 16, seed: 2 });
+    const result = await train(
+      { ...tiny, epochs: 4, width: 1 / 8, learningRate: 0.05, schedule: 'cosine' },
+      { outDir, dataset: data, onEvent: (event) => events.push(event) },
+    );
+
+    expect(result.status).toBe('completed');
+    expect(result.epochsCompleted).toBe(4);
+    expect(result.bestTestAccuracy).toBeGreaterThanOrEqual(0.9);
+    const batches = events.filter((event) => event.kind === 'batch');
+    expect(batches).toHaveLength(4 * 16);
+    expect(batches[0]).toMatchObject({ epoch: 1, batch: 1, batches: 16, backend: { name: 'wasm' } });
+    const epochs = events.filter((event): event is EpochEvent => event.kind === 'epoch');
+    expect(epochs.map((event) => event.epoch)).toEqual([1, 2, 3, 4]);
+    for (const event of epochs) {
+      expect(event.backend.name).toBe('wasm');
+      expect(event.imagesPerSecond).toBeGreaterThan(0);
+      expect(event.testAccuracy).not.toBeNull();
+    }
+    expect(epochs.at(-1)!.trainLoss).toBeLessThan(epochs[0]!.trainLoss);
+    const lines = (await fs.readFile(path.join(outDir, 'metrics.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines.map((line) => (JSON.parse(line) as { epoch: number }).epoch)).toEqual([1, 2, 3, 4]);
+  });
+
+  it('continues a resumed run exactly: 1 epoch + resume 1 epoch equals 2 epochs', async () => {
+    const straight = await train(tiny, { outDir: path.join(root, 'straight'), dataset: smallData });
+    const first = await train({ ...tiny, epochs: 1 }, { outDir: path.join(root, 'first'), dataset: smallData });
+    const resumed = await train(tiny, {
+      outDir: path.join(root, 'resumed'),
+      dataset: smallData,
+      resumeFrom: first.lastCheckpoint!,
+    });
+
+    expect(resumed.epochsCompleted).toBe(2);
+    expect(resumed.history).toHaveLength(2);
+    expect(resumed.history[1]!.trainLoss).toBeCloseTo(straight.history[1]!.trainLoss, 5);
+    expect(resumed.history[1]!.testAccuracy).toBe(straight.history[1]!.testAccuracy);
+    expect(
+      maxRelativeDifference(await weightsOf(resumed.lastCheckpoint!), await weightsOf(straight.lastCheckpoint!)),
+    ).toBeLessThan(1e-5);
+    // Without the restored momentum buffers the second epoch would differ.
+    const metadata = (await loadCheckpoint(resumed.lastCheckpoint!)).metadata;
+    expect(metadata.epoch).toBe(2);
+    expect(metadata.classNames).toEqual(smallData.train.classNames);
+  });
+
+  it('stops at a batch boundary when cancelled, keeping the last complete checkpoint', async () => {
+    const controller = new AbortController();
+    const outDir = path.join(root, 'cancelled');
+    const events: TrainingEvent[] = [];
+    const result = await train(
+      { ...tiny, epochs: 3 },
+      {
+        outDir,
+        dataset: smallData,
+        signal: controller.signal,
+        onEvent: (event) => {
+          events.push(event);
+          if (event.kind === 'batch' && event.epoch === 2 && event.batch === 3) controller.abort();
+        },
+      },
+    );
+
+    expect(result.status).toBe('cancelled');
+    expect(result.epochsCompleted).toBe(1);
+    expect(events.filter((event) => event.kind === 'batch').length).toBe(8 + 3);
+    expect(events.some((event) => event.kind === 'epoch' && event.epoch === 2)).toBe(false);
+    const checkpoint = await loadCheckpoint(result.lastCheckpoint!);
+    expect(checkpoint.metadata.epoch).toBe(1);
+    checkpoint.model.dispose();
+    checkpoint.momentumBuffers.forEach((buffer) => buffer.dispose());
+  });
+
+  it('holds no more tensors from epoch to epoch', async () => {
+    const tensorsAtEpochEnd: number[] = [];
+    await train(
+      { ...tiny, epochs: 3 },
+      {
+        outDir: path.join(root, 'leak'),
+        dataset: smallData,
+        onEvent: (event) => {
+          if (event.kind === 'epoch') tensorsAtEpochEnd.push(tf.memory().numTensors);
+        },
+      },
+    );
+    expect(tensorsAtEpochEnd).toHaveLength(3);
+    expect(new Set(tensorsAtEpochEnd).size).toBe(1);
+  });
+
+  it('rejects invalid hyperparameters and unreadable data before training', async () => {
+    await expect(train({ ...tiny, momentum: 1.5 }, { outDir: path.join(root, 'bad') })).rejects.toThrow(
+      new TrainConfigError('momentum', 'Expected momentum to be a number in [0, 1), got 1.5.'),
+    );
+    const missing = path.join(root, 'no-such-dataset');
+    await expect(train({ ...tiny, data: missing }, { outDir: path.join(root, 'bad') })).rejects.toBeInstanceOf(
+      DatasetError,
+    );
+  });
+});

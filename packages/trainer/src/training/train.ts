@@ -1,0 +1,275 @@
+// The seed's CIFAR-10 training script as a library: SGD over shuffled, augmented batches; after every epoch a
+// test pass and a checkpoint. Reports through events, stops at a batch boundary when its AbortSignal fires.
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { STEM_DEFAULTS, buildResNet, summarizeResNet, type ResNetConfig } from '@resnet-lab/resnet';
+import { useBackend } from '../backend/index.js';
+import {
+  CIFAR10_NORMALIZATION,
+  computeNormalization,
+  deriveSeed,
+  loadDataset,
+  makeBatch,
+  seededRandom,
+  shuffledIndices,
+  type DatasetSplits,
+  type ImageDataset,
+  type Normalization,
+} from '../data/index.js';
+import {
+  BEST_CHECKPOINT,
+  LAST_CHECKPOINT,
+  loadCheckpoint,
+  saveCheckpoint,
+  type LoadedCheckpoint,
+} from './checkpoint.js';
+import { evaluateModel } from './evaluate-model.js';
+import { learningRateAt } from './learning-rate-schedule.js';
+import { SgdOptimizer } from './sgd.js';
+import { namedParameters, trainStep } from './train-step.js';
+import { TrainConfigError, resolveTrainConfig, type TrainConfig, type TrainConfigInput } from './train-config.js';
+import type { BackendReport, EpochMetrics, TrainResult, TrainingEvent } from './training-events.js';
+
+export interface TrainOptions {
+  /** Run directory: checkpoints/last, checkpoints/best and metrics.jsonl go here. */
+  readonly outDir: string;
+  /** Continue from this checkpoint directory: its weights, momentum buffers, epoch and history. */
+  readonly resumeFrom?: string | undefined;
+  /** Stops the run at the next batch boundary; the last complete checkpoint stays valid. */
+  readonly signal?: AbortSignal | undefined;
+  readonly onEvent?: ((event: TrainingEvent) => void) | undefined;
+  /** A dataset already in memory, instead of loading `config.data`. */
+  readonly dataset?: DatasetSplits | undefined;
+}
+
+/** Streams of the seeded generator, so shuffling and augmentation draw independent sequences per epoch. */
+const SHUFFLE_STREAM = 1;
+const AUGMENT_STREAM = 2;
+
+export async function train(input: TrainConfig | TrainConfigInput, options: TrainOptions): Promise<TrainResult> {
+  const config = resolveTrainConfig(input);
+  const startedAt = performance.now();
+  const elapsedSeconds = () => (performance.now() - startedAt) / 1000;
+  const backendInfo = await useBackend(config.backend);
+  const backend: BackendReport = { name: backendInfo.name, device: backendInfo.device };
+  const emit = (event: TrainingEvent) => options.onEvent?.(event);
+
+  const resumed = options.resumeFrom ? await loadCheckpoint(options.resumeFrom) : null;
+  const dataset = options.dataset ?? (await loadDataset(config.data, datasetOptions(config)));
+  const { train: trainSplit, test: testSplit } = dataset;
+  const modelConfig = modelConfigFor(config, trainSplit);
+  const model = resumed ? resumedModel(resumed, modelConfig) : buildResNet(modelConfig, { seed: config.seed });
+  const normalization = resumed ? resumed.metadata.normalization : normalizationFor(config, trainSplit);
+
+  const parameters = namedParameters(model);
+  const optimizer = new SgdOptimizer(config);
+  if (resumed) {
+    optimizer.restore(resumed.momentumBuffers);
+    tf.dispose([...resumed.momentumBuffers.values()]);
+  }
+
+  const history: EpochMetrics[] = [...(resumed?.metadata.history ?? [])];
+  let bestTestAccuracy = resumed?.metadata.bestTestAccuracy ?? null;
+  const firstEpoch = (resumed?.metadata.epoch ?? 0) + 1;
+  const batchesPerEpoch = Math.ceil(trainSplit.count / config.batchSize);
+  const lastDirectory = path.join(options.outDir, LAST_CHECKPOINT);
+  const bestDirectory = path.join(options.outDir, BEST_CHECKPOINT);
+  let lastCheckpoint: string | null = null;
+  let bestCheckpoint: string | null = null;
+  const summary = summarizeResNet(modelConfig);
+  emit({
+    kind: 'start',
+    backend,
+    epochs: config.epochs,
+    firstEpoch,
+    batchesPerEpoch,
+    trainImages: trainSplit.count,
+    testImages: testSplit.count,
+    classNames: trainSplit.classNames,
+    trainableParams: summary.trainableParams,
+    macs: summary.macs,
+  });
+  await fs.mkdir(options.outDir, { recursive: true });
+
+  let cancelled = false;
+  try {
+    for (let epoch = firstEpoch; epoch <= config.epochs && !cancelled; epoch++) {
+      const epochStart = performance.now();
+      const order = shuffledIndices(trainSplit.count, seededRandom(deriveSeed(config.seed, epoch, SHUFFLE_STREAM)));
+      const augmentRandom = seededRandom(deriveSeed(config.seed, epoch, AUGMENT_STREAM));
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let trainSeconds = 0;
+      const epochLearningRate = learningRateAt(config, epoch - 1, 0, batchesPerEpoch);
+
+      for (let batch = 0; batch < batchesPerEpoch; batch++) {
+        // Lets the event loop deliver a cancellation (an IPC message, a signal) before every step.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (options.signal?.aborted) {
+          cancelled = true;
+          break;
+        }
+        const stepStart = performance.now();
+        const indices = order.subarray(batch * config.batchSize, (batch + 1) * config.batchSize);
+        const learningRate = learningRateAt(config, epoch - 1, batch, batchesPerEpoch);
+        const pixels = makeBatch(trainSplit, indices, {
+          augment: config.augment,
+          random: augmentRandom,
+          normalization: normalization ?? undefined,
+        });
+        const labels = Int32Array.from(indices, (index) => trainSplit.labels[index]!);
+        const step = await trainStep(model, parameters, optimizer, {
+          pixels,
+          labels,
+          size: trainSplit.height,
+          classes: trainSplit.classNames.length,
+          learningRate,
+        });
+        const stepSeconds = (performance.now() - stepStart) / 1000;
+        trainSeconds += stepSeconds;
+        lossSum += step.loss * indices.length;
+        correct += step.correct;
+        seen += indices.length;
+        emit({
+          kind: 'batch',
+          backend,
+          epoch,
+          batch: batch + 1,
+          batches: batchesPerEpoch,
+          loss: step.loss,
+          accuracy: step.correct / indices.length,
+          learningRate,
+          imagesPerSecond: indices.length / stepSeconds,
+          elapsedSeconds: elapsedSeconds(),
+        });
+      }
+      if (cancelled) break;
+
+      let test: { loss: number; accuracy: number } | null = null;
+      if (testSplit.count > 0) {
+        try {
+          test = await evaluateModel(model, testSplit, {
+            batchSize: config.batchSize,
+            normalization,
+            signal: options.signal,
+          });
+        } catch (error) {
+          if (options.signal?.aborted) {
+            cancelled = true;
+            break;
+          }
+          throw error;
+        }
+      }
+      const metrics: EpochMetrics = {
+        epoch,
+        trainLoss: lossSum / seen,
+        trainAccuracy: correct / seen,
+        testLoss: test?.loss ?? null,
+        testAccuracy: test?.accuracy ?? null,
+        learningRate: epochLearningRate,
+        durationSeconds: (performance.now() - epochStart) / 1000,
+        imagesPerSecond: seen / trainSeconds,
+      };
+      history.push(metrics);
+      // Without a test split, the latest epoch counts as the best.
+      const isBest =
+        metrics.testAccuracy === null || bestTestAccuracy === null || metrics.testAccuracy > bestTestAccuracy;
+      if (isBest) bestTestAccuracy = metrics.testAccuracy;
+      const metadata = {
+        format: 'resnet-lab-checkpoint',
+        version: 1,
+        epoch,
+        config,
+        model: modelConfig,
+        classNames: trainSplit.classNames,
+        normalization,
+        metrics,
+        history,
+        bestTestAccuracy,
+        backend: `${backend.name} (${backend.device})`,
+        savedAt: new Date().toISOString(),
+      } as const;
+      await saveCheckpoint(lastDirectory, model, optimizer.state(), metadata);
+      lastCheckpoint = lastDirectory;
+      if (isBest) {
+        await saveCheckpoint(bestDirectory, model, optimizer.state(), metadata);
+        bestCheckpoint = bestDirectory;
+      }
+      await fs.appendFile(path.join(options.outDir, 'metrics.jsonl'), `${JSON.stringify(metrics)}\n`);
+      emit({
+        kind: 'epoch',
+        backend,
+        epochs: config.epochs,
+        elapsedSeconds: elapsedSeconds(),
+        checkpoint: lastDirectory,
+        isBest,
+        ...metrics,
+      });
+    }
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+
+  return {
+    status: cancelled ? 'cancelled' : 'completed',
+    backend,
+    epochsCompleted: history.length === 0 ? 0 : history.at(-1)!.epoch,
+    history,
+    lastCheckpoint: lastCheckpoint ?? (resumed ? resumed.directory : null),
+    bestCheckpoint,
+    bestTestAccuracy,
+    elapsedSeconds: elapsedSeconds(),
+  };
+}
+
+function datasetOptions(config: TrainConfig) {
+  return {
+    testFraction: config.testFraction,
+    limitPerClass: config.limitPerClass || undefined,
+    seed: config.seed,
+    // Image folders are resized to the stem's input (CIFAR-10 binary and synthetic data are 32x32 already).
+    imageSize: config.stem === 'imagenet' ? STEM_DEFAULTS.imagenet.inputSize : undefined,
+  };
+}
+
+function modelConfigFor(config: TrainConfig, split: ImageDataset): ResNetConfig {
+  if (split.height !== split.width) {
+    throw new TrainConfigError('data', `Expected square images, got ${split.width}x${split.height} in ${config.data}.`);
+  }
+  return {
+    arch: config.arch,
+    stem: config.stem,
+    classes: split.classNames.length,
+    inputSize: split.height,
+    width: config.width,
+  };
+}
+
+function normalizationFor(config: TrainConfig, split: ImageDataset): Normalization | null {
+  switch (config.normalization) {
+    case 'none':
+      return null;
+    case 'cifar10':
+      return CIFAR10_NORMALIZATION;
+    case 'dataset':
+      return computeNormalization(split);
+  }
+}
+
+function resumedModel(checkpoint: LoadedCheckpoint, expected: ResNetConfig): tf.LayersModel {
+  const stored = checkpoint.metadata.model;
+  const mismatched = (Object.keys(expected) as (keyof ResNetConfig)[]).filter((key) => stored[key] !== expected[key]);
+  if (mismatched.length > 0) {
+    const differences = mismatched.map((key) => `${key} ${String(stored[key])} vs ${String(expected[key])}`).join(', ');
+    checkpoint.model.dispose();
+    throw new TrainConfigError(
+      mismatched[0]!,
+      `Cannot resume ${checkpoint.directory}: its model differs from this run's (checkpoint vs run: ${differences}).`,
+    );
+  }
+  return checkpoint.model;
+}
