@@ -132,11 +132,26 @@ const describeCase = (convCase: ConvCase) =>
   `x [${convCase.batch}, ${convCase.height}, ${convCase.width}, ${convCase.inChannels}] -> ${convCase.outChannels}`;
 
 describe('registerWasmTrainingKernels', () => {
-  it('registers the filter gradient that wasm lacks and the max-pool gradient it gets wrong, once', () => {
-    expect(WASM_TRAINING_KERNEL_NAMES).toEqual(['Conv2DBackpropFilter', 'MaxPoolGrad']);
+  it('registers the filter gradient that wasm lacks, the max-pool gradient it gets wrong and a sharing Identity, once', () => {
+    expect(WASM_TRAINING_KERNEL_NAMES).toEqual(['Conv2DBackpropFilter', 'MaxPoolGrad', 'Identity']);
     const registered = WASM_TRAINING_KERNEL_NAMES.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
     registerWasmTrainingKernels();
     expect(WASM_TRAINING_KERNEL_NAMES.map((name) => tf.getKernel(name, 'wasm').kernelFunc)).toEqual(registered);
+  });
+
+  it('clones without copying: the clone shares memory, outlives its source and frees it once', async () => {
+    await tf.setBackend('wasm');
+    const buffers = () => tf.backend().numDataIds();
+    const before = buffers();
+    const source = tf.tensor1d([1, 2, 3, 4]);
+    const clone = tf.clone(source);
+    // One wasm buffer for both tensors; wasm's own Identity allocated a second and copied.
+    expect(buffers() - before).toBe(1);
+    source.dispose();
+    expect(Array.from(await clone.data())).toEqual([1, 2, 3, 4]);
+    expect(buffers() - before).toBe(1);
+    clone.dispose();
+    expect(buffers()).toBe(before);
   });
 
   const convCases = [

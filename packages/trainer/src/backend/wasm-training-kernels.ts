@@ -4,15 +4,16 @@
 // Found by computing tf.variableGrads of ResNet18 (CIFAR stem) and ResNet50 (ImageNet stem, with its max-pool) on
 // wasm and comparing every kernel with the cpu backend: Conv2DBackpropFilter is missing, MaxPoolGrad is wrong for
 // windows without a positive value and for ties (see wasm-max-pool-grad.ts). Conv2DBackpropInput and the batch-norm,
-// ReLU, pooling and loss gradients agree.
+// ReLU, pooling and loss gradients agree. Identity is replaced for memory, not correctness (see wasm-identity.ts).
 import * as tf from '@tensorflow/tfjs';
 import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
+import { wasmIdentityConfig } from './wasm-identity.js';
 import { wasmMaxPoolGradConfig } from './wasm-max-pool-grad.js';
 
 /** Kernels wasm does not have; a wasm release that ships its own keeps it. */
 const MISSING_KERNELS: readonly tf.KernelConfig[] = [wasmConv2DBackpropFilterConfig];
-/** Kernels wasm has but computes wrongly; these replace its own. */
-const REPLACED_KERNELS: readonly tf.KernelConfig[] = [wasmMaxPoolGradConfig];
+/** Kernels wasm has but computes wrongly (MaxPoolGrad) or wastefully (Identity copies); these replace its own. */
+const REPLACED_KERNELS: readonly tf.KernelConfig[] = [wasmMaxPoolGradConfig, wasmIdentityConfig];
 
 /** Names of the kernels that registerWasmTrainingKernels adds or replaces. */
 export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = [...MISSING_KERNELS, ...REPLACED_KERNELS].map(
