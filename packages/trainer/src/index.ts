@@ -42,6 +42,7 @@ export type { EvaluateOptions, Evaluation } from './training/evaluate-model.js';
 export { predictImages } from './training/predict-images.js';
 export type { ClassProbability, Classifier, ImageInput, ImagePrediction } from './training/predict-images.js';
 export { benchmarkTraining } from './training/benchmark-training.js';
+export { OutOfMemoryError, explainStepFailure } from './training/out-of-memory-error.js';
 export type { BenchmarkOptions, BenchmarkResult } from './training/benchmark-training.js';
 export { runCli } from './cli/run-cli.js';
 export type { CliIo } from './cli/cli-io.js';

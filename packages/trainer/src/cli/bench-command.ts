@@ -6,7 +6,7 @@ import { benchmarkTraining } from '../training/benchmark-training.js';
 
 import type { CliIo } from './cli-io.js';
 import { parseBackend } from './eval-command.js';
-import { UsageError, parseNumberOption } from './usage-error.js';
+import { parseNumberOption, parsePositiveIntegerOption } from './usage-error.js';
 
 export const BENCH_USAGE = `Usage: resnet-lab bench [--arch resnet18] [--stem cifar] [--width 1] [--batch-size 128] [--steps 3]
                         [--forward-steps 3] [--backend auto] [--json]
@@ -39,23 +39,26 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(BENCH_USAGE);
     return 0;
   }
-  const batchSize = positiveInteger('batch-size', values['batch-size']);
-  const steps = positiveInteger('steps', values.steps);
-  const forwardSteps = positiveInteger('forward-steps', values['forward-steps']);
+  const batchSize = parsePositiveIntegerOption('batch-size', values['batch-size']);
+  const steps = parsePositiveIntegerOption('steps', values.steps);
+  const forwardSteps = parsePositiveIntegerOption('forward-steps', values['forward-steps']);
   const backend = await useBackend(parseBackend(values.backend));
   if (!values.json) io.stderr(`Benchmarking on ${backend.name} (${backend.device})...\n`);
-  const result = await benchmarkTraining({
-    model: {
-      arch: values.arch,
-      stem: values.stem,
-      width: parseNumberOption('width', values.width),
-      inputSize: parseNumberOption('input', values.input),
-      classes: parseNumberOption('classes', values.classes),
+  const result = await benchmarkTraining(
+    {
+      model: {
+        arch: values.arch,
+        stem: values.stem,
+        width: parseNumberOption('width', values.width),
+        inputSize: parseNumberOption('input', values.input),
+        classes: parseNumberOption('classes', values.classes),
+      },
+      batchSize,
+      steps,
+      forwardSteps,
     },
-    batchSize,
-    steps,
-    forwardSteps,
-  });
+    backend,
+  );
   if (values.json) {
     io.stdout(`${JSON.stringify({ backend, ...result })}\n`);
   } else {
@@ -68,12 +71,4 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
     );
   }
   return 0;
-}
-
-function positiveInteger(name: string, value: string): number {
-  const parsed = parseNumberOption(name, value)!;
-  if (!Number.isInteger(parsed) || parsed < 1) {
-    throw new UsageError(`Expected --${name} to be a positive integer, got '${value}'.`);
-  }
-  return parsed;
 }

@@ -3,6 +3,7 @@ import { ResNetConfigError } from '@resnet-lab/resnet';
 import { BackendUnavailableError } from '../backend/index.js';
 import { DatasetError } from '../data/index.js';
 import { ModelDirectoryError } from '../model-directory.js';
+import { OutOfMemoryError } from '../training/out-of-memory-error.js';
 import { TrainConfigError } from '../training/train-config.js';
 import { BENCH_USAGE, benchCommand } from './bench-command.js';
 import type { CliIo } from './cli-io.js';
@@ -36,6 +37,7 @@ const USER_ERRORS = [
   DatasetError,
   ModelDirectoryError,
   BackendUnavailableError,
+  OutOfMemoryError,
 ];
 
 export const USAGE = `Usage: resnet-lab <command> [options]

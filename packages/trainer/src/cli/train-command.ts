@@ -8,7 +8,7 @@ import { train } from '../training/train.js';
 import type { TrainingEvent } from '../training/training-events.js';
 import type { CliIo } from './cli-io.js';
 import { TrainingPrinter } from './training-printer.js';
-import { UsageError, parseNumberOption } from './usage-error.js';
+import { UsageError, parseNumberOption, parsePositiveIntegerOption } from './usage-error.js';
 
 export const TRAIN_USAGE = `Usage: resnet-lab train --data <dir|synthetic> [options]
 
@@ -112,10 +112,7 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
       throw new UsageError("Missing --data: give 'synthetic', a CIFAR-10 binary directory or an image folder.");
     config = given as TrainConfigInput;
   }
-  const logEvery = parseNumberOption('log-every', values['log-every']) ?? 100;
-  if (!Number.isInteger(logEvery) || logEvery < 1) {
-    throw new UsageError(`Expected --log-every to be a positive integer, got '${values['log-every']}'.`);
-  }
+  const logEvery = parsePositiveIntegerOption('log-every', values['log-every'] ?? '100');
   const outDir = values.out ?? defaultRunDirectory(config.arch ?? TRAIN_DEFAULTS.arch);
   const printer = new TrainingPrinter(io, { logEvery, progressBar: !values.json && process.stderr.isTTY });
   const onEvent = values.json

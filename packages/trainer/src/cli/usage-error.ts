@@ -15,3 +15,12 @@ export function parseNumberOption(name: string, value: string | undefined): numb
   }
   return parsed;
 }
+
+/** Parses an option that counts something (steps, batches): a whole number of at least 1. */
+export function parsePositiveIntegerOption(name: string, value: string): number {
+  const parsed = parseNumberOption(name, value)!;
+  if (!Number.isInteger(parsed) || parsed < 1) {
+    throw new UsageError(`Expected --${name} to be a positive integer, got '${value}'.`);
+  }
+  return parsed;
+}

@@ -3,7 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { buildResNet, resolveResNetConfig, summarizeResNet, type ResNetConfigInput } from '@resnet-lab/resnet';
 import { seededRandom } from '../data/index.js';
 import { SgdOptimizer } from './sgd.js';
+import { explainStepFailure } from './out-of-memory-error.js';
 import { namedParameters, trainStep } from './train-step.js';
+import type { BackendReport } from './training-events.js';
 
 export interface BenchmarkOptions {
   readonly model: ResNetConfigInput;
@@ -34,7 +36,7 @@ export interface BenchmarkResult {
   readonly tensorBytes: number;
 }
 
-export async function benchmarkTraining(options: BenchmarkOptions): Promise<BenchmarkResult> {
+export async function benchmarkTraining(options: BenchmarkOptions, backend: BackendReport): Promise<BenchmarkResult> {
   const config = resolveResNetConfig(options.model);
   const { macs } = summarizeResNet(config);
   const { batchSize, steps, forwardSteps } = options;
@@ -46,6 +48,15 @@ export async function benchmarkTraining(options: BenchmarkOptions): Promise<Benc
   const labels = Int32Array.from({ length: batchSize }, () => Math.floor(random() * config.classes));
   const batch = { pixels, labels, size: config.inputSize, classes: config.classes, learningRate: 0.01 };
   try {
+    return await measure();
+  } catch (error) {
+    throw explainStepFailure(error, backend, batchSize);
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+
+  async function measure(): Promise<BenchmarkResult> {
     await trainStep(model, parameters, optimizer, batch);
     const stepSeconds: number[] = [];
     for (let step = 0; step < steps; step++) {
@@ -80,8 +91,5 @@ export async function benchmarkTraining(options: BenchmarkOptions): Promise<Benc
       stepSeconds,
       tensorBytes: tf.memory().numBytes,
     };
-  } finally {
-    optimizer.dispose();
-    model.dispose();
   }
 }

@@ -25,6 +25,7 @@ import {
   type LoadedCheckpoint,
 } from './checkpoint.js';
 import { evaluateModel } from './evaluate-model.js';
+import { explainStepFailure } from './out-of-memory-error.js';
 import { learningRateAt } from './learning-rate-schedule.js';
 import { SgdOptimizer } from './sgd.js';
 import { namedParameters, trainStep } from './train-step.js';
@@ -126,6 +127,8 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
           size: trainSplit.height,
           classes: trainSplit.classNames.length,
           learningRate,
+        }).catch((error: unknown) => {
+          throw explainStepFailure(error, backend, config.batchSize);
         });
         const stepSeconds = (performance.now() - stepStart) / 1000;
         trainSeconds += stepSeconds;
