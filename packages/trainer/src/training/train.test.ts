@@ -3,8 +3,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatasetError, makeSyntheticDataset, type DatasetSplits } from '../data/index.js';
+import jpegJs from 'jpeg-js';
+import { PNG } from 'pngjs';
+import { DatasetError, makeSyntheticDataset, type DatasetSplits, type ImageDataset } from '../data/index.js';
 import { loadCheckpoint } from './checkpoint.js';
+import { predictImages } from './predict-images.js';
 import { TrainConfigError, type TrainConfigInput } from './train-config.js';
 import { train } from './train.js';
 import type { EpochEvent, TrainingEvent } from './training-events.js';
@@ -89,6 +92,30 @@ describe('train', () => {
     expect(epochs.at(-1)!.trainLoss).toBeLessThan(epochs[0]!.trainLoss);
     const lines = (await fs.readFile(path.join(outDir, 'metrics.jsonl'), 'utf8')).trim().split('\n');
     expect(lines.map((line) => (JSON.parse(line) as { epoch: number }).epoch)).toEqual([1, 2, 3, 4]);
+
+    // The best checkpoint classifies test images given as PNG and JPEG files at twice the size.
+    const checkpoint = await loadCheckpoint(result.bestCheckpoint!);
+    const { classNames, normalization } = checkpoint.metadata;
+    const samples = Array.from({ length: 16 }, (_, index) => index);
+    const inputs = samples.flatMap((index) => {
+      const { png, jpeg } = encodeUpscaled(data.test, index, 2);
+      return [
+        { source: `test-${index}.png`, bytes: png },
+        { source: `test-${index}.jpg`, bytes: jpeg },
+      ];
+    });
+    const predictions = await predictImages({ model: checkpoint.model, classNames, normalization }, inputs, 2);
+    const correct = predictions.filter((prediction, row) => {
+      const label = data.test.labels[samples[Math.floor(row / 2)]!]!;
+      return prediction.top[0]!.label === label && prediction.top[0]!.className === classNames[label];
+    });
+    expect(correct.length).toBeGreaterThanOrEqual(28);
+    for (const { top } of predictions) {
+      expect(top[0]!.probability).toBeGreaterThanOrEqual(top[1]!.probability);
+      expect(top[0]!.probability + top[1]!.probability).toBeLessThanOrEqual(1 + 1e-6);
+    }
+    checkpoint.model.dispose();
+    checkpoint.momentumBuffers.forEach((buffer) => buffer.dispose());
   });
 
   it('continues a resumed run exactly: 1 epoch + resume 1 epoch equals 2 epochs', async () => {
@@ -166,3 +193,20 @@ describe('train', () => {
     );
   });
 });
+
+/** Image `index` of `dataset`, upscaled by pixel repetition, as PNG and JPEG file bytes. */
+function encodeUpscaled(dataset: ImageDataset, index: number, factor: number): { png: Uint8Array; jpeg: Uint8Array } {
+  const width = dataset.width * factor;
+  const height = dataset.height * factor;
+  const rgba = Buffer.alloc(width * height * 4, 255);
+  const source = dataset.images.subarray(index * dataset.width * dataset.height * 3);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const from = (Math.floor(y / factor) * dataset.width + Math.floor(x / factor)) * 3;
+      rgba.set(source.subarray(from, from + 3), (y * width + x) * 4);
+    }
+  }
+  const png = new PNG({ width, height });
+  rgba.copy(png.data);
+  return { png: PNG.sync.write(png), jpeg: jpegJs.encode({ data: rgba, width, height }, 95).data };
+}
