@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../data/random.js';
 import { useBackend } from './compute-backend.js';
+import { relativeDifference } from '../test-support/relative-difference.js';
 
 const TOLERANCE = 1e-4;
 const BATCH = 2;
@@ -91,17 +92,6 @@ async function gradientsOn(
   tf.dispose([value, ...Object.values(grads)]);
   model.dispose();
   return gradients;
-}
-
-/** ‖actual - expected‖ / ‖expected‖, in double precision. */
-function relativeDifference(actual: Float32Array, expected: Float32Array): number {
-  let difference = 0;
-  let norm = 0;
-  for (let index = 0; index < expected.length; index++) {
-    difference += (actual[index]! - expected[index]!) ** 2;
-    norm += expected[index]! ** 2;
-  }
-  return Math.sqrt(difference) / Math.sqrt(norm);
 }
 
 /** The weights whose wasm gradient is further than TOLERANCE from the cpu backend's, with their difference. */

@@ -3,6 +3,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../data/random.js';
 import { useBackend } from './compute-backend.js';
 import { WASM_TRAINING_KERNEL_NAMES, registerWasmTrainingKernels } from './wasm-training-kernels.js';
+import { relativeDifference } from '../test-support/relative-difference.js';
 
 type Padding = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
@@ -34,18 +35,6 @@ async function valuesOn(backend: 'wasm' | 'cpu', compute: () => tf.Tensor[]): Pr
   const values = tensors.map((tensor) => tensor.dataSync() as Float32Array);
   tf.dispose(tensors);
   return values;
-}
-
-/** ‖actual - expected‖ / ‖expected‖, in double precision. */
-function relativeDifference(actual: Float32Array, expected: Float32Array): number {
-  expect(actual.length).toBe(expected.length);
-  let difference = 0;
-  let norm = 0;
-  for (let index = 0; index < expected.length; index++) {
-    difference += (actual[index]! - expected[index]!) ** 2;
-    norm += expected[index]! ** 2;
-  }
-  return Math.sqrt(difference) / Math.sqrt(norm);
 }
 
 function uniformValues(random: () => number, count: number): Float32Array {

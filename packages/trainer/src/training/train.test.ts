@@ -11,6 +11,7 @@ import { predictImages } from './predict-images.js';
 import { TrainConfigError, type TrainConfigInput } from './train-config.js';
 import { train } from './train.js';
 import type { EpochEvent, TrainingEvent } from './training-events.js';
+import { relativeDifference } from '../test-support/relative-difference.js';
 
 let root: string;
 beforeAll(async () => {
@@ -52,18 +53,7 @@ async function weightsOf(checkpointDirectory: string): Promise<Float32Array[]> {
 
 function maxRelativeDifference(a: Float32Array[], b: Float32Array[]): number {
   expect(a.length).toBe(b.length);
-  let worst = 0;
-  a.forEach((values, index) => {
-    const other = b[index]!;
-    let difference = 0;
-    let norm = 0;
-    values.forEach((value, element) => {
-      difference += (value - other[element]!) ** 2;
-      norm += value ** 2;
-    });
-    worst = Math.max(worst, Math.sqrt(difference) / Math.max(Math.sqrt(norm), 1e-12));
-  });
-  return worst;
+  return Math.max(...a.map((values, index) => relativeDifference(values, b[index]!)));
 }
 
 describe('train', () => {
