@@ -45,7 +45,7 @@ function convBench(name: string, run: () => tf.Tensor): void {
 
 describe(`wasm conv2d [32, 32, 32, 64] -> 64, 3x3, stride 1 (${(FLOP / 1e9).toFixed(2)} GFLOP per call)`, () => {
   convBench('Conv2D (forward, XNNPACK)', () => tf.conv2d(x, filter, CONV.strides, CONV.pad));
-  convBench("Conv2DBackpropInput (wasm's own)", () =>
+  convBench('Conv2DBackpropInput (registerWasmTrainingKernels)', () =>
     tf.engine().runKernel<tf.Tensor>('Conv2DBackpropInput', { dy, filter }, { ...CONV, inputShape: X_SHAPE }),
   );
   convBench('Conv2DBackpropFilter (registerWasmTrainingKernels)', () =>

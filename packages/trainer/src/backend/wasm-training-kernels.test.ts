@@ -122,7 +122,12 @@ const describeCase = (convCase: ConvCase) =>
 
 describe('registerWasmTrainingKernels', () => {
   it('registers the filter gradient that wasm lacks, the max-pool gradient it gets wrong and a sharing Identity, once', () => {
-    expect(WASM_TRAINING_KERNEL_NAMES).toEqual(['Conv2DBackpropFilter', 'MaxPoolGrad', 'Identity']);
+    expect(WASM_TRAINING_KERNEL_NAMES).toEqual([
+      'Conv2DBackpropFilter',
+      'MaxPoolGrad',
+      'Identity',
+      'Conv2DBackpropInput',
+    ]);
     const registered = WASM_TRAINING_KERNEL_NAMES.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
     registerWasmTrainingKernels();
     expect(WASM_TRAINING_KERNEL_NAMES.map((name) => tf.getKernel(name, 'wasm').kernelFunc)).toEqual(registered);

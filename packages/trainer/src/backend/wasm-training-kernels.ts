@@ -7,13 +7,19 @@
 // ReLU, pooling and loss gradients agree. Identity is replaced for memory, not correctness (see wasm-identity.ts).
 import * as tf from '@tensorflow/tfjs';
 import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
+import { wasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import { wasmIdentityConfig } from './wasm-identity.js';
 import { wasmMaxPoolGradConfig } from './wasm-max-pool-grad.js';
 
 /** Kernels wasm does not have; a wasm release that ships its own keeps it. */
 const MISSING_KERNELS: readonly tf.KernelConfig[] = [wasmConv2DBackpropFilterConfig];
-/** Kernels wasm has but computes wrongly (MaxPoolGrad) or wastefully (Identity copies); these replace its own. */
-const REPLACED_KERNELS: readonly tf.KernelConfig[] = [wasmMaxPoolGradConfig, wasmIdentityConfig];
+/** Kernels wasm has but computes wrongly (MaxPoolGrad), wastefully (Identity copies) or slowly (Conv2DBackpropInput, a
+ * plain loop); these replace its own. */
+const REPLACED_KERNELS: readonly tf.KernelConfig[] = [
+  wasmMaxPoolGradConfig,
+  wasmIdentityConfig,
+  wasmConv2DBackpropInputConfig,
+];
 
 /** Names of the kernels that registerWasmTrainingKernels adds or replaces. */
 export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = [...MISSING_KERNELS, ...REPLACED_KERNELS].map(
