@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildResNet, resolveResNetConfig, summarizeResNet, type ResNetConfigInput } from '@resnet-lab/resnet';
 import { seededRandom } from '../data/index.js';
 import { SgdOptimizer } from './sgd.js';
-import { explainStepFailure } from './out-of-memory-error.js';
+import { OutOfMemoryError, explainStepFailure } from './out-of-memory-error.js';
 import { namedParameters, trainStep } from './train-step.js';
 import type { BackendReport } from './training-events.js';
 
@@ -47,11 +47,19 @@ export async function benchmarkTraining(options: BenchmarkOptions, backend: Back
   const pixels = Float32Array.from({ length: batchSize * config.inputSize ** 2 * 3 }, () => random() * 2 - 1);
   const labels = Int32Array.from({ length: batchSize }, () => Math.floor(random() * config.classes));
   const batch = { pixels, labels, size: config.inputSize, classes: config.classes, learningRate: 0.01 };
+  let result: BenchmarkResult;
   try {
-    return await measure();
+    result = await measure();
   } catch (error) {
-    throw explainStepFailure(error, backend, batchSize);
-  } finally {
+    const explained = explainStepFailure(error, backend, batchSize);
+    // After an out-of-memory abort the wasm module is dead: disposing would fail and hide the explanation.
+    if (!(explained instanceof OutOfMemoryError)) disposeAll();
+    throw explained;
+  }
+  disposeAll();
+  return result;
+
+  function disposeAll(): void {
     optimizer.dispose();
     model.dispose();
   }

@@ -12,15 +12,23 @@ describe('explainStepFailure', () => {
     const explained = explainStepFailure(abort, wasm, 128);
     expect(explained).toBeInstanceOf(OutOfMemoryError);
     expect((explained as Error).message).toMatch(
-      /^The wasm backend ran out of memory in a training step at batch size 128: wasm can address at most 4 GB\. Use a smaller --batch-size/,
+      /^The wasm backend ran out of memory in a training step at batch size 128 \(Aborted\(\)\): wasm can address at most 4 GB\. Use a smaller --batch-size/,
     );
     expect((explained as Error).cause).toBe(abort);
+  });
+
+  it('explains a trap on a failed allocation the same way', () => {
+    const trap = new RuntimeError('memory access out of bounds');
+    expect((explainStepFailure(trap, wasm, 64) as Error).message).toMatch(
+      /^The wasm backend ran out of memory in a training step at batch size 64 \(memory access out of bounds\): /,
+    );
   });
 
   it('passes every other failure through unchanged', () => {
     const other = new Error('shape mismatch');
     expect(explainStepFailure(other, wasm, 128)).toBe(other);
     const abortOnCpu = new RuntimeError('Aborted()');
+    // A wasm-side failure can only come from the wasm backend.
     expect(explainStepFailure(abortOnCpu, { name: 'cpu', device: 'CPU' }, 128)).toBe(abortOnCpu);
   });
 });

@@ -25,7 +25,7 @@ import {
   type LoadedCheckpoint,
 } from './checkpoint.js';
 import { evaluateModel } from './evaluate-model.js';
-import { explainStepFailure } from './out-of-memory-error.js';
+import { OutOfMemoryError, explainStepFailure } from './out-of-memory-error.js';
 import { learningRateAt } from './learning-rate-schedule.js';
 import { SgdOptimizer } from './sgd.js';
 import { namedParameters, trainStep } from './train-step.js';
@@ -94,6 +94,7 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
   await fs.mkdir(options.outDir, { recursive: true });
 
   let cancelled = false;
+  let moduleAborted = false;
   try {
     for (let epoch = firstEpoch; epoch <= config.epochs && !cancelled; epoch++) {
       const epochStart = performance.now();
@@ -128,7 +129,9 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
           classes: trainSplit.classNames.length,
           learningRate,
         }).catch((error: unknown) => {
-          throw explainStepFailure(error, backend, config.batchSize);
+          const explained = explainStepFailure(error, backend, config.batchSize);
+          moduleAborted = explained instanceof OutOfMemoryError;
+          throw explained;
         });
         const stepSeconds = (performance.now() - stepStart) / 1000;
         trainSeconds += stepSeconds;
@@ -213,8 +216,11 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
       });
     }
   } finally {
-    optimizer.dispose();
-    model.dispose();
+    // After an out-of-memory abort the wasm module is dead: disposing would fail and hide the explanation.
+    if (!moduleAborted) {
+      optimizer.dispose();
+      model.dispose();
+    }
   }
 
   return {
