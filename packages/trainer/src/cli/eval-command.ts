@@ -48,7 +48,6 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     const dataset = await loadDataset(values.data ?? config.data, {
       testFraction: config.testFraction,
       limitPerClass: config.limitPerClass || undefined,
-      seed: config.seed,
       imageSize: checkpoint.metadata.model.inputSize,
     });
     const split = dataset[values.split];

@@ -239,7 +239,7 @@ function datasetOptions(config: TrainConfig) {
   return {
     testFraction: config.testFraction,
     limitPerClass: config.limitPerClass || undefined,
-    seed: config.seed,
+    // The synthetic dataset keeps its own default seed, so that runs with different seeds see the same data.
     // Image folders are resized to the stem's input (CIFAR-10 binary and synthetic data are 32x32 already).
     imageSize: config.stem === 'imagenet' ? STEM_DEFAULTS.imagenet.inputSize : undefined,
   };
