@@ -105,6 +105,26 @@ describe('resnet-lab train, eval and predict', () => {
     // The same gray picture as PNG and as JPEG: near-identical pixels, the same most likely class.
     expect(predictions[0]!.top[0]!.className).toBe(predictions[1]!.top[0]!.className);
 
+    // --resume takes the checkpoint's settings; only --epochs (and the run directory) change.
+    const resumed = await resnetLab(
+      'train',
+      '--resume',
+      path.join(out, 'checkpoints', 'last'),
+      '--epochs',
+      '2',
+      '--out',
+      path.join(root, 'resumed'),
+      '--json',
+    );
+    expect(resumed.exitCode).toBe(0);
+    const resumedEvents = resumed.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(resumedEvents[0]).toMatchObject({ kind: 'start', firstEpoch: 2, epochs: 2, batchesPerEpoch: 10 });
+    expect(resumedEvents.at(-1)).toMatchObject({ kind: 'result', status: 'completed', epochsCompleted: 2 });
+    expect((resumedEvents.at(-1) as { history: unknown[] }).history).toHaveLength(2);
+
     const corrupt = path.join(root, 'corrupt.png');
     await fs.writeFile(corrupt, grayImage(8, 8, 0).png.subarray(0, 40));
     const rejected = await resnetLab('predict', '--checkpoint', path.join(out, 'checkpoints', 'best'), corrupt);

@@ -9,6 +9,7 @@ export {
   captureModelArtifacts,
   loadModelFromDirectory,
   readModelArtifacts,
+  readModelMetadata,
   saveModelToDirectory,
   writeModelArtifacts,
 } from './model-directory.js';
@@ -35,7 +36,13 @@ export type {
   TrainResult,
   TrainingEvent,
 } from './training/training-events.js';
-export { BEST_CHECKPOINT, LAST_CHECKPOINT, loadCheckpoint, saveCheckpoint } from './training/checkpoint.js';
+export {
+  BEST_CHECKPOINT,
+  LAST_CHECKPOINT,
+  loadCheckpoint,
+  readCheckpointMetadata,
+  saveCheckpoint,
+} from './training/checkpoint.js';
 export type { CheckpointMetadata, LoadedCheckpoint } from './training/checkpoint.js';
 export { evaluateModel } from './training/evaluate-model.js';
 export type { EvaluateOptions, Evaluation } from './training/evaluate-model.js';

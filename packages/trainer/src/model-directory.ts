@@ -103,13 +103,7 @@ export async function loadModelFromDirectory(directory: string): Promise<tf.Laye
 /** Reads and checks a model directory: topology present, every weights file complete and matching its hash. */
 export async function readModelArtifacts(directory: string): Promise<tf.io.ModelArtifacts> {
   const modelJsonPath = path.join(directory, MODEL_JSON);
-  let text: string;
-  try {
-    text = await fs.readFile(modelJsonPath, 'utf8');
-  } catch (error) {
-    throw new ModelDirectoryError(`No saved model at ${directory}: cannot read ${MODEL_JSON}.`, { cause: error });
-  }
-  const modelJson = parseModelJson(text, modelJsonPath);
+  const modelJson = await readModelJson(directory);
 
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
@@ -131,6 +125,22 @@ export async function readModelArtifacts(directory: string): Promise<tf.io.Model
     ...(modelJson.trainingConfig ? { trainingConfig: modelJson.trainingConfig } : {}),
     ...(modelJson.userDefinedMetadata ? { userDefinedMetadata: modelJson.userDefinedMetadata } : {}),
   };
+}
+
+/** The metadata saved with a model, read without its weights. */
+export async function readModelMetadata(directory: string): Promise<unknown> {
+  return (await readModelJson(directory)).userDefinedMetadata;
+}
+
+async function readModelJson(directory: string): Promise<tf.io.ModelJSON> {
+  const modelJsonPath = path.join(directory, MODEL_JSON);
+  let text: string;
+  try {
+    text = await fs.readFile(modelJsonPath, 'utf8');
+  } catch (error) {
+    throw new ModelDirectoryError(`No saved model at ${directory}: cannot read ${MODEL_JSON}.`, { cause: error });
+  }
+  return parseModelJson(text, modelJsonPath);
 }
 
 function parseModelJson(text: string, modelJsonPath: string): tf.io.ModelJSON {

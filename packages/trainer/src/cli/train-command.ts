@@ -1,7 +1,7 @@
 // `resnet-lab train`: the seed's training run from the command line, printing its per-batch and per-epoch lines.
 import { parseArgs } from 'node:util';
 import { RESNET_ARCHS } from '@resnet-lab/resnet';
-import { loadCheckpoint } from '../training/checkpoint.js';
+import { readCheckpointMetadata } from '../training/checkpoint.js';
 import { BACKEND_CHOICES } from '../backend/index.js';
 import { NORMALIZATIONS, SCHEDULES, TRAIN_DEFAULTS, type TrainConfigInput } from '../training/train-config.js';
 import { train } from '../training/train.js';
@@ -103,10 +103,8 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
   let config: TrainConfigInput;
   if (values.resume) {
     // The checkpoint's own settings, overridden by whatever this command line gives (e.g. more --epochs).
-    const checkpoint = await loadCheckpoint(values.resume);
-    checkpoint.model.dispose();
-    checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
-    config = { ...checkpoint.metadata.config, ...given };
+    const metadata = await readCheckpointMetadata(values.resume);
+    config = { ...metadata.config, ...given };
   } else {
     if (!given.data)
       throw new UsageError("Missing --data: give 'synthetic', a CIFAR-10 binary directory or an image folder.");

@@ -7,6 +7,7 @@ import {
   ModelDirectoryError,
   captureModelArtifacts,
   readModelArtifacts,
+  readModelMetadata,
   writeModelArtifacts,
 } from '../model-directory.js';
 import type { TrainConfig } from './train-config.js';
@@ -71,6 +72,11 @@ export async function saveCheckpoint(
     },
     { metadata: metadata as unknown as Record<string, object> },
   );
+}
+
+/** A checkpoint's epoch, config, metrics and class names, without loading its weights. */
+export async function readCheckpointMetadata(directory: string): Promise<CheckpointMetadata> {
+  return parseMetadata(await readModelMetadata(directory), directory);
 }
 
 export async function loadCheckpoint(directory: string): Promise<LoadedCheckpoint> {
