@@ -1,5 +1,6 @@
 // Builds a ResNet as a TensorFlow.js layers model from its plan, reproducing the PyTorch reference layer by layer.
 import * as tf from '@tensorflow/tfjs';
+import { ResNetBatchNormalization } from './batch-normalization.js';
 import { resolveResNetConfig, type ResNetConfigInput } from './resnet-config.js';
 import { INPUT_CHANNELS, planResNet, type BlockPlan, type ConvPlan, type ResNetPlan } from './resnet-plan.js';
 
@@ -94,9 +95,11 @@ function convBatchNorm(input: SymbolicTensor, conv: ConvPlan, initializers: Init
       kernelInitializer: initializers.kaimingNormalFanOut(),
     })
     .apply(x) as SymbolicTensor;
-  return tf.layers
-    .batchNormalization({ name: conv.batchNormName, momentum: BATCH_NORM_MOMENTUM, epsilon: BATCH_NORM_EPSILON })
-    .apply(x) as SymbolicTensor;
+  return new ResNetBatchNormalization({
+    name: conv.batchNormName,
+    momentum: BATCH_NORM_MOMENTUM,
+    epsilon: BATCH_NORM_EPSILON,
+  }).apply(x) as SymbolicTensor;
 }
 
 function relu(x: SymbolicTensor, name: string): SymbolicTensor {

@@ -21,3 +21,5 @@ export type { ResNetSummary, StageSummary } from './resnet-summary.js';
 export { BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, buildFromPlan, buildResNet } from './build-resnet.js';
 export type { BuildResNetOptions } from './build-resnet.js';
 export { pytorchStateDictKey } from './pytorch-names.js';
+export { ResNetBatchNormalization } from './batch-normalization.js';
+export type { BatchNormalizationArgs } from './batch-normalization.js';

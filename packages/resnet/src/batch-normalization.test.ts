@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ResNetBatchNormalization } from './batch-normalization.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const SHAPE: [number, number, number, number] = [4, 5, 6, 3];
+
+/** The stock tfjs-layers batch norm and this one, with equal (non-default) weights, applied to the same input. */
+function pair() {
+  const stock = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+  const ours = new ResNetBatchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+  stock.build(SHAPE);
+  ours.build(SHAPE);
+  const weights = [
+    tf.tensor1d([1.5, 0.5, -2]),
+    tf.tensor1d([0.1, -0.3, 0.7]),
+    tf.tensor1d([0.2, 0.4, -0.1]),
+    tf.tensor1d([1.3, 0.8, 2.1]),
+  ];
+  stock.setWeights(weights);
+  ours.setWeights(weights);
+  tf.dispose(weights);
+  return { stock, ours };
+}
+
+function values(tensor: tf.Tensor): number[] {
+  return Array.from(tensor.dataSync());
+}
+
+function expectClose(actual: tf.Tensor, expected: tf.Tensor, tolerance: number): void {
+  expect(actual.shape).toEqual(expected.shape);
+  const difference = tf.norm(tf.sub(actual, expected)).dataSync()[0]!;
+  const norm = tf.norm(expected).dataSync()[0]!;
+  expect(difference / norm).toBeLessThan(tolerance);
+}
+
+describe('ResNetBatchNormalization', () => {
+  const x = tf.randomNormal(SHAPE, 2, 3, 'float32', 7);
+  const upstream = tf.randomNormal(SHAPE, 0, 1, 'float32', 8);
+
+  it('normalizes with batch statistics in training and running statistics in inference, as the stock layer', () => {
+    const { stock, ours } = pair();
+    expectClose(ours.apply(x, { training: true }) as tf.Tensor, stock.apply(x, { training: true }) as tf.Tensor, 1e-6);
+    expectClose(ours.apply(x) as tf.Tensor, stock.apply(x) as tf.Tensor, 1e-6);
+  });
+
+  it('updates the running mean and variance as the stock layer (momentum 0.9, biased variance)', () => {
+    const { stock, ours } = pair();
+    stock.apply(x, { training: true });
+    ours.apply(x, { training: true });
+    const [, , stockMean, stockVariance] = stock.getWeights();
+    const [, , ourMean, ourVariance] = ours.getWeights();
+    expectClose(ourMean!, stockMean!, 1e-6);
+    expectClose(ourVariance!, stockVariance!, 1e-6);
+    // Independently: 0.9 * 0.2 + 0.1 * mean of channel 0.
+    const channelMean = tf.mean(tf.slice(x, [0, 0, 0, 0], [4, 5, 6, 1])).dataSync()[0]!;
+    expect(values(ourMean!)[0]).toBeCloseTo(0.9 * 0.2 + 0.1 * channelMean, 5);
+  });
+
+  it('gives the stock layer gradients for input, scale and offset', () => {
+    const { stock, ours } = pair();
+    const gradients = (layer: tf.layers.Layer) => {
+      const input = tf.variable(x);
+      const variables = [input, ...layer.trainableWeights.map((weight) => weight.read() as tf.Variable)];
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(tf.mul(layer.apply(input, { training: true }) as tf.Tensor, upstream)),
+        variables,
+      );
+      value.dispose();
+      input.dispose();
+      // Input, gamma, beta.
+      return variables.map((variable) => grads[variable.name]!);
+    };
+    const stockGradients = gradients(stock);
+    const ourGradients = gradients(ours);
+    expect(ourGradients).toHaveLength(3);
+    ourGradients.forEach((gradient, index) => expectClose(gradient, stockGradients[index]!, 1e-4));
+  });
+
+  it('saves as the stock BatchNormalization, with the same weight names', () => {
+    const { ours } = pair();
+    expect(ours.getClassName()).toBe('BatchNormalization');
+    expect(ours.weights.map((weight) => weight.originalName.split('/').at(-1))).toEqual([
+      'gamma',
+      'beta',
+      'moving_mean',
+      'moving_variance',
+    ]);
+    expect(ours.getConfig()).toMatchObject({ axis: -1, momentum: 0.9, epsilon: 1e-5, center: true, scale: true });
+  });
+});

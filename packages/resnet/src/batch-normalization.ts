@@ -1,0 +1,157 @@
+// Batch normalization with PyTorch's semantics and a hand-written gradient that keeps one tensor per layer.
+//
+// tfjs-layers' BatchNormalization trains through tf.moments and tf.batchNorm, whose gradient tape keeps the
+// centred input, its square and more for every layer: about half of what a ResNet18 training step holds after the
+// forward pass. This layer computes the same function (normalize by the batch's mean and biased variance, scale,
+// shift; running statistics updated as Keras does with momentum 0.9 = PyTorch's 0.1) inside tf.customGrad and
+// saves only the normalized input for the backward pass. It serializes as 'BatchNormalization' with the same
+// weights (gamma, beta, moving_mean, moving_variance), so saved models load anywhere as the stock layer.
+import * as tf from '@tensorflow/tfjs';
+
+type LayerVariable = tf.LayerVariable;
+type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+
+export interface BatchNormalizationArgs extends LayerArgs {
+  /** Keras convention: running = momentum * running + (1 - momentum) * batch. */
+  readonly momentum: number;
+  readonly epsilon: number;
+}
+
+/** Normalizes over every axis but the last (channels) one. */
+export class ResNetBatchNormalization extends tf.layers.Layer {
+  /** The stock layer's class name: a saved model describes a standard batch norm. */
+  static readonly className = 'BatchNormalization';
+  readonly momentum: number;
+  readonly epsilon: number;
+  private gamma!: LayerVariable;
+  private beta!: LayerVariable;
+  private movingMean!: LayerVariable;
+  private movingVariance!: LayerVariable;
+
+  constructor(args: BatchNormalizationArgs) {
+    super(args);
+    this.supportsMasking = true;
+    this.momentum = args.momentum;
+    this.epsilon = args.epsilon;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const channels = shape.at(-1);
+    if (typeof channels !== 'number') {
+      throw new Error(
+        `Expected a known channel count (last axis) for ${this.name}, got input shape ${JSON.stringify(shape)}.`,
+      );
+    }
+    this.inputSpec = [{ ndim: shape.length, axes: { [shape.length - 1]: channels } }];
+    this.gamma = this.addWeight('gamma', [channels], 'float32', tf.initializers.ones());
+    this.beta = this.addWeight('beta', [channels], 'float32', tf.initializers.zeros());
+    this.movingMean = this.addWeight('moving_mean', [channels], 'float32', tf.initializers.zeros(), undefined, false);
+    this.movingVariance = this.addWeight(
+      'moving_variance',
+      [channels],
+      'float32',
+      tf.initializers.ones(),
+      undefined,
+      false,
+    );
+    this.built = true;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const gamma = this.gamma.read();
+      const beta = this.beta.read();
+      if (kwargs['training'] !== true) {
+        return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), beta, gamma, this.epsilon);
+      }
+      const statistics: tf.Tensor[] = [];
+      const output = normalizeInTraining(x, gamma, beta, this.epsilon, statistics);
+      const [mean, variance] = statistics as [tf.Tensor, tf.Tensor];
+      updateRunningAverage(this.movingMean, mean, this.momentum);
+      updateRunningAverage(this.movingVariance, variance, this.momentum);
+      tf.dispose([mean, variance]);
+      return output;
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    // The stock layer's keys with its defaults, so that tfjs-layers' own BatchNormalization can load the model.
+    return {
+      ...super.getConfig(),
+      axis: -1,
+      momentum: this.momentum,
+      epsilon: this.epsilon,
+      center: true,
+      scale: true,
+      betaInitializer: { className: 'Zeros', config: {} },
+      gammaInitializer: { className: 'Ones', config: {} },
+      movingMeanInitializer: { className: 'Zeros', config: {} },
+      movingVarianceInitializer: { className: 'Ones', config: {} },
+      betaRegularizer: null,
+      gammaRegularizer: null,
+      betaConstraint: null,
+      gammaConstraint: null,
+    };
+  }
+
+  /** Builds from a saved stock BatchNormalization config (the keys this layer does not use are ignored). */
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    constructor: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    const axis = config['axis'] ?? -1;
+    if (axis !== -1 && !(Array.isArray(axis) && axis.length === 1 && axis[0] === -1)) {
+      throw new Error(`ResNetBatchNormalization normalizes the last axis only, got axis ${JSON.stringify(axis)}.`);
+    }
+    return new constructor(config);
+  }
+}
+
+/**
+ * y = gamma * (x - mean) / sqrt(variance + epsilon) + beta over the batch's statistics, with the gradient
+ *   dx = gamma / sqrt(variance + epsilon) / n * (n * dy - sum(dy) - xHat * sum(dy * xHat))
+ * which needs only xHat (and the per-channel factors) from the forward pass. Pushes the batch mean and biased
+ * variance onto `statistics` (kept; the caller disposes them).
+ */
+function normalizeInTraining(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  statistics: tf.Tensor[],
+): tf.Tensor {
+  const axes = Array.from({ length: x.rank - 1 }, (_, axis) => axis);
+  const count = x.size / x.shape.at(-1)!;
+  const normalize = tf.customGrad((input, scale, offset, save) => {
+    const { mean, variance } = tf.moments(input as tf.Tensor, axes);
+    statistics.push(tf.keep(mean), tf.keep(variance));
+    const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
+    const xHat = tf.mul(tf.sub(input as tf.Tensor, mean), inverseStd);
+    (save as tf.GradSaveFunc)([xHat, inverseStd, scale as tf.Tensor]);
+    return {
+      value: tf.add(tf.mul(xHat, scale as tf.Tensor), offset as tf.Tensor),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedXHat, savedInverseStd, savedScale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dOffset = tf.sum(dy, axes);
+        const dScale = tf.sum(tf.mul(dy, savedXHat), axes);
+        const dInput = tf.mul(
+          tf.div(tf.mul(savedScale, savedInverseStd), count),
+          tf.sub(tf.sub(tf.mul(dy, count), dOffset), tf.mul(savedXHat, dScale)),
+        );
+        return [dInput, dScale, dOffset];
+      },
+    };
+  });
+  return normalize(x, gamma, beta);
+}
+
+function updateRunningAverage(variable: LayerVariable, batchValue: tf.Tensor, momentum: number): void {
+  tf.tidy(() => {
+    const running = variable.read();
+    variable.write(tf.sub(running, tf.mul(tf.sub(running, batchValue), 1 - momentum)));
+  });
+}
+
+tf.serialization.registerClass(ResNetBatchNormalization);
