@@ -66,7 +66,7 @@ export class TrainingPrinter {
     const best = result.bestTestAccuracy === null ? '' : `, best test accuracy ${result.bestTestAccuracy.toFixed(4)}`;
     const verb = result.status === 'completed' ? 'Finished' : 'Cancelled';
     this.clearBar(
-      `\n${verb} after ${result.epochsCompleted} epochs${best} in ${result.elapsedSeconds.toFixed(1)} s on ` +
+      `\n${verb} after ${result.epochsCompleted} epoch${result.epochsCompleted === 1 ? '' : 's'}${best} in ${result.elapsedSeconds.toFixed(1)} s on ` +
         `${result.backend.name} (${result.backend.device}). Run directory: ${outDir}\n`,
     );
   }
