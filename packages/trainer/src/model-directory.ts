@@ -189,7 +189,8 @@ async function readWeightsFile(directory: string, file: string): Promise<ArrayBu
 const BYTES_PER_ELEMENT: Readonly<Record<string, number>> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
 const BYTES_PER_QUANTIZED_ELEMENT: Readonly<Record<string, number>> = { float16: 2, uint16: 2, uint8: 1 };
 
-function weightByteLength(spec: tf.io.WeightsManifestEntry): number {
+/** Bytes that one weight takes in a weights file. */
+export function weightByteLength(spec: tf.io.WeightsManifestEntry): number {
   const elements = spec.shape.reduce((product, dimension) => product * dimension, 1);
   const bytes = spec.quantization
     ? BYTES_PER_QUANTIZED_ELEMENT[spec.quantization.dtype]

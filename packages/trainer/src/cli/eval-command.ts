@@ -4,6 +4,7 @@ import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend/inde
 import { loadDataset } from '../data/index.js';
 import { loadCheckpoint } from '../training/checkpoint.js';
 import { evaluateModel, type Evaluation } from '../training/evaluate-model.js';
+import { datasetOptionsFor } from '../training/train.js';
 
 import type { CliIo } from './cli-io.js';
 import { UsageError } from './usage-error.js';
@@ -45,11 +46,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
   checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
   try {
     const { config, normalization, classNames } = checkpoint.metadata;
-    const dataset = await loadDataset(values.data ?? config.data, {
-      testFraction: config.testFraction,
-      limitPerClass: config.limitPerClass || undefined,
-      imageSize: checkpoint.metadata.model.inputSize,
-    });
+    const dataset = await loadDataset(values.data ?? config.data, datasetOptionsFor(config));
     const split = dataset[values.split];
     if (split.classNames.join('\n') !== classNames.join('\n')) {
       throw new UsageError(

@@ -8,6 +8,7 @@ import {
   captureModelArtifacts,
   readModelArtifacts,
   readModelMetadata,
+  weightByteLength,
   writeModelArtifacts,
 } from '../model-directory.js';
 import type { TrainConfig } from './train-config.js';
@@ -49,29 +50,36 @@ export interface LoadedCheckpoint {
   readonly momentumBuffers: Map<string, tf.Tensor>;
 }
 
+/** What a caller records in a checkpoint; saveCheckpoint adds the format and version. */
+export type CheckpointRecord = Omit<CheckpointMetadata, 'format' | 'version'>;
+
+/**
+ * Writes one checkpoint into each of `directories` (e.g. last and best), serializing the model and the momentum
+ * buffers once for all of them.
+ */
 export async function saveCheckpoint(
-  directory: string,
+  directories: readonly string[],
   model: tf.LayersModel,
   momentumBuffers: ReadonlyMap<string, tf.Tensor>,
-  metadata: CheckpointMetadata,
+  record: CheckpointRecord,
 ): Promise<void> {
   const artifacts = await captureModelArtifacts(model);
   const optimizer = await tf.io.encodeWeights(
     [...momentumBuffers].map(([name, tensor]) => ({ name: `${name}${MOMENTUM_SUFFIX}`, tensor })),
     OPTIMIZER_GROUP,
   );
-  await writeModelArtifacts(
-    directory,
-    {
-      ...artifacts,
-      weightSpecs: [...artifacts.weightSpecs!, ...optimizer.specs],
-      weightData: tf.io.CompositeArrayBuffer.join([
-        tf.io.CompositeArrayBuffer.join(artifacts.weightData),
-        optimizer.data,
-      ]),
-    },
-    { metadata: metadata as unknown as Record<string, object> },
-  );
+  const checkpoint: tf.io.ModelArtifacts = {
+    ...artifacts,
+    weightSpecs: [...artifacts.weightSpecs!, ...optimizer.specs],
+    weightData: tf.io.CompositeArrayBuffer.join([
+      tf.io.CompositeArrayBuffer.join(artifacts.weightData),
+      optimizer.data,
+    ]),
+  };
+  const metadata: CheckpointMetadata = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...record };
+  for (const directory of directories) {
+    await writeModelArtifacts(directory, checkpoint, { metadata: metadata as unknown as Record<string, object> });
+  }
 }
 
 /** A checkpoint's epoch, config, metrics and class names, without loading its weights. */
@@ -84,14 +92,18 @@ export async function loadCheckpoint(directory: string): Promise<LoadedCheckpoin
   const metadata = parseMetadata(artifacts.userDefinedMetadata, directory);
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   const momentumBuffers = new Map<string, tf.Tensor>();
-  const optimizerSpecs = artifacts.weightSpecs!.filter((spec) => spec.group === OPTIMIZER_GROUP);
+  const specs = artifacts.weightSpecs!;
+  const optimizerSpecs = specs.filter((spec) => spec.group === OPTIMIZER_GROUP);
   if (optimizerSpecs.length > 0) {
-    const decoded = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
+    // saveCheckpoint appends the optimizer's weights after the model's: decode only that tail.
+    const modelBytes = specs
+      .filter((spec) => spec.group !== OPTIMIZER_GROUP)
+      .reduce((total, spec) => total + weightByteLength(spec), 0);
+    const optimizerData = tf.io.CompositeArrayBuffer.join(artifacts.weightData).slice(modelBytes);
+    const decoded = tf.io.decodeWeights(optimizerData, optimizerSpecs);
     for (const spec of optimizerSpecs) {
       momentumBuffers.set(spec.name.slice(0, -MOMENTUM_SUFFIX.length), decoded[spec.name]!);
     }
-    const kept = new Set(optimizerSpecs.map((spec) => spec.name));
-    for (const [name, tensor] of Object.entries(decoded)) if (!kept.has(name)) tensor.dispose();
   }
   return { directory, model, metadata, momentumBuffers };
 }

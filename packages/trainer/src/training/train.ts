@@ -57,7 +57,7 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
   const emit = (event: TrainingEvent) => options.onEvent?.(event);
 
   const resumed = options.resumeFrom ? await loadCheckpoint(options.resumeFrom) : null;
-  const dataset = options.dataset ?? (await loadDataset(config.data, datasetOptions(config)));
+  const dataset = options.dataset ?? (await loadDataset(config.data, datasetOptionsFor(config)));
   const { train: trainSplit, test: testSplit } = dataset;
   const modelConfig = modelConfigFor(config, trainSplit);
   const model = resumed ? resumedModel(resumed, modelConfig) : buildResNet(modelConfig, { seed: config.seed });
@@ -184,9 +184,7 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
       const isBest =
         metrics.testAccuracy === null || bestTestAccuracy === null || metrics.testAccuracy > bestTestAccuracy;
       if (isBest) bestTestAccuracy = metrics.testAccuracy;
-      const metadata = {
-        format: 'resnet-lab-checkpoint',
-        version: 1,
+      await saveCheckpoint(isBest ? [lastDirectory, bestDirectory] : [lastDirectory], model, optimizer.state(), {
         epoch,
         config,
         model: modelConfig,
@@ -197,13 +195,9 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
         bestTestAccuracy,
         backend: `${backend.name} (${backend.device})`,
         savedAt: new Date().toISOString(),
-      } as const;
-      await saveCheckpoint(lastDirectory, model, optimizer.state(), metadata);
+      });
       lastCheckpoint = lastDirectory;
-      if (isBest) {
-        await saveCheckpoint(bestDirectory, model, optimizer.state(), metadata);
-        bestCheckpoint = bestDirectory;
-      }
+      if (isBest) bestCheckpoint = bestDirectory;
       await fs.appendFile(path.join(options.outDir, 'metrics.jsonl'), `${JSON.stringify(metrics)}\n`);
       emit({
         kind: 'epoch',
@@ -235,7 +229,8 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
   };
 }
 
-function datasetOptions(config: TrainConfig) {
+/** How `config.data` is loaded, by training and by evaluation of its checkpoints alike. */
+export function datasetOptionsFor(config: TrainConfig) {
   return {
     testFraction: config.testFraction,
     limitPerClass: config.limitPerClass || undefined,
