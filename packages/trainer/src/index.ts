@@ -25,7 +25,7 @@ export type { NormalizationName, ScheduleName, TrainConfig, TrainConfigInput } f
 export { learningRateAt } from './training/learning-rate-schedule.js';
 export { SgdOptimizer } from './training/sgd.js';
 export type { NamedParameter, SgdOptions } from './training/sgd.js';
-export { train } from './training/train.js';
+export { datasetOptionsFor, epochCheckpointDirectory, train } from './training/train.js';
 export type { TrainOptions } from './training/train.js';
 export type {
   BackendReport,

@@ -42,6 +42,7 @@ describe('TrainingPrinter', () => {
       imagesPerSecond: 6.41,
       elapsedSeconds: 7812.5,
       checkpoint: 'runs/seed/checkpoints/last',
+      epochCheckpoint: null,
       isBest: true,
     };
     printer.print(epoch);

@@ -109,7 +109,13 @@ describe('train', () => {
   });
 
   it('continues a resumed run exactly: 1 epoch + resume 1 epoch equals 2 epochs', async () => {
-    const straight = await train(tiny, { outDir: path.join(root, 'straight'), dataset: smallData });
+    const epochEvents: EpochEvent[] = [];
+    const straight = await train(tiny, {
+      outDir: path.join(root, 'straight'),
+      dataset: smallData,
+      keepEpochCheckpoints: true,
+      onEvent: (event) => event.kind === 'epoch' && epochEvents.push(event),
+    });
     const first = await train({ ...tiny, epochs: 1 }, { outDir: path.join(root, 'first'), dataset: smallData });
     const resumed = await train(tiny, {
       outDir: path.join(root, 'resumed'),
@@ -128,6 +134,16 @@ describe('train', () => {
     const metadata = (await loadCheckpoint(resumed.lastCheckpoint!)).metadata;
     expect(metadata.epoch).toBe(2);
     expect(metadata.classNames).toEqual(smallData.train.classNames);
+
+    // Kept per-epoch checkpoints are not overwritten by later epochs: epoch 1's equals the 1-epoch run's.
+    expect(epochEvents.map((event) => event.epochCheckpoint)).toEqual([
+      path.join(root, 'straight', 'checkpoints', 'epoch-0001'),
+      path.join(root, 'straight', 'checkpoints', 'epoch-0002'),
+    ]);
+    expect((await loadCheckpoint(epochEvents[0]!.epochCheckpoint!)).metadata.epoch).toBe(1);
+    expect(
+      maxRelativeDifference(await weightsOf(epochEvents[0]!.epochCheckpoint!), await weightsOf(first.lastCheckpoint!)),
+    ).toBeLessThan(1e-5);
   });
 
   it('stops at a batch boundary when cancelled, keeping the last complete checkpoint', async () => {

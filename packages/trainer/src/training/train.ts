@@ -42,6 +42,11 @@ export interface TrainOptions {
   readonly onEvent?: ((event: TrainingEvent) => void) | undefined;
   /** A dataset already in memory, instead of loading `config.data`. */
   readonly dataset?: DatasetSplits | undefined;
+  /**
+   * Also write each epoch's checkpoint to its own `checkpoints/epoch-<n>` directory, which later epochs never
+   * overwrite: for trackers that record every checkpoint, where `last` and `best` move on.
+   */
+  readonly keepEpochCheckpoints?: boolean | undefined;
 }
 
 /** Streams of the seeded generator, so shuffling and augmentation draw independent sequences per epoch. */
@@ -184,7 +189,9 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
       const isBest =
         metrics.testAccuracy === null || bestTestAccuracy === null || metrics.testAccuracy > bestTestAccuracy;
       if (isBest) bestTestAccuracy = metrics.testAccuracy;
-      await saveCheckpoint(isBest ? [lastDirectory, bestDirectory] : [lastDirectory], model, optimizer.state(), {
+      const epochDirectory = options.keepEpochCheckpoints ? epochCheckpointDirectory(options.outDir, epoch) : null;
+      const directories = [lastDirectory, ...(isBest ? [bestDirectory] : []), ...(epochDirectory ? [epochDirectory] : [])];
+      await saveCheckpoint(directories, model, optimizer.state(), {
         epoch,
         config,
         model: modelConfig,
@@ -205,6 +212,7 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
         epochs: config.epochs,
         elapsedSeconds: elapsedSeconds(),
         checkpoint: lastDirectory,
+        epochCheckpoint: epochDirectory,
         isBest,
         ...metrics,
       });
@@ -227,6 +235,11 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
     bestTestAccuracy,
     elapsedSeconds: elapsedSeconds(),
   };
+}
+
+/** `<outDir>/checkpoints/epoch-0007`: zero-padded so that directory listings sort by epoch. */
+export function epochCheckpointDirectory(outDir: string, epoch: number): string {
+  return path.join(outDir, 'checkpoints', `epoch-${String(epoch).padStart(4, '0')}`);
 }
 
 /** How `config.data` is loaded, by training and by evaluation of its checkpoints alike. */

@@ -64,6 +64,8 @@ export interface EpochEvent extends EpochMetrics {
   readonly elapsedSeconds: number;
   /** Directory of the `last` checkpoint just written. */
   readonly checkpoint: string;
+  /** This epoch's own checkpoint directory, when the run keeps one per epoch (TrainOptions.keepEpochCheckpoints). */
+  readonly epochCheckpoint: string | null;
   /** Whether this epoch's test accuracy is the best so far (and `best` was rewritten). */
   readonly isBest: boolean;
 }
