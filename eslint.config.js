@@ -5,14 +5,14 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.next/**', 'data/**', 'coverage/**'] },
+  { ignores: ['**/node_modules/**', '**/dist/**', '**/.next/**', 'data/**', 'coverage/**', 'apps/api/src/generated/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       globals: globals.node,
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', '*.ts', 'packages/*/bin/*.js'] },
+        projectService: { allowDefaultProject: ['*.js', '*.ts', 'packages/*/bin/*.js', 'apps/*/bin/*.js'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -1,0 +1,127 @@
+// The API's configuration, read from environment variables and checked once at start-up, so that a typo stops the
+// server with a message naming the variable instead of surfacing later as a confusing failure.
+import path from 'node:path';
+
+export interface ApiConfig {
+  readonly host: string;
+  readonly port: number;
+  /** Root of everything the API writes: the embedded database, run outputs, the model registry, datasets. */
+  readonly dataDir: string;
+  /** A PostgreSQL URL, or null for the embedded PGlite database in `<dataDir>/db`. */
+  readonly databaseUrl: string | null;
+  /** How many runs train at once; 1 means one accelerator trains one run at a time. */
+  readonly runConcurrency: number;
+  /** When set, mutations need `Authorization: Bearer <token>`. */
+  readonly apiToken: string | null;
+  /** Largest accepted HTTP request body. Images arrive base64-encoded inside it. */
+  readonly maxBodyBytes: number;
+  /** Largest accepted decoded image for `predict`. */
+  readonly maxImageBytes: number;
+  /** How many loaded checkpoints `predict` keeps in memory. */
+  readonly predictionCacheSize: number;
+}
+
+export const CONFIG_DEFAULTS = {
+  host: '127.0.0.1',
+  port: 4000,
+  dataDir: 'data',
+  runConcurrency: 1,
+  maxBodyBytes: 16 * 1024 * 1024,
+  maxImageBytes: 8 * 1024 * 1024,
+  predictionCacheSize: 4,
+} as const;
+
+/** The environment variables the API reads, for messages and the README. */
+export const CONFIG_VARIABLES = [
+  'HOST',
+  'PORT',
+  'DATA_DIR',
+  'DATABASE_URL',
+  'RUN_CONCURRENCY',
+  'API_TOKEN',
+  'MAX_BODY_BYTES',
+  'MAX_IMAGE_BYTES',
+  'PREDICTION_CACHE_SIZE',
+] as const;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+export function readConfig(env: Environment, cwd = process.cwd()): ApiConfig {
+  return {
+    host: nonEmpty(env, 'HOST') ?? CONFIG_DEFAULTS.host,
+    port: integer(env, 'PORT', CONFIG_DEFAULTS.port, 0, 65535),
+    dataDir: path.resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? CONFIG_DEFAULTS.dataDir),
+    databaseUrl: databaseUrl(env),
+    runConcurrency: integer(env, 'RUN_CONCURRENCY', CONFIG_DEFAULTS.runConcurrency, 1, 64),
+    apiToken: apiToken(env),
+    maxBodyBytes: integer(env, 'MAX_BODY_BYTES', CONFIG_DEFAULTS.maxBodyBytes, 1024, 1024 ** 3),
+    maxImageBytes: integer(env, 'MAX_IMAGE_BYTES', CONFIG_DEFAULTS.maxImageBytes, 1024, 1024 ** 3),
+    predictionCacheSize: integer(env, 'PREDICTION_CACHE_SIZE', CONFIG_DEFAULTS.predictionCacheSize, 1, 1000),
+  };
+}
+
+/** Where the embedded database lives inside the data directory. */
+export function embeddedDatabaseDir(dataDir: string): string {
+  return path.join(dataDir, 'db');
+}
+
+function nonEmpty(env: Environment, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Environment, name: string, fallback: number, min: number, max: number): number {
+  const text = nonEmpty(env, name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got '${text}'.`);
+  }
+  return value;
+}
+
+function databaseUrl(env: Environment): string | null {
+  const text = nonEmpty(env, 'DATABASE_URL');
+  if (text === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `not a URL: '${redact(text)}'. Expected postgresql://user:password@host:port/database.`,
+    );
+  }
+  if (url.protocol !== 'postgresql:' && url.protocol !== 'postgres:') {
+    throw new ConfigError(
+      'DATABASE_URL',
+      `unsupported scheme '${url.protocol}' (allowed: postgresql:, postgres:). Leave it unset for the embedded database.`,
+    );
+  }
+  return text;
+}
+
+function apiToken(env: Environment): string | null {
+  // Unlike the other variables an empty token is not "unset": it would silently leave mutations open.
+  const text = env.API_TOKEN;
+  if (text === undefined) return null;
+  if (text.trim().length < 8) {
+    throw new ConfigError('API_TOKEN', 'must be at least 8 characters; unset it to allow mutations without a token.');
+  }
+  return text.trim();
+}
+
+/** The URL without its password, for messages and logs. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

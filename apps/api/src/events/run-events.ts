@@ -1,0 +1,82 @@
+// In-process publish/subscribe of run progress. The API process is the only publisher (it receives every worker's
+// events), so no external broker is needed.
+import type { Checkpoint, EpochMetric, Run } from '../generated/prisma/client.js';
+import { EventChannel } from './event-channel.js';
+
+export interface BatchProgressEvent {
+  readonly __typename: 'BatchProgress';
+  readonly runId: string;
+  readonly epoch: number;
+  readonly batch: number;
+  readonly batches: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly learningRate: number;
+  readonly imagesPerSecond: number;
+  readonly progress: number;
+}
+
+export interface EpochCompletedEvent {
+  readonly __typename: 'EpochCompleted';
+  readonly runId: string;
+  readonly metric: EpochMetric;
+}
+
+export interface CheckpointSavedEvent {
+  readonly __typename: 'CheckpointSaved';
+  readonly runId: string;
+  readonly checkpoint: Checkpoint;
+}
+
+export interface RunStatusChangedEvent {
+  readonly __typename: 'RunStatusChanged';
+  readonly runId: string;
+  readonly status: Run['status'];
+  readonly errorMessage: string | null;
+  readonly run: Run;
+}
+
+export type RunProgressEvent = BatchProgressEvent | EpochCompletedEvent | CheckpointSavedEvent | RunStatusChangedEvent;
+
+export const FINAL_STATUSES: ReadonlySet<Run['status']> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+export function statusChanged(run: Run): RunStatusChangedEvent {
+  return { __typename: 'RunStatusChanged', runId: run.id, status: run.status, errorMessage: run.errorMessage, run };
+}
+
+export class RunEvents {
+  private readonly progressListeners = new Map<string, Set<EventChannel<RunProgressEvent>>>();
+  private readonly updateListeners = new Set<EventChannel<Run>>();
+
+  publishProgress(event: RunProgressEvent): void {
+    for (const channel of this.progressListeners.get(event.runId) ?? []) channel.push(event);
+  }
+
+  publishRunUpdated(run: Run): void {
+    for (const channel of this.updateListeners) channel.push(run);
+  }
+
+  subscribeProgress(runId: string): EventChannel<RunProgressEvent> {
+    const listeners = this.progressListeners.get(runId) ?? new Set();
+    this.progressListeners.set(runId, listeners);
+    const channel: EventChannel<RunProgressEvent> = new EventChannel(() => {
+      listeners.delete(channel);
+      if (listeners.size === 0) this.progressListeners.delete(runId);
+    });
+    listeners.add(channel);
+    return channel;
+  }
+
+  subscribeRunUpdated(): EventChannel<Run> {
+    const channel: EventChannel<Run> = new EventChannel(() => this.updateListeners.delete(channel));
+    this.updateListeners.add(channel);
+    return channel;
+  }
+
+  /** Open subscriptions, for tests and shutdown. */
+  get listenerCount(): number {
+    let count = this.updateListeners.size;
+    for (const listeners of this.progressListeners.values()) count += listeners.size;
+    return count;
+  }
+}

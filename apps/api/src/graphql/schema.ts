@@ -1,0 +1,12 @@
+// The executable schema: the SDL files with their resolvers.
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { loadSchemaSource } from '../schema/load-schema.js';
+import { requireTokenForMutations, resolvers } from './resolvers.js';
+
+export async function buildSchema(): Promise<GraphQLSchema> {
+  return makeExecutableSchema({
+    typeDefs: await loadSchemaSource(),
+    resolvers: requireTokenForMutations(resolvers) as Parameters<typeof makeExecutableSchema>[0]['resolvers'],
+  });
+}

@@ -1,0 +1,214 @@
+// The HTTP server: Apollo Server for queries and mutations at /graphql, graphql-ws subscriptions on the same port
+// and path, a request-body limit, and a graceful stop.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer, HeaderMap, type GraphQLRequest } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { GraphQLError, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { ApiConfig } from './config.js';
+import { isAuthorized, type ApiContext } from './context.js';
+import { ERROR_CODES } from './errors.js';
+import { queryLimitRules } from './graphql/limits.js';
+import { buildSchema } from './graphql/schema.js';
+import { createServices, type ServiceOptions, type StartedServices } from './services/create-services.js';
+
+export const GRAPHQL_PATH = '/graphql';
+
+/** Codes whose messages are meant for clients; anything else is reported as an internal error. */
+const CLIENT_ERROR_CODES = new Set<string>([
+  ...ERROR_CODES,
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'QUERY_TOO_COMPLEX',
+]);
+
+export interface RunningApi {
+  /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
+  readonly url: string;
+  /** The same endpoint for WebSocket subscriptions. */
+  readonly subscriptionsUrl: string;
+  readonly services: StartedServices;
+  /** For tests: runs one operation through Apollo, as HTTP requests do, with the given authorization. */
+  executeOperation(
+    request: GraphQLRequest,
+    authorization?: string,
+  ): ReturnType<ApolloServer<ApiContext>['executeOperation']>;
+  stop(): Promise<void>;
+}
+
+export async function startApi(config: ApiConfig, options: ServiceOptions = {}): Promise<RunningApi> {
+  const log = options.log ?? ((message: string) => console.error(message));
+  const services = await createServices(config, options);
+  const schema = await buildSchema();
+  const httpServer = http.createServer();
+  const webSocketServer = new WebSocketServer({
+    server: httpServer,
+    path: GRAPHQL_PATH,
+    maxPayload: config.maxBodyBytes,
+  });
+  const limitRules = queryLimitRules();
+  const subscriptions = useServer<Record<string, unknown>>(
+    {
+      schema,
+      context: (connection) => ({
+        services,
+        authorized: isAuthorized(config.apiToken, connection.connectionParams?.authorization),
+      }),
+      validate: (validationSchema: GraphQLSchema, document) =>
+        validate(validationSchema, document, [...specifiedRules, ...limitRules]),
+      onError: (_context, _id, _payload, errors) => {
+        for (const error of errors) reportUnexpected(error, log);
+      },
+    },
+    webSocketServer,
+  );
+  const apollo = new ApolloServer<ApiContext>({
+    schema,
+    validationRules: limitRules,
+    csrfPrevention: true,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => formatError(formatted, error, log),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginLandingPageDisabled(),
+      { serverWillStart: () => Promise.resolve({ drainServer: async () => subscriptions.dispose() }) },
+    ],
+  });
+  await apollo.start();
+
+  httpServer.on('request', (request, response) => {
+    handleHttp(apollo, services, config, request, response).catch((error: unknown) => {
+      log(`Unexpected error handling ${request.method} ${request.url}: ${describe(error)}`);
+      if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error' }] });
+      else response.end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const address = httpServer.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  let stopped: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${address.port}${GRAPHQL_PATH}`,
+    subscriptionsUrl: `ws://${host}:${address.port}${GRAPHQL_PATH}`,
+    services,
+    executeOperation: (request, authorization) =>
+      apollo.executeOperation(request, {
+        contextValue: { services, authorized: isAuthorized(config.apiToken, authorization) },
+      }),
+    stop: () =>
+      (stopped ??= (async () => {
+        await apollo.stop();
+        await services.close();
+      })()),
+  };
+}
+
+async function handleHttp(
+  apollo: ApolloServer<ApiContext>,
+  services: StartedServices,
+  config: ApiConfig,
+  request: http.IncomingMessage,
+  response: http.ServerResponse,
+): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (url.pathname === '/healthz') return sendJson(response, 200, { ok: true });
+  if (url.pathname !== GRAPHQL_PATH) {
+    return sendJson(response, 404, { error: `Not found. The GraphQL endpoint is ${GRAPHQL_PATH}.` });
+  }
+  const body = await readBody(request, config.maxBodyBytes);
+  if (body === null) {
+    return sendJson(response, 413, {
+      errors: [
+        {
+          message: `Request body over ${config.maxBodyBytes} bytes (MAX_BODY_BYTES).`,
+          extensions: { code: 'PAYLOAD_TOO_LARGE' },
+        },
+      ],
+    });
+  }
+  const headers = new HeaderMap();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+  }
+  let parsedBody: unknown = body.toString('utf8');
+  if (headers.get('content-type')?.startsWith('application/json')) {
+    try {
+      parsedBody = body.length === 0 ? undefined : JSON.parse(parsedBody as string);
+    } catch {
+      return sendJson(response, 400, {
+        errors: [{ message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } }],
+      });
+    }
+  }
+  const result = await apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: request.method ?? 'GET', headers, search: url.search, body: parsedBody },
+    context: () =>
+      Promise.resolve({ services, authorized: isAuthorized(config.apiToken, request.headers.authorization) }),
+  });
+  response.statusCode = result.status ?? 200;
+  for (const [name, value] of result.headers) response.setHeader(name, value);
+  if (result.body.kind === 'complete') {
+    response.end(result.body.string);
+  } else {
+    for await (const chunk of result.body.asyncIterator) response.write(chunk);
+    response.end();
+  }
+}
+
+/** The body, or null when it exceeds the limit (the rest is not read). */
+async function readBody(request: http.IncomingMessage, limit: number): Promise<Buffer | null> {
+  const declared = Number(request.headers['content-length'] ?? 0);
+  if (declared > limit) return null;
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of request as AsyncIterable<Buffer>) {
+    length += chunk.length;
+    if (length > limit) return null;
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+function sendJson(response: http.ServerResponse, status: number, value: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(value));
+}
+
+function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  log: (message: string) => void,
+): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return formatted;
+  // Apollo marks variable-coercion failures BAD_USER_INPUT; those are handled above. Everything else is ours.
+  reportUnexpected(unwrapResolverError(error), log);
+  return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, path: formatted.path };
+}
+
+function reportUnexpected(error: unknown, log: (message: string) => void): void {
+  if (
+    error instanceof GraphQLError &&
+    typeof error.extensions.code === 'string' &&
+    CLIENT_ERROR_CODES.has(error.extensions.code)
+  )
+    return;
+  log(`Internal error: ${describe(error)}`);
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause ? `\nCaused by: ${describe(error.cause)}` : '';
+  return `${error.stack ?? error.message}${cause}`;
+}

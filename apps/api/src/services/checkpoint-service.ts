@@ -1,0 +1,130 @@
+// Checkpoints: promotion into a model's registry, and evaluation on a dataset in a worker process.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Evaluation as TrainerEvaluation } from '@resnet-lab/trainer';
+import { badUserInput, conflict, notFound } from '../errors.js';
+import type { Checkpoint, Dataset, ModelVersion, PrismaClient } from '../generated/prisma/client.js';
+import { describeUnexpectedExit, startWorkerProcess, type StartWorker } from '../training/worker-process.js';
+import type { WorkerMessage } from '../training/worker-protocol.js';
+import { DatasetService } from './dataset-service.js';
+import { isUniqueViolation } from './model-service.js';
+import { checkName } from './names.js';
+
+export interface PromoteInput {
+  readonly checkpointId: string;
+  readonly aliases?: readonly string[] | null;
+  readonly description?: string | null;
+}
+
+export interface CheckpointEvaluation {
+  readonly checkpoint: Checkpoint;
+  readonly dataset: Dataset;
+  readonly evaluation: TrainerEvaluation;
+  readonly durationSeconds: number;
+}
+
+/** Attempts at taking the next version number when concurrent promotions race for it. */
+const PROMOTE_ATTEMPTS = 5;
+
+export class CheckpointService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly options: { readonly dataDir: string; readonly startWorker?: StartWorker },
+  ) {}
+
+  async findAvailable(id: string): Promise<Checkpoint> {
+    const checkpoint = await this.prisma.checkpoint.findUnique({ where: { id } });
+    if (!checkpoint) throw notFound('checkpoint', id);
+    if (checkpoint.prunedAt) {
+      throw conflict(
+        `Checkpoint ${id} (epoch ${checkpoint.epoch}) was pruned: only each run's latest and best checkpoints, ` +
+          'and promoted versions, keep their files.',
+      );
+    }
+    return checkpoint;
+  }
+
+  /** Copies the checkpoint into the registry as the model's next version, then points the aliases at it. */
+  async promote(input: PromoteInput): Promise<ModelVersion> {
+    const aliases = [...new Set((input.aliases ?? []).map((alias) => checkName('aliases', alias)))];
+    const checkpoint = await this.findAvailable(input.checkpointId);
+    const run = await this.prisma.run.findUniqueOrThrow({ where: { id: checkpoint.runId }, include: { model: true } });
+    for (let attempt = 1; ; attempt++) {
+      const latest = await this.prisma.modelVersion.findFirst({
+        where: { modelId: run.modelId },
+        orderBy: { version: 'desc' },
+      });
+      const version = (latest?.version ?? 0) + 1;
+      const location = path.join(this.options.dataDir, 'registry', run.model.name, `v${version}`);
+      await fs.rm(location, { recursive: true, force: true });
+      await fs.cp(checkpoint.location, location, { recursive: true });
+      try {
+        return await this.prisma.$transaction(async (transaction) => {
+          const created = await transaction.modelVersion.create({
+            data: {
+              modelId: run.modelId,
+              version,
+              checkpointId: checkpoint.id,
+              description: input.description ?? '',
+              location,
+            },
+          });
+          for (const alias of aliases) {
+            await transaction.modelAlias.upsert({
+              where: { modelId_alias: { modelId: run.modelId, alias } },
+              create: { modelId: run.modelId, alias, versionId: created.id },
+              update: { versionId: created.id },
+            });
+          }
+          return created;
+        });
+      } catch (error) {
+        if (!isUniqueViolation(error) || attempt >= PROMOTE_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  async evaluate(input: { checkpointId: string; datasetName?: string | null }): Promise<CheckpointEvaluation> {
+    const checkpoint = await this.findAvailable(input.checkpointId);
+    const run = await this.prisma.run.findUniqueOrThrow({
+      where: { id: checkpoint.runId },
+      include: { dataset: true },
+    });
+    let dataset = run.dataset;
+    if (input.datasetName) {
+      const named = await this.prisma.dataset.findUnique({ where: { name: input.datasetName } });
+      if (!named) throw badUserInput('datasetName', `No dataset named '${input.datasetName}'.`, input.datasetName);
+      if (named.classNames.join('\n') !== run.dataset.classNames.join('\n')) {
+        throw badUserInput(
+          'datasetName',
+          `Dataset '${named.name}' has classes [${named.classNames.join(', ')}], the checkpoint ` +
+            `[${run.dataset.classNames.join(', ')}]: they must be the same, in the same order.`,
+          input.datasetName,
+        );
+      }
+      dataset = named;
+    }
+    const result = await this.runEvaluation(checkpoint.location, dataset);
+    return { checkpoint, dataset, ...result };
+  }
+
+  private runEvaluation(checkpointLocation: string, dataset: Dataset) {
+    return new Promise<{ evaluation: TrainerEvaluation; durationSeconds: number }>((resolve, reject) => {
+      let settled = false;
+      const onMessage = (message: WorkerMessage) => {
+        if (message.type === 'evaluated') {
+          settled = true;
+          resolve({ evaluation: message.evaluation, durationSeconds: message.durationSeconds });
+        } else if (message.type === 'failed') {
+          settled = true;
+          reject(new Error(`Evaluation failed: ${message.message}`));
+        }
+      };
+      const worker = (this.options.startWorker ?? startWorkerProcess)(onMessage);
+      worker.send({ type: 'evaluate', checkpoint: checkpointLocation, dataset: DatasetService.spec(dataset) });
+      void worker.exited.then((exit) => {
+        if (!settled) reject(new Error(describeUnexpectedExit(exit)));
+      });
+    });
+  }
+}

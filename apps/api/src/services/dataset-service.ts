@@ -1,0 +1,245 @@
+// Datasets: where training images come from. Availability is checked on the file system whenever it is asked.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import {
+  CIFAR10_IMAGE_SIZE,
+  SYNTHETIC_CLASS_NAMES,
+  isCifar10BinaryDirectory,
+  type SyntheticDatasetOptions,
+} from '@resnet-lab/trainer';
+import { badUserInput, conflict } from '../errors.js';
+import type { Dataset, DatasetFormat, PrismaClient } from '../generated/prisma/client.js';
+import type { DatasetSpec } from '../training/worker-protocol.js';
+import { isUniqueViolation } from './model-service.js';
+import { checkName } from './names.js';
+
+export const CIFAR10_CLASS_NAMES = [
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+] as const;
+
+/** The trainer's synthetic defaults: small enough to train on a laptop CPU in minutes. */
+const SYNTHETIC_DEFAULTS = { classes: 10, trainCount: 1000, testCount: 200, imageSize: 32 } as const;
+
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+
+export interface RegisterDatasetInput {
+  readonly name: string;
+  readonly format: DatasetFormat;
+  readonly location?: string | null;
+  readonly description?: string | null;
+  readonly synthetic?: SyntheticShapeInput | null;
+}
+
+export interface SyntheticShapeInput {
+  readonly classes?: number | null;
+  readonly trainCount?: number | null;
+  readonly testCount?: number | null;
+  readonly imageSize?: number | null;
+}
+
+export interface Availability {
+  readonly available: boolean;
+  readonly reason: string | null;
+}
+
+export class DatasetService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly dataDir: string,
+  ) {}
+
+  /** Where the built-in cifar10 dataset's binary files go. */
+  get cifar10Directory(): string {
+    return path.join(this.dataDir, 'cifar10');
+  }
+
+  /** Registers the built-in datasets, or refreshes them when the data directory moved. */
+  async registerBuiltIns(): Promise<void> {
+    const builtIns = [
+      {
+        name: 'cifar10',
+        description: 'CIFAR-10: 50,000 training and 10,000 test images of 32x32 in 10 classes (official binary files).',
+        format: 'CIFAR10_BINARY' as const,
+        location: this.cifar10Directory,
+        classNames: [...CIFAR10_CLASS_NAMES],
+        trainSize: 50000,
+        testSize: 10000,
+        imageSize: CIFAR10_IMAGE_SIZE,
+      },
+      {
+        name: 'synthetic',
+        description:
+          'Generated stripe, checker and grid patterns under noise: trains on any machine, nothing to download.',
+        format: 'SYNTHETIC' as const,
+        location: 'synthetic',
+        classNames: SYNTHETIC_CLASS_NAMES.slice(0, SYNTHETIC_DEFAULTS.classes),
+        trainSize: SYNTHETIC_DEFAULTS.trainCount,
+        testSize: SYNTHETIC_DEFAULTS.testCount,
+        imageSize: SYNTHETIC_DEFAULTS.imageSize,
+        options: SYNTHETIC_DEFAULTS,
+      },
+    ];
+    for (const dataset of builtIns) {
+      await this.prisma.dataset.upsert({
+        where: { name: dataset.name },
+        create: { ...dataset, builtIn: true },
+        update: { location: dataset.location },
+      });
+    }
+  }
+
+  async register(input: RegisterDatasetInput): Promise<Dataset> {
+    const name = checkName('name', input.name);
+    const described = await this.describe(input);
+    try {
+      return await this.prisma.dataset.create({
+        data: { name, description: input.description ?? '', format: input.format, ...described },
+      });
+    } catch (error) {
+      if (isUniqueViolation(error)) throw conflict(`A dataset named '${name}' already exists; choose another name.`);
+      throw error;
+    }
+  }
+
+  async availability(dataset: Dataset): Promise<Availability> {
+    switch (dataset.format) {
+      case 'SYNTHETIC':
+        return { available: true, reason: null };
+      case 'CIFAR10_BINARY':
+        if (await isCifar10BinaryDirectory(dataset.location)) return { available: true, reason: null };
+        return {
+          available: false,
+          reason:
+            `The CIFAR-10 binary files are not in ${dataset.location}. Download them with ` +
+            `\`npx resnet-lab dataset download cifar10 --out ${dataset.location}\` (needs internet), or extract ` +
+            'cifar-10-binary.tar.gz there.',
+        };
+      case 'IMAGE_FOLDER': {
+        const classes = await imageFolderClasses(dataset.location).catch(() => null);
+        if (classes && classes.length >= 2) return { available: true, reason: null };
+        return {
+          available: false,
+          reason: `${dataset.location} no longer holds an image folder with at least 2 class folders of images.`,
+        };
+      }
+    }
+  }
+
+  static spec(dataset: Dataset): DatasetSpec {
+    return {
+      format: dataset.format,
+      location: dataset.location,
+      synthetic: dataset.format === 'SYNTHETIC' ? (dataset.options as SyntheticDatasetOptions | null) : null,
+    };
+  }
+
+  private async describe(input: RegisterDatasetInput) {
+    if (input.format === 'SYNTHETIC') {
+      const options = syntheticOptions(input.synthetic ?? {});
+      return {
+        location: 'synthetic',
+        classNames: SYNTHETIC_CLASS_NAMES.slice(0, options.classes),
+        trainSize: options.trainCount,
+        testSize: options.testCount,
+        imageSize: options.imageSize,
+        options,
+      };
+    }
+    if (input.synthetic) {
+      throw badUserInput('synthetic', `'synthetic' applies only to format SYNTHETIC, not ${input.format}.`);
+    }
+    const location = input.location?.trim();
+    if (!location || !path.isAbsolute(location)) {
+      throw badUserInput(
+        'location',
+        `Expected an absolute directory on the API's machine, got '${location ?? ''}'.`,
+        location,
+      );
+    }
+    if (input.format === 'CIFAR10_BINARY') {
+      if (!(await isCifar10BinaryDirectory(location))) {
+        throw badUserInput(
+          'location',
+          `${location} does not hold the CIFAR-10 binary files (batches.meta.txt, data_batch_1.bin ... ` +
+            'data_batch_5.bin, test_batch.bin, directly or in cifar-10-batches-bin/).',
+          location,
+        );
+      }
+      return {
+        location,
+        classNames: [...CIFAR10_CLASS_NAMES],
+        trainSize: 50000,
+        testSize: 10000,
+        imageSize: CIFAR10_IMAGE_SIZE,
+      };
+    }
+    const splitRoot = (await isDirectory(path.join(location, 'train'))) ? path.join(location, 'train') : location;
+    const classes = await imageFolderClasses(splitRoot).catch(() => null);
+    if (!classes || classes.length < 2) {
+      throw badUserInput(
+        'location',
+        `${location} is not an image folder: expected at least 2 class folders of .png/.jpg images ` +
+          '(<dir>/<class>/*.png, or <dir>/train/<class>/... with an optional <dir>/test/<class>/...).',
+        location,
+      );
+    }
+    const testRoot = path.join(location, 'test');
+    const testClasses = splitRoot !== location ? await imageFolderClasses(testRoot).catch(() => null) : null;
+    return {
+      location,
+      classNames: classes.map((entry) => entry.name),
+      trainSize: classes.reduce((total, entry) => total + entry.images, 0),
+      testSize: testClasses ? testClasses.reduce((total, entry) => total + entry.images, 0) : null,
+      imageSize: null,
+    };
+  }
+}
+
+function syntheticOptions(input: SyntheticShapeInput) {
+  const value = (field: keyof typeof SYNTHETIC_DEFAULTS, min: number, max: number): number => {
+    const given = input[field] ?? SYNTHETIC_DEFAULTS[field];
+    if (!Number.isInteger(given) || given < min || given > max) {
+      throw badUserInput(
+        `synthetic.${field}`,
+        `Expected ${field} to be an integer from ${min} to ${max}, got ${given}.`,
+        given,
+      );
+    }
+    return given;
+  };
+  return {
+    classes: value('classes', 2, SYNTHETIC_CLASS_NAMES.length),
+    trainCount: value('trainCount', 1, 100000),
+    testCount: value('testCount', 0, 100000),
+    imageSize: value('imageSize', 8, 1024),
+  };
+}
+
+async function isDirectory(location: string): Promise<boolean> {
+  return (await fs.stat(location).catch(() => null))?.isDirectory() ?? false;
+}
+
+/** Class folders (sorted, as the trainer orders them) with their image counts. */
+async function imageFolderClasses(root: string): Promise<{ name: string; images: number }[]> {
+  const entries = await fs.readdir(root, { withFileTypes: true });
+  const classes = [];
+  for (const entry of entries.filter((candidate) => candidate.isDirectory()).sort(byName)) {
+    const files = await fs.readdir(path.join(root, entry.name));
+    const images = files.filter((file) => IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase())).length;
+    if (images > 0) classes.push({ name: entry.name, images });
+  }
+  return classes;
+}
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

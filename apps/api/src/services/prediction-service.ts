@@ -1,0 +1,160 @@
+// Predictions: classify an uploaded image with a checkpoint kept loaded in a bounded cache.
+import { createHash } from 'node:crypto';
+import {
+  DatasetError,
+  detectImageFormat,
+  loadCheckpoint,
+  predictImages,
+  type Classifier,
+  type ImagePrediction,
+} from '@resnet-lab/trainer';
+import { badUserInput } from '../errors.js';
+import type { PrismaClient, Prediction } from '../generated/prisma/client.js';
+import type { CheckpointService } from './checkpoint-service.js';
+
+export interface PredictInput {
+  readonly checkpointId?: string | null;
+  readonly modelName?: string | null;
+  readonly alias?: string | null;
+  readonly imageBase64: string;
+  readonly topK?: number | null;
+}
+
+const DEFAULT_ALIAS = 'production';
+const DEFAULT_TOP_K = 5;
+const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
+
+export class PredictionService {
+  /** Loaded classifiers by checkpoint directory, least recently used first. */
+  private readonly cache = new Map<string, Promise<Classifier>>();
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly checkpoints: CheckpointService,
+    private readonly options: { readonly cacheSize: number; readonly maxImageBytes: number },
+  ) {}
+
+  async predict(input: PredictInput): Promise<Prediction> {
+    const target = await this.resolveTarget(input);
+    const bytes = this.decodeImage(input.imageBase64);
+    const { classifier, cached } = await this.classifier(target.location);
+    const topK = input.topK ?? Math.min(DEFAULT_TOP_K, classifier.classNames.length);
+    if (!Number.isInteger(topK) || topK < 1 || topK > classifier.classNames.length) {
+      throw badUserInput(
+        'topK',
+        `Expected topK from 1 to ${classifier.classNames.length} (the model's classes), got ${topK}.`,
+        topK,
+      );
+    }
+    const started = performance.now();
+    let prediction: ImagePrediction;
+    try {
+      [prediction] = (await predictImages(classifier, [{ source: 'imageBase64', bytes }], topK)) as [ImagePrediction];
+    } catch (error) {
+      if (error instanceof DatasetError)
+        throw badUserInput('imageBase64', `The image could not be decoded: ${error.message}`);
+      throw error;
+    }
+    const latencyMs = performance.now() - started;
+    return this.prisma.prediction.create({
+      data: {
+        checkpointId: target.checkpointId,
+        modelVersionId: target.modelVersionId,
+        topK: prediction.top.map((entry) => ({
+          classIndex: entry.label,
+          label: entry.className,
+          probability: entry.probability,
+        })),
+        latencyMs,
+        cached,
+        inputSha256: createHash('sha256').update(bytes).digest('hex'),
+      },
+    });
+  }
+
+  /** Frees every cached model. */
+  async clear(): Promise<void> {
+    const loaded = [...this.cache.values()];
+    this.cache.clear();
+    for (const classifier of await Promise.allSettled(loaded)) {
+      if (classifier.status === 'fulfilled') classifier.value.model.dispose();
+    }
+  }
+
+  private async resolveTarget(input: PredictInput) {
+    if (input.checkpointId && input.modelName) {
+      throw badUserInput('checkpointId', 'Give either checkpointId or modelName (with alias), not both.');
+    }
+    if (input.checkpointId) {
+      const checkpoint = await this.checkpoints.findAvailable(input.checkpointId);
+      return { checkpointId: checkpoint.id, modelVersionId: null, location: checkpoint.location };
+    }
+    if (!input.modelName) throw badUserInput('checkpointId', 'Give a checkpointId, or a modelName with an alias.');
+    const alias = input.alias ?? DEFAULT_ALIAS;
+    const model = await this.prisma.model.findUnique({ where: { name: input.modelName } });
+    if (!model) throw badUserInput('modelName', `No model named '${input.modelName}'.`, input.modelName);
+    const pointer = await this.prisma.modelAlias.findUnique({
+      where: { modelId_alias: { modelId: model.id, alias } },
+      include: { version: true },
+    });
+    if (!pointer) {
+      const aliases = (await this.prisma.modelAlias.findMany({ where: { modelId: model.id } })).map((a) => a.alias);
+      throw badUserInput(
+        'alias',
+        `Model '${model.name}' has no version with alias '${alias}'` +
+          (aliases.length > 0
+            ? ` (its aliases: ${aliases.join(', ')}).`
+            : '; promote a checkpoint with that alias first.'),
+        alias,
+      );
+    }
+    return {
+      checkpointId: pointer.version.checkpointId,
+      modelVersionId: pointer.version.id,
+      location: pointer.version.location,
+    };
+  }
+
+  private decodeImage(text: string): Uint8Array {
+    const base64 = text.replace(/^data:[^,]*;base64,/, '').replace(/\s+/g, '');
+    // Checked before decoding: Buffer.from ignores characters that are not base64 instead of failing.
+    if (!BASE64_PATTERN.test(base64)) throw badUserInput('imageBase64', 'The image is not valid base64.', text);
+    const decodedBytes = Math.floor((base64.length * 3) / 4);
+    if (decodedBytes > this.options.maxImageBytes) {
+      throw badUserInput(
+        'imageBase64',
+        `The image is ${decodedBytes} bytes; the limit is ${this.options.maxImageBytes} (MAX_IMAGE_BYTES).`,
+      );
+    }
+    const bytes = new Uint8Array(Buffer.from(base64, 'base64'));
+    if (detectImageFormat(bytes) === undefined) {
+      throw badUserInput('imageBase64', 'The image is neither PNG nor JPEG (checked by its first bytes).');
+    }
+    return bytes;
+  }
+
+  private async classifier(location: string): Promise<{ classifier: Classifier; cached: boolean }> {
+    const existing = this.cache.get(location);
+    if (existing) {
+      this.cache.delete(location);
+      this.cache.set(location, existing);
+      return { classifier: await existing, cached: true };
+    }
+    const loading = loadCheckpoint(location).then((checkpoint) => {
+      checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
+      const { classNames, normalization } = checkpoint.metadata;
+      return { model: checkpoint.model, classNames, normalization };
+    });
+    this.cache.set(location, loading);
+    loading.catch(() => this.cache.delete(location));
+    while (this.cache.size > this.options.cacheSize) {
+      const [oldest, evicted] = this.cache.entries().next().value!;
+      this.cache.delete(oldest);
+      void evicted.then(
+        (classifier) => classifier.model.dispose(),
+        () => {},
+      );
+    }
+    return { classifier: await loading, cached: false };
+  }
+}

@@ -1,0 +1,108 @@
+// Entry point of a worker process: trains one run (or evaluates one checkpoint) with @resnet-lab/trainer and
+// reports back over IPC. Running training here keeps the API's event loop free, and a crash here (out of memory,
+// a native fault) takes down only this run.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  datasetOptionsFor,
+  evaluateModel,
+  loadCheckpoint,
+  loadDataset,
+  train,
+  useBackend,
+  type TrainConfig,
+} from '@resnet-lab/trainer';
+import type { DatasetSpec, SavedCheckpoint, WorkerMessage, WorkerRequest } from './worker-protocol.js';
+
+const controller = new AbortController();
+
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve, reject) =>
+    process.send!(message, (error: Error | null) => (error ? reject(error) : resolve())),
+  );
+}
+
+async function loadSplits(spec: DatasetSpec, config: TrainConfig) {
+  const options = { ...datasetOptionsFor(config), ...(spec.synthetic ?? {}) };
+  return loadDataset(spec.format === 'SYNTHETIC' ? 'synthetic' : spec.location, options);
+}
+
+/** Size and weights hash of a checkpoint directory; the weights file name is its own hash, checked again here. */
+export function describeCheckpoint(directory: string): { sizeBytes: number; sha256: string } {
+  let sizeBytes = 0;
+  const hash = createHash('sha256');
+  for (const name of fs.readdirSync(directory).sort()) {
+    const file = path.join(directory, name);
+    sizeBytes += fs.statSync(file).size;
+    if (name.endsWith('.bin')) hash.update(fs.readFileSync(file));
+  }
+  return { sizeBytes, sha256: hash.digest('hex') };
+}
+
+async function handle(request: WorkerRequest): Promise<void> {
+  if (request.type === 'cancel') {
+    controller.abort(new Error('Cancelled'));
+    return;
+  }
+  try {
+    if (request.type === 'train') {
+      const dataset = await loadSplits(request.dataset, request.config);
+      const pending: Promise<void>[] = [];
+      const result = await train(request.config, {
+        outDir: request.outDir,
+        resumeFrom: request.resumeFrom ?? undefined,
+        signal: controller.signal,
+        dataset,
+        keepEpochCheckpoints: true,
+        onEvent: (event) => {
+          let checkpoint: SavedCheckpoint | null = null;
+          if (event.kind === 'epoch' && event.epochCheckpoint) {
+            checkpoint = {
+              epoch: event.epoch,
+              location: event.epochCheckpoint,
+              isBest: event.isBest,
+              testAccuracy: event.testAccuracy,
+              testLoss: event.testLoss,
+              ...describeCheckpoint(event.epochCheckpoint),
+            };
+          }
+          pending.push(send({ type: 'event', event, checkpoint }));
+        },
+      });
+      await Promise.all(pending);
+      await send({ type: 'trained', result });
+    } else {
+      const started = performance.now();
+      await useBackend('auto');
+      const checkpoint = await loadCheckpoint(request.checkpoint);
+      checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
+      const { config, normalization } = checkpoint.metadata;
+      const dataset = await loadSplits(request.dataset, config);
+      const evaluation = await evaluateModel(checkpoint.model, dataset.test, {
+        batchSize: config.batchSize,
+        normalization,
+        signal: controller.signal,
+      });
+      checkpoint.model.dispose();
+      await send({ type: 'evaluated', evaluation, durationSeconds: (performance.now() - started) / 1000 });
+    }
+  } catch (error) {
+    await send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+async function run(request: WorkerRequest): Promise<void> {
+  try {
+    await handle(request);
+  } catch {
+    // The result could not be sent: the API is gone, and with it anyone to tell.
+    process.exit(1);
+  }
+  // The result has been delivered; tfjs may hold timers or worker handles, so leave explicitly.
+  if (request.type !== 'cancel') process.exit(0);
+}
+
+process.on('message', (request: WorkerRequest) => void run(request));
+// The API going away (its IPC channel closing) stops the run rather than leaving an orphan training.
+process.on('disconnect', () => controller.abort(new Error('The API process went away.')));

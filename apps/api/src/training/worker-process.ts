@@ -1,0 +1,59 @@
+// Starts a training worker process and tracks it: its messages, and how it ended when it ends without reporting.
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { WorkerMessage, WorkerRequest } from './worker-protocol.js';
+
+const WORKER_ENTRY = fileURLToPath(new URL('./training-worker.ts', import.meta.url));
+/** The worker is TypeScript like the rest of the repository: tsx's loader runs it without a build step. */
+const TSX_LOADER = import.meta.resolve('tsx');
+/** How much of the worker's stderr to keep for the error message of a crash. */
+const STDERR_TAIL_CHARS = 2000;
+
+export interface WorkerExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The end of what the worker wrote to stderr. */
+  readonly stderrTail: string;
+}
+
+export interface WorkerHandle {
+  readonly pid: number;
+  send(request: WorkerRequest): void;
+  /** Resolves when the process has exited, however it ended. */
+  readonly exited: Promise<WorkerExit>;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export type StartWorker = (onMessage: (message: WorkerMessage) => void) => WorkerHandle;
+
+export const startWorkerProcess: StartWorker = (onMessage) => {
+  const child: ChildProcess = fork(WORKER_ENTRY, [], {
+    execArgv: ['--import', TSX_LOADER],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    serialization: 'advanced',
+  });
+  let stderrTail = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
+  });
+  child.on('message', (message: WorkerMessage) => onMessage(message));
+  const exited = new Promise<WorkerExit>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal, stderrTail }));
+  });
+  return {
+    pid: child.pid!,
+    send: (request) => {
+      if (child.connected) child.send(request);
+    },
+    exited,
+    kill: (signal = 'SIGTERM') => void child.kill(signal),
+  };
+};
+
+/** Says how a worker that never reported a result ended. */
+export function describeUnexpectedExit(exit: WorkerExit): string {
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${String(exit.code)}`;
+  const detail = exit.stderrTail.trim().split('\n').slice(-5).join('\n');
+  return `The training worker ${how} before reporting a result.${detail ? ` Its last output:\n${detail}` : ''}`;
+}

@@ -1,0 +1,48 @@
+// Messages between the API and a training worker process (Node IPC, structured clone).
+import type { Evaluation, SyntheticDatasetOptions, TrainConfig, TrainResult, TrainingEvent } from '@resnet-lab/trainer';
+
+/** What a worker needs to load a dataset: the API's Dataset row, reduced. */
+export interface DatasetSpec {
+  readonly format: 'CIFAR10_BINARY' | 'IMAGE_FOLDER' | 'SYNTHETIC';
+  readonly location: string;
+  /** Shape of a SYNTHETIC dataset. */
+  readonly synthetic: SyntheticDatasetOptions | null;
+}
+
+export interface TrainRequest {
+  readonly type: 'train';
+  readonly config: TrainConfig;
+  readonly outDir: string;
+  readonly resumeFrom: string | null;
+  readonly dataset: DatasetSpec;
+}
+
+export interface EvaluateRequest {
+  readonly type: 'evaluate';
+  readonly checkpoint: string;
+  readonly dataset: DatasetSpec;
+}
+
+export interface CancelRequest {
+  readonly type: 'cancel';
+}
+
+export type WorkerRequest = TrainRequest | EvaluateRequest | CancelRequest;
+
+/** A checkpoint directory as written, with what the tracker records of it. */
+export interface SavedCheckpoint {
+  readonly epoch: number;
+  readonly location: string;
+  readonly isBest: boolean;
+  readonly testAccuracy: number | null;
+  readonly testLoss: number | null;
+  readonly sizeBytes: number;
+  /** SHA-256 of the weights file. */
+  readonly sha256: string;
+}
+
+export type WorkerMessage =
+  | { readonly type: 'event'; readonly event: TrainingEvent; readonly checkpoint: SavedCheckpoint | null }
+  | { readonly type: 'trained'; readonly result: TrainResult }
+  | { readonly type: 'evaluated'; readonly evaluation: Evaluation; readonly durationSeconds: number }
+  | { readonly type: 'failed'; readonly message: string };
