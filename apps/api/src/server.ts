@@ -27,7 +27,6 @@ const CLIENT_ERROR_CODES = new Set<string>([
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
-  'QUERY_TOO_COMPLEX',
 ]);
 
 export interface RunningApi {

@@ -46,7 +46,7 @@ export class ModelService {
           width: summary.width,
           classes: summary.classes,
           inputSize: summary.inputSize,
-          parameterCount: BigInt(summary.totalParams),
+          parameterCount: BigInt(summary.trainableParams),
           macs: BigInt(summary.macs),
         },
       });
@@ -68,6 +68,13 @@ export class ModelService {
   }
 }
 
+/** SQLSTATE of a unique-constraint violation. */
+const UNIQUE_VIOLATION = '23505';
+
 export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return true;
+  // pglite-prisma-adapter hands PostgreSQL errors through as { kind: 'postgres', code } instead of mapping them to
+  // Prisma's error codes as @prisma/adapter-pg does, so the SQLSTATE has to be read from the cause.
+  const cause = (error as { cause?: { kind?: unknown; code?: unknown } } | null)?.cause;
+  return cause?.kind === 'postgres' && cause.code === UNIQUE_VIOLATION;
 }
