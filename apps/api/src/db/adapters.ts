@@ -43,8 +43,8 @@ function relabelNameColumns(result: unknown): unknown {
   return result;
 }
 
-export function postgresAdapterFactory(databaseUrl: string): PrismaPg {
-  return new PrismaPg({ connectionString: databaseUrl, Client: NameAsTextClient });
+export function postgresAdapterFactory(databaseUrl: string, pool: pg.PoolConfig = {}): PrismaPg {
+  return new PrismaPg({ ...pool, connectionString: databaseUrl, Client: NameAsTextClient });
 }
 
 export interface EmbeddedDatabase {
@@ -63,6 +63,7 @@ export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDat
 /** The adapter the Prisma CLI migrates through, chosen by the same variables as the API's. */
 export async function migrationAdapterFactory(env: Environment) {
   const config = readConfig(env);
-  if (config.databaseUrl) return postgresAdapterFactory(config.databaseUrl);
+  // The CLI never disposes its adapter; letting idle connections go lets it exit when it is done.
+  if (config.databaseUrl) return postgresAdapterFactory(config.databaseUrl, { allowExitOnIdle: true });
   return (await openEmbeddedDatabase(config.dataDir)).adapter;
 }
