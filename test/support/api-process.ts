@@ -1,0 +1,137 @@
+// The real API server as users start it (`resnet-lab-api`, i.e. `npm start`), in a child process, with a GraphQL
+// client over HTTP and WebSocket for end-to-end tests.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+const API_BIN = path.join(root, 'apps', 'api', 'bin', 'resnet-lab-api.js');
+const STARTUP_TIMEOUT_MS = 60_000;
+
+export interface GraphQLResult<Data> {
+  readonly data?: Data | null;
+  readonly errors?: readonly { message: string; extensions?: Record<string, unknown> }[];
+}
+
+export interface ApiProcess {
+  readonly url: string;
+  readonly subscriptionsUrl: string;
+  readonly process: ChildProcess;
+  /** Everything the server printed. */
+  output(): string;
+  request<Data = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+  ): Promise<GraphQLResult<Data>>;
+  /** A graphql-ws client; closed by stop(). */
+  subscriptions(token?: string): Client;
+  /** Pids of the server's child processes: the training workers. */
+  workerPids(): number[];
+  /** Ctrl-C, then waits for the exit. */
+  stop(): Promise<void>;
+  /** SIGKILL, as a crash or a power cut would stop it. */
+  kill(): Promise<void>;
+}
+
+export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+  // The test runner's own settings must not leak in: a fresh server sees only what the test gives it.
+  const inherited = { ...process.env };
+  delete inherited.API_TOKEN;
+  delete inherited.DATABASE_URL;
+  const child = spawn(process.execPath, [API_BIN], {
+    cwd: root,
+    env: { ...inherited, PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`The API did not start in time:\n${output}`)), STARTUP_TIMEOUT_MS);
+    const check = () => {
+      const match = /ready at (\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`The API exited during start-up:\n${output}`));
+    });
+  });
+  const clients: Client[] = [];
+  const closeClients = async () => {
+    await Promise.all(clients.map(async (client) => client.dispose()));
+  };
+  return {
+    url,
+    subscriptionsUrl: url.replace(/^http/, 'ws'),
+    process: child,
+    output: () => output,
+    async request<Data>(query: string, variables: Record<string, unknown> = {}, token?: string) {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await response.json()) as GraphQLResult<Data>;
+    },
+    subscriptions(token?: string) {
+      const client = createClient({
+        url: url.replace(/^http/, 'ws'),
+        webSocketImpl: WebSocket,
+        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+        retryAttempts: 0,
+      });
+      clients.push(client);
+      return client;
+    },
+    workerPids() {
+      try {
+        // Exited children that are not reaped yet (state Z) are not workers any more.
+        return execFileSync('ps', ['-o', 'pid=,stat=,args=', '--ppid', String(child.pid)], { encoding: 'utf8' })
+          .split('\n')
+          .map((line) => line.trim().split(/\s+/))
+          .filter(
+            ([, state, ...command]) => state && !state.startsWith('Z') && command.join(' ').includes('training-worker'),
+          )
+          .map(([pid]) => Number(pid));
+      } catch {
+        return []; // ps exits 1 when there are none
+      }
+    },
+    async stop() {
+      await closeClients();
+      child.kill('SIGINT');
+      await exited;
+    },
+    async kill() {
+      await closeClients();
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Collects a subscription's events until it completes (or fails, rejecting). */
+export async function collect<Event>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  onEvent: (event: Event) => void = () => {},
+): Promise<Event[]> {
+  const events: Event[] = [];
+  for await (const result of client.iterate<Record<string, Event>>({ query, variables })) {
+    if (result.errors) throw new Error(`Subscription error: ${JSON.stringify(result.errors)}`);
+    const event = Object.values(result.data!)[0]!;
+    events.push(event);
+    onEvent(event);
+  }
+  return events;
+}
