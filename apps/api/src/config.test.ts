@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, readConfig } from './config.js';
+
+describe('readConfig', () => {
+  it('fills the defaults: embedded database under ./data, port 4000, one run at a time, open mutations', () => {
+    expect(readConfig({}, '/srv/lab')).toEqual({
+      host: '127.0.0.1',
+      port: 4000,
+      dataDir: '/srv/lab/data',
+      databaseUrl: null,
+      runConcurrency: 1,
+      apiToken: null,
+      maxBodyBytes: 16 * 1024 * 1024,
+      maxImageBytes: 8 * 1024 * 1024,
+      predictionCacheSize: 4,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = readConfig(
+      {
+        HOST: '0.0.0.0',
+        PORT: '8080',
+        DATA_DIR: '/var/lib/lab',
+        DATABASE_URL: 'postgresql://lab:pw@db:5432/lab',
+        RUN_CONCURRENCY: '2',
+        API_TOKEN: 'a-long-token',
+        MAX_BODY_BYTES: '2048',
+        MAX_IMAGE_BYTES: '1024',
+        PREDICTION_CACHE_SIZE: '8',
+      },
+      '/srv',
+    );
+    expect(config).toMatchObject({
+      host: '0.0.0.0',
+      port: 8080,
+      dataDir: '/var/lib/lab',
+      databaseUrl: 'postgresql://lab:pw@db:5432/lab',
+      runConcurrency: 2,
+      apiToken: 'a-long-token',
+      maxBodyBytes: 2048,
+      maxImageBytes: 1024,
+      predictionCacheSize: 8,
+    });
+  });
+
+  it.each([
+    [{ PORT: 'http' }, 'PORT', "PORT: expected a whole number from 0 to 65535, got 'http'."],
+    [{ PORT: '70000' }, 'PORT', "PORT: expected a whole number from 0 to 65535, got '70000'."],
+    [{ RUN_CONCURRENCY: '0' }, 'RUN_CONCURRENCY', "RUN_CONCURRENCY: expected a whole number from 1 to 64, got '0'."],
+    [
+      { DATABASE_URL: 'mysql://db/lab' },
+      'DATABASE_URL',
+      "DATABASE_URL: unsupported scheme 'mysql:' (allowed: postgresql:, postgres:). Leave it unset for the embedded database.",
+    ],
+    [
+      { DATABASE_URL: 'not a url :pw@' },
+      'DATABASE_URL',
+      "DATABASE_URL: not a URL: 'not a url :pw@'. Expected postgresql://user:password@host:port/database.",
+    ],
+    [
+      { API_TOKEN: '' },
+      'API_TOKEN',
+      'API_TOKEN: must be at least 8 characters; unset it to allow mutations without a token.',
+    ],
+  ])('refuses %o naming the variable', (env, variable, message) => {
+    const error = (() => {
+      try {
+        readConfig(env);
+      } catch (caught) {
+        return caught;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe(variable);
+    expect((error as ConfigError).message).toBe(message);
+  });
+
+  it('stops the server at start-up with exit code 2 and the message', async () => {
+    const bin = path.resolve(import.meta.dirname, '..', 'bin', 'resnet-lab-api.js');
+    const failure = await promisify(execFile)(process.execPath, [bin], { env: { ...process.env, PORT: 'http' } }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toBe("Invalid configuration: PORT: expected a whole number from 0 to 65535, got 'http'.\n");
+  });
+});
