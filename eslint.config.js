@@ -5,7 +5,9 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/node_modules/**', '**/dist/**', '**/.next/**', 'data/**', 'coverage/**', 'apps/api/src/generated/**'] },
+  {
+    ignores: ['**/node_modules/**', '**/dist/**', '**/.next/**', 'data/**', 'coverage/**', 'apps/api/src/generated/**'],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -53,7 +53,8 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`The API did not start in time:\n${output}`)), STARTUP_TIMEOUT_MS);
     const check = () => {
-      const match = /ready at (\S+)/.exec(output);
+      // The banner ends with the mutations line: wait for all of it, tests read it.
+      const match = /ready at (\S+)[\s\S]*mutations: /.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);

@@ -190,7 +190,11 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
         metrics.testAccuracy === null || bestTestAccuracy === null || metrics.testAccuracy > bestTestAccuracy;
       if (isBest) bestTestAccuracy = metrics.testAccuracy;
       const epochDirectory = options.keepEpochCheckpoints ? epochCheckpointDirectory(options.outDir, epoch) : null;
-      const directories = [lastDirectory, ...(isBest ? [bestDirectory] : []), ...(epochDirectory ? [epochDirectory] : [])];
+      const directories = [
+        lastDirectory,
+        ...(isBest ? [bestDirectory] : []),
+        ...(epochDirectory ? [epochDirectory] : []),
+      ];
       await saveCheckpoint(directories, model, optimizer.state(), {
         epoch,
         config,
