@@ -47,17 +47,11 @@ export function postgresAdapterFactory(databaseUrl: string, pool: pg.PoolConfig 
   return new PrismaPg({ ...pool, connectionString: databaseUrl, Client: NameAsTextClient });
 }
 
-export interface EmbeddedDatabase {
-  readonly adapter: PrismaPGlite;
-  /** PGlite holds its data directory exclusively: close it before another process may open it. */
-  close(): Promise<void>;
-}
-
-export async function openEmbeddedDatabase(dataDir: string): Promise<EmbeddedDatabase> {
+/** Opens (creating if needed) the embedded database of a data directory. PGlite holds it exclusively until closed. */
+export async function openPGlite(dataDir: string): Promise<PGlite> {
   const directory = embeddedDatabaseDir(dataDir);
   await fs.mkdir(directory, { recursive: true });
-  const client = await PGlite.create({ dataDir: directory });
-  return { adapter: new PrismaPGlite(client), close: () => client.close() };
+  return PGlite.create({ dataDir: directory });
 }
 
 /** The adapter the Prisma CLI migrates through, chosen by the same variables as the API's. */
@@ -65,5 +59,5 @@ export async function migrationAdapterFactory(env: Environment) {
   const config = readConfig(env);
   // The CLI never disposes its adapter; letting idle connections go lets it exit when it is done.
   if (config.databaseUrl) return postgresAdapterFactory(config.databaseUrl, { allowExitOnIdle: true });
-  return (await openEmbeddedDatabase(config.dataDir)).adapter;
+  return new PrismaPGlite(await openPGlite(config.dataDir));
 }

@@ -1,12 +1,10 @@
 // Opens the tracking database (embedded PGlite or PostgreSQL), brings its schema up to date and returns a
 // Prisma Client over it.
-import { PGlite } from '@electric-sql/pglite';
 import type pg from 'pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import fs from 'node:fs/promises';
 import { embeddedDatabaseDir, redact } from '../config.js';
 import { PrismaClient } from '../generated/prisma/client.js';
-import { NameAsTextClient, postgresAdapterFactory } from './adapters.js';
+import { NameAsTextClient, openPGlite, postgresAdapterFactory } from './adapters.js';
 import { applyMigrations, readMigrations, type SqlSession } from './migrate.js';
 
 export interface Database {
@@ -28,9 +26,7 @@ export async function openDatabase(location: DatabaseLocation): Promise<Database
 }
 
 async function openEmbedded(dataDir: string): Promise<Database> {
-  const directory = embeddedDatabaseDir(dataDir);
-  await fs.mkdir(directory, { recursive: true });
-  const client = await PGlite.create({ dataDir: directory });
+  const client = await openPGlite(dataDir);
   try {
     const session: SqlSession = {
       exec: async (sql) => void (await client.exec(sql)),
@@ -41,7 +37,7 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     const prisma = new PrismaClient({ adapter: new PrismaPGlite(client) });
     return {
       prisma,
-      description: `embedded PGlite at ${directory}`,
+      description: `embedded PGlite at ${embeddedDatabaseDir(dataDir)}`,
       appliedMigrations,
       close: async () => {
         await prisma.$disconnect();
