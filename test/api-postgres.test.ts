@@ -83,7 +83,7 @@ describe('the API on PostgreSQL', () => {
     expect(query.data!.models.map((model) => model.name).sort()).toEqual(['other', 'tiny']);
   });
 
-  it('refuses bodies over MAX_BODY_BYTES and cross-site simple requests', async () => {
+  it('refuses bodies over MAX_BODY_BYTES and cross-site simple requests, and answers CORS preflights', async () => {
     const large = await fetch(api.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -98,6 +98,14 @@ describe('the API on PostgreSQL', () => {
         },
       ],
     });
+    // The dashboard, on another origin, may call it: the preflight is answered.
+    const preflight = await fetch(api.url, {
+      method: 'OPTIONS',
+      headers: { origin: 'http://localhost:3000', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('http://localhost:3000');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('authorization');
     // A form post or <img> GET cannot set content-type: application/json; Apollo's CSRF prevention refuses it.
     const simple = await fetch(`${api.url}?query=${encodeURIComponent('{ models { name } }')}`);
     expect(simple.status).toBe(400);

@@ -16,6 +16,7 @@ describe('readConfig', () => {
       maxBodyBytes: 16 * 1024 * 1024,
       maxImageBytes: 8 * 1024 * 1024,
       predictionCacheSize: 4,
+      corsOrigins: '*',
     });
   });
 
@@ -31,6 +32,7 @@ describe('readConfig', () => {
         MAX_BODY_BYTES: '2048',
         MAX_IMAGE_BYTES: '1024',
         PREDICTION_CACHE_SIZE: '8',
+        CORS_ORIGINS: 'http://localhost:3000, https://lab.example.com',
       },
       '/srv',
     );
@@ -44,6 +46,7 @@ describe('readConfig', () => {
       maxBodyBytes: 2048,
       maxImageBytes: 1024,
       predictionCacheSize: 8,
+      corsOrigins: ['http://localhost:3000', 'https://lab.example.com'],
     });
   });
 
@@ -60,6 +63,11 @@ describe('readConfig', () => {
       { DATABASE_URL: 'not a url :pw@' },
       'DATABASE_URL',
       "DATABASE_URL: not a URL: 'not a url :pw@'. Expected postgresql://user:password@host:port/database.",
+    ],
+    [
+      { CORS_ORIGINS: 'localhost:3000' },
+      'CORS_ORIGINS',
+      "CORS_ORIGINS: expected '*' or comma-separated origins like http://localhost:3000, got 'localhost:3000'.",
     ],
     [
       { API_TOKEN: '' },

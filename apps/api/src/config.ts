@@ -19,6 +19,8 @@ export interface ApiConfig {
   readonly maxImageBytes: number;
   /** How many loaded checkpoints `predict` keeps in memory. */
   readonly predictionCacheSize: number;
+  /** Browser origins allowed to call the API (the dashboard's), or '*' for any. */
+  readonly corsOrigins: readonly string[] | '*';
 }
 
 export const CONFIG_DEFAULTS = {
@@ -42,6 +44,7 @@ export const CONFIG_VARIABLES = [
   'MAX_BODY_BYTES',
   'MAX_IMAGE_BYTES',
   'PREDICTION_CACHE_SIZE',
+  'CORS_ORIGINS',
 ] as const;
 
 export class ConfigError extends Error {
@@ -67,6 +70,7 @@ export function readConfig(env: Environment, cwd = process.cwd()): ApiConfig {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', CONFIG_DEFAULTS.maxBodyBytes, 1024, 1024 ** 3),
     maxImageBytes: integer(env, 'MAX_IMAGE_BYTES', CONFIG_DEFAULTS.maxImageBytes, 1024, 1024 ** 3),
     predictionCacheSize: integer(env, 'PREDICTION_CACHE_SIZE', CONFIG_DEFAULTS.predictionCacheSize, 1, 1000),
+    corsOrigins: corsOrigins(env),
   };
 }
 
@@ -119,6 +123,28 @@ function apiToken(env: Environment): string | null {
     throw new ConfigError('API_TOKEN', 'must be at least 8 characters; unset it to allow mutations without a token.');
   }
   return text.trim();
+}
+
+function corsOrigins(env: Environment): readonly string[] | '*' {
+  const text = nonEmpty(env, 'CORS_ORIGINS');
+  // Any origin by default: the API holds no cookies, and mutations are guarded by a bearer token when it matters.
+  if (text === undefined || text === '*') return '*';
+  return text.split(',').map((origin) => {
+    const trimmed = origin.trim();
+    let parsed: URL | null = null;
+    try {
+      parsed = new URL(trimmed);
+    } catch {
+      // reported below
+    }
+    if (!parsed || parsed.origin !== trimmed) {
+      throw new ConfigError(
+        'CORS_ORIGINS',
+        `expected '*' or comma-separated origins like http://localhost:3000, got '${trimmed}'.`,
+      );
+    }
+    return trimmed;
+  });
 }
 
 /** The URL without its password, for messages and logs. */

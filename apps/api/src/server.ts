@@ -121,6 +121,19 @@ async function handleHttp(
   response: http.ServerResponse,
 ): Promise<void> {
   const url = new URL(request.url ?? '/', 'http://localhost');
+  const origin = request.headers.origin;
+  if (origin && (config.corsOrigins === '*' || config.corsOrigins.includes(origin))) {
+    response.setHeader('access-control-allow-origin', origin);
+    response.setHeader('vary', 'origin');
+    if (request.method === 'OPTIONS') {
+      response.writeHead(204, {
+        'access-control-allow-methods': 'GET, POST, OPTIONS',
+        'access-control-allow-headers': 'content-type, authorization, apollo-require-preflight',
+        'access-control-max-age': '600',
+      });
+      return void response.end();
+    }
+  }
   if (url.pathname === '/healthz') return sendJson(response, 200, { ok: true });
   if (url.pathname !== GRAPHQL_PATH) {
     return sendJson(response, 404, { error: `Not found. The GraphQL endpoint is ${GRAPHQL_PATH}.` });
