@@ -2,11 +2,11 @@
 // free port of 127.0.0.1 with trust authentication, remove it all on stop(). Uses Debian's `postgresql` package.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
+import { freePort } from './free-port.js';
 
 export interface PostgresServer {
   /** URL of a database on this server, as the superuser (no password: the cluster trusts local connections). */
@@ -133,16 +133,4 @@ async function findPostgresBinDir(): Promise<string> {
     );
   }
   return newest.binDir;
-}
-
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -475,7 +475,6 @@ export class RunService {
    */
   private async prune(runId: string): Promise<void> {
     const kept = await this.prisma.checkpoint.findMany({ where: { runId, prunedAt: null }, orderBy: { epoch: 'asc' } });
-    if (kept.length <= 2) return;
     const latest = kept.at(-1)!;
     const best = kept.reduce((a, b) => ((b.testAccuracy ?? -1) > (a.testAccuracy ?? -1) ? b : a));
     for (const checkpoint of kept) {

@@ -1,0 +1,373 @@
+'use client';
+// One run, live: curves that grow as epochs finish, the current epoch's batch loss, checkpoints to promote, and
+// cancel and resume.
+import Link from 'next/link';
+import { useParams, useRouter } from 'next/navigation';
+import { useState } from 'react';
+import { LineSeriesChart } from '../../../components/charts';
+import { RunProgress, StatusBadge } from '../../../components/run-status';
+import { ErrorMessage, QueryView } from '../../../components/states';
+import { useApi, useQuery, useSubscription } from '../../../lib/api-context';
+import {
+  CANCEL_RUN,
+  FINAL_STATUSES,
+  PROMOTE,
+  RESUME_RUN,
+  RUN,
+  RUN_PROGRESS,
+  type CheckpointRow,
+  type ProgressEvent,
+  type RunDetail,
+} from '../../../lib/documents';
+import { dateTime, duration, fixed, percent } from '../../../lib/format';
+
+export default function RunPage() {
+  const { id } = useParams<{ id: string }>();
+  const api = useApi();
+  const router = useRouter();
+  const run = useQuery<{ run: RunDetail | null }>(RUN, { id });
+  const [batches, setBatches] = useState<{ epoch: number; points: { batch: number; loss: number }[] }>({
+    epoch: 0,
+    points: [],
+  });
+  const [actionError, setActionError] = useState<Error | null>(null);
+  const [busy, setBusy] = useState(false);
+  const live = run.data?.run && !FINAL_STATUSES.has(run.data.run.status);
+
+  useSubscription<{ runProgress: ProgressEvent }>(
+    RUN_PROGRESS,
+    { runId: id },
+    ({ runProgress: event }) => {
+      const update = (change: (current: RunDetail) => RunDetail) =>
+        run.setData((previous) => (previous?.run ? { run: change(previous.run) } : previous));
+      switch (event.__typename) {
+        case 'BatchProgress':
+          // The backend and device are known once the worker has started: fetch them with the first batch.
+          if (run.data?.run && run.data.run.backend === null && event.batch === 1) run.refetch();
+          setBatches((previous) => ({
+            epoch: event.epoch,
+            points: [
+              ...(previous.epoch === event.epoch ? previous.points : []),
+              { batch: event.batch, loss: event.loss },
+            ],
+          }));
+          update((current) => ({
+            ...current,
+            status: 'RUNNING',
+            currentEpoch: event.epoch,
+            currentBatch: event.batch,
+            batchesPerEpoch: event.batches,
+            progress: event.progress,
+            imagesPerSecond: event.imagesPerSecond,
+          }));
+          break;
+        case 'EpochCompleted':
+          update((current) =>
+            current.metrics.some((metric) => metric.epoch === event.metric.epoch)
+              ? current
+              : {
+                  ...current,
+                  metrics: [...current.metrics, event.metric],
+                  currentEpoch: event.metric.epoch,
+                  bestTestAccuracy:
+                    event.metric.testAccuracy === null
+                      ? current.bestTestAccuracy
+                      : Math.max(current.bestTestAccuracy ?? 0, event.metric.testAccuracy),
+                },
+          );
+          break;
+        case 'CheckpointSaved':
+          update((current) =>
+            current.checkpoints.some((checkpoint) => checkpoint.id === event.checkpoint.id)
+              ? current
+              : { ...current, checkpoints: [...current.checkpoints, event.checkpoint] },
+          );
+          break;
+        case 'RunStatusChanged':
+          // Status changes carry timing, errors and pruning: fetch the whole run again.
+          run.refetch();
+          break;
+      }
+    },
+    !live,
+  );
+
+  const act = async (action: () => Promise<void>) => {
+    setBusy(true);
+    setActionError(null);
+    try {
+      await action();
+    } catch (error) {
+      setActionError(error as Error);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <QueryView state={run} what="the run">
+      {(data) => {
+        const current = data.run;
+        if (!current) return <ErrorMessage error={new Error(`There is no run with id ${id}.`)} />;
+        const metrics = [...current.metrics].sort((a, b) => a.epoch - b.epoch);
+        const canResume =
+          FINAL_STATUSES.has(current.status) && current.status !== 'COMPLETED' && current.latestCheckpoint;
+        return (
+          <>
+            <h1>
+              {current.name} <StatusBadge status={current.status} />
+            </h1>
+            <div className="toolbar">
+              <RunProgress run={current} />
+              {!FINAL_STATUSES.has(current.status) && (
+                <button
+                  className="danger"
+                  disabled={busy}
+                  onClick={() =>
+                    void act(async () => {
+                      await api.request(CANCEL_RUN, { id });
+                      run.refetch();
+                    })
+                  }
+                >
+                  Cancel run
+                </button>
+              )}
+              {FINAL_STATUSES.has(current.status) && current.latestCheckpoint && (
+                <button
+                  disabled={busy}
+                  onClick={() =>
+                    void act(async () => {
+                      const epochs = canResume ? current.epochs : current.epochs + 10;
+                      const result = await api.request<{ resumeRun: { id: string } }>(RESUME_RUN, {
+                        input: { runId: id, epochs },
+                      });
+                      router.push(`/runs/${result.resumeRun.id}`);
+                    })
+                  }
+                >
+                  {canResume ? `Resume from epoch ${current.latestCheckpoint.epoch}` : 'Train 10 more epochs'}
+                </button>
+              )}
+            </div>
+            {actionError && <ErrorMessage error={actionError} />}
+            {current.status === 'FAILED' && current.errorMessage && (
+              <div className="state error" role="alert" data-testid="run-error">
+                <strong>Failed:</strong> <pre style={{ whiteSpace: 'pre-wrap', margin: 0 }}>{current.errorMessage}</pre>
+              </div>
+            )}
+            <dl className="facts">
+              <dt>Model</dt>
+              <dd>
+                <Link href="/models">{current.model.name}</Link>
+              </dd>
+              <dt>Dataset</dt>
+              <dd>{current.dataset.name}</dd>
+              <dt>Backend</dt>
+              <dd>{current.backend ? `${current.backend} (${current.device})` : '–'}</dd>
+              <dt>Best test accuracy</dt>
+              <dd>{percent(current.bestTestAccuracy, 2)}</dd>
+              <dt>Images/s</dt>
+              <dd>{fixed(current.imagesPerSecond, 1)}</dd>
+              <dt>Started / finished</dt>
+              <dd>
+                {dateTime(current.startedAt)} / {dateTime(current.finishedAt)} ({duration(current.durationSeconds)})
+              </dd>
+              {current.resumedFrom && (
+                <>
+                  <dt>Resumed from</dt>
+                  <dd>
+                    <Link href={`/runs/${current.resumedFrom.run.id}`}>{current.resumedFrom.run.name}</Link>, epoch{' '}
+                    {current.resumedFrom.epoch}
+                  </dd>
+                </>
+              )}
+            </dl>
+
+            <h2>Curves</h2>
+            <div className="grid">
+              <LineSeriesChart
+                title="Loss per epoch"
+                testId="loss-chart"
+                data={metrics.map((metric) => ({
+                  epoch: metric.epoch,
+                  train: metric.trainLoss,
+                  test: metric.testLoss,
+                }))}
+                xKey="epoch"
+                xLabel="epoch"
+                series={[
+                  { key: 'train', label: 'train loss' },
+                  { key: 'test', label: 'test loss' },
+                ]}
+              />
+              <LineSeriesChart
+                title="Accuracy per epoch"
+                testId="accuracy-chart"
+                percent
+                data={metrics.map((metric) => ({
+                  epoch: metric.epoch,
+                  train: metric.trainAccuracy,
+                  test: metric.testAccuracy,
+                }))}
+                xKey="epoch"
+                xLabel="epoch"
+                series={[
+                  { key: 'train', label: 'train accuracy' },
+                  { key: 'test', label: 'test accuracy' },
+                ]}
+              />
+              <LineSeriesChart
+                title={batches.epoch ? `Batch loss, epoch ${batches.epoch}` : 'Batch loss (while training)'}
+                testId="batch-chart"
+                data={batches.points}
+                xKey="batch"
+                xLabel="batch"
+                series={[{ key: 'loss', label: 'batch loss' }]}
+              />
+              <LineSeriesChart
+                title="Learning rate"
+                testId="lr-chart"
+                data={metrics.map((metric) => ({ epoch: metric.epoch, lr: metric.learningRate }))}
+                xKey="epoch"
+                xLabel="epoch"
+                series={[{ key: 'lr', label: 'learning rate' }]}
+              />
+            </div>
+
+            <h2>Epochs</h2>
+            <table data-testid="epoch-table">
+              <thead>
+                <tr>
+                  <th className="number">Epoch</th>
+                  <th className="number">Train loss</th>
+                  <th className="number">Train acc.</th>
+                  <th className="number">Test loss</th>
+                  <th className="number">Test acc.</th>
+                  <th className="number">Learning rate</th>
+                  <th className="number">Duration</th>
+                  <th className="number">Images/s</th>
+                </tr>
+              </thead>
+              <tbody>
+                {metrics.map((metric) => (
+                  <tr key={metric.epoch}>
+                    <td className="number">{metric.epoch}</td>
+                    <td className="number">{fixed(metric.trainLoss, 4)}</td>
+                    <td className="number">{percent(metric.trainAccuracy, 2)}</td>
+                    <td className="number">{fixed(metric.testLoss, 4)}</td>
+                    <td className="number">{percent(metric.testAccuracy, 2)}</td>
+                    <td className="number">{metric.learningRate.toPrecision(3)}</td>
+                    <td className="number">{duration(metric.durationSeconds)}</td>
+                    <td className="number">{fixed(metric.imagesPerSecond, 1)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+
+            <h2>Checkpoints</h2>
+            <Checkpoints checkpoints={current.checkpoints} onPromoted={run.refetch} />
+
+            <h2>Hyperparameters</h2>
+            <table>
+              <tbody>
+                {Object.entries(current.hyperparameters).map(([name, value]) => (
+                  <tr key={name}>
+                    <th>{name}</th>
+                    <td>{Array.isArray(value) ? value.join(', ') : String(value)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        );
+      }}
+    </QueryView>
+  );
+}
+
+function Checkpoints({ checkpoints, onPromoted }: { checkpoints: CheckpointRow[]; onPromoted: () => void }) {
+  const api = useApi();
+  const [aliases, setAliases] = useState('production');
+  const [message, setMessage] = useState<string | null>(null);
+  const [error, setError] = useState<Error | null>(null);
+  if (checkpoints.length === 0) return <p className="state">No checkpoint yet: one is saved after each epoch.</p>;
+  const promote = async (checkpoint: CheckpointRow) => {
+    setError(null);
+    try {
+      const list = aliases
+        .split(',')
+        .map((alias) => alias.trim())
+        .filter(Boolean);
+      const result = await api.request<{
+        promoteCheckpoint: { version: number; aliases: string[]; model: { name: string } };
+      }>(PROMOTE, { input: { checkpointId: checkpoint.id, aliases: list } });
+      const { version, model } = result.promoteCheckpoint;
+      setMessage(
+        `Epoch ${checkpoint.epoch} is now ${model.name} v${version}${list.length ? ` (${list.join(', ')})` : ''}.`,
+      );
+      onPromoted();
+    } catch (failure) {
+      setError(failure as Error);
+    }
+  };
+  return (
+    <>
+      <div className="toolbar">
+        <label>
+          Aliases for promoted versions (comma-separated)
+          <input value={aliases} onChange={(event) => setAliases(event.target.value)} />
+        </label>
+      </div>
+      {message && (
+        <p className="state" role="status" data-testid="promote-message">
+          {message}
+        </p>
+      )}
+      {error && <ErrorMessage error={error} />}
+      <table data-testid="checkpoints-table">
+        <thead>
+          <tr>
+            <th className="number">Epoch</th>
+            <th className="number">Test acc.</th>
+            <th className="number">Test loss</th>
+            <th>Best when saved</th>
+            <th className="number">Size</th>
+            <th>Versions</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {checkpoints.map((checkpoint) => (
+            <tr key={checkpoint.id}>
+              <td className="number">{checkpoint.epoch}</td>
+              <td className="number">{percent(checkpoint.testAccuracy, 2)}</td>
+              <td className="number">{fixed(checkpoint.testLoss, 4)}</td>
+              <td>{checkpoint.isBest ? 'yes' : ''}</td>
+              <td className="number">{(checkpoint.sizeBytes / 1e6).toFixed(2)} MB</td>
+              <td>
+                {checkpoint.versions
+                  .map(
+                    (version) =>
+                      `v${version.version}${version.aliases.length ? ` (${version.aliases.join(', ')})` : ''}`,
+                  )
+                  .join('; ')}
+              </td>
+              <td>
+                {checkpoint.available ? (
+                  <>
+                    <button onClick={() => void promote(checkpoint)}>Promote to model version</button>{' '}
+                    <Link href={`/evaluate?checkpoint=${checkpoint.id}`}>Evaluate</Link>{' '}
+                    <Link href={`/predict?checkpoint=${checkpoint.id}`}>Predict</Link>
+                  </>
+                ) : (
+                  <span className="state">pruned</span>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </>
+  );
+}

@@ -1,0 +1,33 @@
+'use client';
+import Link from 'next/link';
+import { usePathname } from 'next/navigation';
+
+const LINKS = [
+  ['/', 'Runs'],
+  ['/runs/new', 'New run'],
+  ['/compare', 'Compare'],
+  ['/models', 'Models'],
+  ['/predict', 'Predict'],
+  ['/evaluate', 'Evaluate'],
+] as const;
+
+export function Nav({ apiUrl }: { apiUrl: string }) {
+  const pathname = usePathname();
+  return (
+    <header className="nav">
+      <Link href="/" className="brand">
+        ResNet Lab
+      </Link>
+      <nav>
+        {LINKS.map(([href, label]) => (
+          <Link key={href} href={href} className={pathname === href ? 'active' : undefined}>
+            {label}
+          </Link>
+        ))}
+      </nav>
+      <span className="api-url" title="The GraphQL API this dashboard talks to">
+        {apiUrl}
+      </span>
+    </header>
+  );
+}

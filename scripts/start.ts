@@ -1,0 +1,109 @@
+// `npm start`: the GraphQL API (embedded database unless DATABASE_URL is set) and the dashboard (a production
+// build, made on the first start and whenever its sources changed), together; prints both URLs. Ctrl-C stops both.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..');
+const API_BIN = path.join(root, 'apps', 'api', 'bin', 'resnet-lab-api.js');
+const DASHBOARD_DIR = path.join(root, 'apps', 'dashboard');
+const NEXT_BIN = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
+const BUILD_ID = path.join(DASHBOARD_DIR, '.next', 'BUILD_ID');
+const DEFAULT_DASHBOARD_PORT = '3000';
+
+/** The newest modification time of the dashboard's sources and configuration. */
+function newestSource(directory: string): number {
+  let newest = 0;
+  for (const entry of fs.readdirSync(directory, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name === '.next') continue;
+    const full = path.join(directory, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureDashboardBuild(): void {
+  if (fs.existsSync(BUILD_ID) && fs.statSync(BUILD_ID).mtimeMs >= newestSource(DASHBOARD_DIR)) return;
+  console.log('Building the dashboard (on the first start, and after its sources change)...');
+  const build = spawnSync(process.execPath, [NEXT_BIN, 'build'], {
+    cwd: DASHBOARD_DIR,
+    stdio: 'inherit',
+    env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1' },
+  });
+  if (build.status !== 0) throw new Error(`The dashboard build failed (exit code ${String(build.status)}).`);
+}
+
+/** Starts a child whose output is shown with a prefix; resolves with the first match of `ready` in its output. */
+function startChild(
+  name: string,
+  command: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv },
+  ready: RegExp,
+): { child: ChildProcess; ready: Promise<RegExpExecArray> } {
+  const child = spawn(process.execPath, command, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
+  let seen = '';
+  const readyPromise = new Promise<RegExpExecArray>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      for (const line of text.split('\n')) if (line.trim()) process.stdout.write(`[${name}] ${line}\n`);
+      seen += text;
+      const match = ready.exec(seen);
+      if (match) resolve(match);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) =>
+      reject(new Error(`The ${name} exited with code ${String(code)} before it was ready.`)),
+    );
+  });
+  return { child, ready: readyPromise };
+}
+
+async function main(): Promise<number> {
+  ensureDashboardBuild();
+  const api = startChild('api', [API_BIN], { cwd: root, env: process.env }, /ready at (\S+)[\s\S]*mutations: /);
+  const children: ChildProcess[] = [api.child];
+  const stopAll = () => {
+    for (const child of children) if (child.exitCode === null) child.kill('SIGINT');
+  };
+  process.once('SIGINT', stopAll);
+  process.once('SIGTERM', stopAll);
+  try {
+    const apiUrl = (await api.ready)[1]!;
+    // A server listening on every interface is reached in a browser through localhost.
+    const browserApiUrl = process.env.RESNET_LAB_API_URL ?? apiUrl.replace('//0.0.0.0:', '//127.0.0.1:');
+    const port = process.env.DASHBOARD_PORT ?? DEFAULT_DASHBOARD_PORT;
+    const host = process.env.HOST ?? '127.0.0.1';
+    const dashboard = startChild(
+      'dashboard',
+      [NEXT_BIN, 'start', '--port', port, '--hostname', host],
+      { cwd: DASHBOARD_DIR, env: { ...process.env, RESNET_LAB_API_URL: browserApiUrl, NEXT_TELEMETRY_DISABLED: '1' } },
+      /Ready in/,
+    );
+    children.push(dashboard.child);
+    await dashboard.ready;
+    const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
+    console.log(
+      `\nResNet Lab is running:\n  dashboard:   http://${shownHost}:${port}\n  GraphQL API: ${apiUrl}\nCtrl-C stops both.`,
+    );
+  } catch (error) {
+    console.error((error as Error).message);
+    stopAll();
+    return 1;
+  }
+  // Whichever stops first (Ctrl-C, or a crash) stops the other.
+  const codes = await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<number>((resolve) =>
+          child.once('exit', (code) => {
+            stopAll();
+            resolve(code ?? 1);
+          }),
+        ),
+    ),
+  );
+  return Math.max(...codes);
+}
+
+process.exitCode = await main();
