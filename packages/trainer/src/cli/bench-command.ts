@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { RESNET_ARCHS } from '@resnet-lab/resnet';
 import { BACKEND_CHOICES, useBackend } from '../backend/index.js';
+import { benchmarkKernels, type KernelTiming } from '../training/benchmark-kernels.js';
 import { benchmarkTraining } from '../training/benchmark-training.js';
 
 import type { CliIo } from './cli-io.js';
@@ -10,8 +11,11 @@ import { parseNumberOption, parsePositiveIntegerOption } from './usage-error.js'
 
 export const BENCH_USAGE = `Usage: resnet-lab bench [--arch resnet18] [--stem cifar] [--width 1] [--batch-size 128] [--steps 3]
                         [--forward-steps 3] [--backend auto] [--json]
+       resnet-lab bench --kernels [--arch resnet18] [--width 1] [--batch-size 128] [--repeats 3] [--json]
 
-Times training steps (forward, backward, SGD update) and forward passes on random data.
+Times training steps (forward, backward, SGD update) and forward passes on random data. With --kernels, times
+each convolution kernel (forward, input gradient, filter gradient) at every distinct shape of the model, and the
+classifier's matrix products, with GFLOP/s.
 
   --arch     ${RESNET_ARCHS.join(', ')} (default resnet18)
   --backend  ${BACKEND_CHOICES.join(', ')} (default auto)
@@ -30,6 +34,8 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
       steps: { type: 'string', default: '3' },
       'forward-steps': { type: 'string', default: '3' },
       backend: { type: 'string', default: 'auto' },
+      kernels: { type: 'boolean', default: false },
+      repeats: { type: 'string', default: '3' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -44,15 +50,27 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
   const forwardSteps = parsePositiveIntegerOption('forward-steps', values['forward-steps']);
   const backend = await useBackend(parseBackend(values.backend));
   if (!values.json) io.stderr(`Benchmarking on ${backend.name} (${backend.device})...\n`);
+  const model = {
+    arch: values.arch,
+    stem: values.stem,
+    width: parseNumberOption('width', values.width),
+    inputSize: parseNumberOption('input', values.input),
+    classes: parseNumberOption('classes', values.classes),
+  };
+  if (values.kernels) {
+    const timings = benchmarkKernels({
+      model,
+      batchSize,
+      repeats: parsePositiveIntegerOption('repeats', values.repeats),
+    });
+    io.stdout(
+      values.json ? `${JSON.stringify({ backend, batchSize, timings })}\n` : formatKernelTimings(timings, batchSize),
+    );
+    return 0;
+  }
   const result = await benchmarkTraining(
     {
-      model: {
-        arch: values.arch,
-        stem: values.stem,
-        width: parseNumberOption('width', values.width),
-        inputSize: parseNumberOption('input', values.input),
-        classes: parseNumberOption('classes', values.classes),
-      },
+      model,
       batchSize,
       steps,
       forwardSteps,
@@ -71,4 +89,32 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
     );
   }
   return 0;
+}
+
+/** One line per kernel and shape, then where one training step's convolution time goes. */
+export function formatKernelTimings(timings: readonly KernelTiming[], batchSize: number): string {
+  const shapeWidth = Math.max(...timings.map((timing) => timing.shape.length));
+  const lines = [
+    `Kernels at batch ${batchSize} (median of the timed runs):`,
+    `${'kernel'.padEnd(21)}  ${'shape'.padEnd(shapeWidth)}  layers  ${'ms'.padStart(9)}  ${'GFLOP/s'.padStart(8)}`,
+    ...timings.map(
+      (timing) =>
+        `${timing.kernel.padEnd(21)}  ${timing.shape.padEnd(shapeWidth)}  ${String(timing.layers).padStart(6)}  ` +
+        `${timing.milliseconds.toFixed(1).padStart(9)}  ${timing.gflops.toFixed(1).padStart(8)}`,
+    ),
+  ];
+  const total = (kernel: KernelTiming['kernel']) =>
+    timings
+      .filter((timing) => timing.kernel === kernel)
+      .reduce((sum, timing) => sum + timing.layers * timing.milliseconds, 0);
+  const forward = total('Conv2D');
+  const input = total('Conv2DBackpropInput');
+  const filter = total('Conv2DBackpropFilter');
+  lines.push(
+    '',
+    `One training step's convolutions: ${((forward + input + filter) / 1000).toFixed(2)} s ` +
+      `(forward ${(forward / 1000).toFixed(2)} s, input gradients ${(input / 1000).toFixed(2)} s, ` +
+      `filter gradients ${(filter / 1000).toFixed(2)} s)`,
+  );
+  return `${lines.join('\n')}\n`;
 }
