@@ -5,8 +5,11 @@
 // convolution of dy, dilated by s (s - 1 zeros between its rows and columns), with the filter rotated by 180
 // degrees and its in/out channels swapped:
 //   dx[n, h, w, ci] = sum over kh, kw, co of dyDilated[n, h + top - kh, w + left - kw, co] * filter[kh, kw, ci, co]
-// where top and left are the forward pass's padding. Stride-2 layers compute s^2 times the needed products (on the
-// inserted zeros), still far faster than the loop.
+// where top and left are the forward pass's padding. With a stride s > 1, three quarters (for s = 2) of the dilated
+// dy are zeros, and so are that share of the products. Strided layers therefore split the work by output phase:
+// the dx rows with (h + top) % s = r only meet filter rows r, r + s, r + 2s, ..., so each phase is a stride-1
+// convolution of the undilated dy with that sub-filter, and the phases interleave back into dx. The products are
+// exactly the needed ones.
 import * as tf from '@tensorflow/tfjs';
 import { composeWasmKernels, type RunWasmKernel } from './compose-wasm-kernels.js';
 
@@ -31,6 +34,25 @@ function conv2DBackpropInput({ inputs, backend, attrs }: Parameters<tf.KernelFun
   const { batchSize, inHeight, inWidth, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
   const { strideHeight, strideWidth, padInfo } = info;
 
+  if (strideHeight > 1 || strideWidth > 1) {
+    return composeWasmKernels(backend as tf.KernelBackend, (run) =>
+      byPhases(run, dy, filter, {
+        batchSize,
+        inHeight,
+        inWidth,
+        outHeight,
+        outWidth,
+        outChannels,
+        inChannels: info.inChannels,
+        filterHeight,
+        filterWidth,
+        strideHeight,
+        strideWidth,
+        top: padInfo.top,
+        left: padInfo.left,
+      }),
+    );
+  }
   return composeWasmKernels(backend as tf.KernelBackend, (run) => {
     // [n, oh * sh, ow * sw, co]: dy with sh - 1 zero rows after each row and sw - 1 zero columns after each column.
     const dilated = dilate(run, dy, [batchSize, outHeight, outWidth, outChannels], strideHeight, strideWidth);
@@ -71,6 +93,133 @@ function conv2DBackpropInput({ inputs, backend, attrs }: Parameters<tf.KernelFun
       },
     );
   });
+}
+
+interface StridedGeometry {
+  readonly batchSize: number;
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+  readonly outChannels: number;
+  readonly inChannels: number;
+  readonly filterHeight: number;
+  readonly filterWidth: number;
+  readonly strideHeight: number;
+  readonly strideWidth: number;
+  /** The forward pass's padding before the first row and column. */
+  readonly top: number;
+  readonly left: number;
+}
+
+/**
+ * Along one axis, which dy rows a phase reads. dx row i = q * s + r - forwardPad (r the phase) gets
+ * sum over m of dy[q - m] * filter[r + m * s]. Every phase computes q = first ... first + count - 1, so that
+ * interleaving the phases gives dx rows from first * s - forwardPad on, which `offset` crops to row 0.
+ */
+function phaseAxis(filter: number, stride: number, forwardPad: number, dySize: number, inputSize: number) {
+  const first = Math.floor(forwardPad / stride);
+  const offset = forwardPad - first * stride;
+  const count = Math.ceil((inputSize + offset) / stride);
+  const phases = Array.from({ length: stride }, (_, phase) => {
+    // Filter taps phase, phase + s, ...; the rotated sub-filter reads dy rows q - (taps - 1) ... q.
+    const taps = Math.max(0, Math.ceil((filter - phase) / stride));
+    const start = taps - 1 - first;
+    const end = first + count - 1 - (dySize - 1);
+    return {
+      taps,
+      padStart: Math.max(0, start),
+      cropStart: Math.max(0, -start),
+      padEnd: Math.max(0, end),
+      cropEnd: Math.max(0, -end),
+    };
+  });
+  return { offset, count, phases };
+}
+
+function byPhases(run: RunWasmKernel, dy: tf.TensorInfo, filter: tf.TensorInfo, g: StridedGeometry): tf.TensorInfo {
+  const rows = phaseAxis(g.filterHeight, g.strideHeight, g.top, g.outHeight, g.inHeight);
+  const columns = phaseAxis(g.filterWidth, g.strideWidth, g.left, g.outWidth, g.inWidth);
+  const phaseShape = [g.batchSize, rows.count, columns.count, g.inChannels];
+  const rowGroups = rows.phases.map((row, rowPhase) => {
+    const phaseOutputs = columns.phases.map((column, columnPhase) => {
+      if (row.taps === 0 || column.taps === 0) {
+        return run('Fill', {}, { shape: phaseShape, value: 0, dtype: 'float32' });
+      }
+      // [taps_h, taps_w, co, ci]: taps phase, phase + s, ... of the filter, rotated by 180 degrees, channels swapped.
+      const taps = run(
+        'StridedSlice',
+        { x: filter },
+        {
+          begin: [rowPhase, columnPhase, 0, 0],
+          end: [g.filterHeight, g.filterWidth, g.inChannels, g.outChannels],
+          strides: [g.strideHeight, g.strideWidth, 1, 1],
+          beginMask: 0,
+          endMask: 0,
+          ellipsisMask: 0,
+          newAxisMask: 0,
+          shrinkAxisMask: 0,
+        },
+      );
+      const rotated = run('Transpose', { x: run('Reverse', { x: taps }, { dims: [0, 1] }) }, { perm: [0, 1, 3, 2] });
+      const cropped =
+        row.cropStart > 0 || row.cropEnd > 0 || column.cropStart > 0 || column.cropEnd > 0
+          ? run(
+              'Slice',
+              { x: dy },
+              {
+                begin: [0, row.cropStart, column.cropStart, 0],
+                size: [
+                  g.batchSize,
+                  g.outHeight - row.cropStart - row.cropEnd,
+                  g.outWidth - column.cropStart - column.cropEnd,
+                  g.outChannels,
+                ],
+              },
+            )
+          : dy;
+      return run(
+        'Conv2D',
+        { x: cropped, filter: rotated },
+        {
+          strides: [1, 1],
+          pad: [
+            [0, 0],
+            [row.padStart, row.padEnd],
+            [column.padStart, column.padEnd],
+            [0, 0],
+          ],
+          dilations: [1, 1],
+          dataFormat: 'NHWC',
+        },
+      );
+    });
+    // Column phases side by side in the channel axis are, in memory, the interleaved columns.
+    const interleaved = phaseOutputs.length === 1 ? phaseOutputs[0]! : run('Concat', phaseOutputs, { axis: 3 });
+    return run(
+      'Reshape',
+      { x: interleaved },
+      { shape: [g.batchSize, rows.count, 1, columns.count * g.strideWidth * g.inChannels] },
+    );
+  });
+  // Likewise the row phases, one after another within each row group, are the interleaved rows.
+  const stacked = rowGroups.length === 1 ? rowGroups[0]! : run('Concat', rowGroups, { axis: 2 });
+  const full = run(
+    'Reshape',
+    { x: stacked },
+    {
+      shape: [g.batchSize, rows.count * g.strideHeight, columns.count * g.strideWidth, g.inChannels],
+    },
+  );
+  const exact =
+    rows.count * g.strideHeight === g.inHeight + rows.offset &&
+    columns.count * g.strideWidth === g.inWidth + columns.offset;
+  if (exact && rows.offset === 0 && columns.offset === 0) return full;
+  return run(
+    'Slice',
+    { x: full },
+    { begin: [0, rows.offset, columns.offset, 0], size: [g.batchSize, g.inHeight, g.inWidth, g.inChannels] },
+  );
 }
 
 /** [n, h, w, c] -> [n, h * sh, w * sw, c] with the zeros after each element, using only 4-D reshapes and pads. */
