@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { prepareWasmThreads, wasmThreadsWanted } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './wasm-training-kernels.js';
 
 /** The registered names of the backends that this module can activate. */
@@ -100,8 +101,13 @@ async function activate(name: BackendName): Promise<{ readonly loaded: true; rea
   const loaded = await load(name);
   if (!loaded.loaded) return loaded;
   if (name === 'wasm') registerWasmTrainingKernels();
+  // Threads are set up before the wasm module first initializes; later calls find it initialized.
+  const afterWasmInit = name === 'wasm' && !wasmInitialized ? prepareWasmThreads(wasmThreadsWanted()) : null;
+  if (name === 'wasm') wasmInitialized = true;
   // setBackend catches an initialization error itself: it logs it as a warning and answers false.
-  if (!(await tf.setBackend(name))) {
+  const initialized = await tf.setBackend(name);
+  afterWasmInit?.();
+  if (!initialized) {
     return {
       loaded: false,
       reason: `${loaded.package} loaded, but its backend did not initialize (see the warning above)`,
@@ -109,6 +115,8 @@ async function activate(name: BackendName): Promise<{ readonly loaded: true; rea
   }
   return { loaded: true, info: await describe(name, loaded.package) };
 }
+
+let wasmInitialized = false;
 
 function load(name: BackendName): Promise<Load> {
   let pending = loads.get(name);

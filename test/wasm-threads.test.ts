@@ -1,0 +1,70 @@
+// Training on multi-threaded wasm gives the same run as on one thread, up to float rounding: the threads split
+// each kernel's output, not its arithmetic. Two real CLI processes, one per thread count.
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const bin = path.resolve(import.meta.dirname, '..', 'packages', 'trainer', 'bin', 'resnet-lab.js');
+const threads = Math.min(os.availableParallelism(), 8);
+
+let root: string;
+beforeAll(async () => {
+  root = await fs.mkdtemp(path.join(os.tmpdir(), 'wasm-threads-'));
+});
+afterAll(async () => {
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+interface Event {
+  kind: string;
+  backend: { device: string };
+  loss?: number;
+  trainLoss?: number;
+  testAccuracy?: number;
+}
+
+async function trainWith(wasmThreads: number): Promise<Event[]> {
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [
+      bin,
+      'train',
+      '--data',
+      'synthetic',
+      '--width',
+      '0.0625',
+      '--epochs',
+      '2',
+      '--batch-size',
+      '100',
+      '--seed',
+      '5',
+      '--backend',
+      'wasm',
+      '--out',
+      path.join(root, `threads-${wasmThreads}`),
+      '--json',
+    ],
+    { env: { ...process.env, RESNET_LAB_WASM_THREADS: String(wasmThreads) } },
+  );
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Event);
+}
+
+describe('wasm threads', () => {
+  it(`uses ${threads} thread(s) by default, and one when RESNET_LAB_WASM_THREADS=1, with the same losses`, async () => {
+    const [single, multi] = await Promise.all([trainWith(1), trainWith(threads)]);
+    expect(single[0]!.backend.device).toBe('CPU (wasm, 1 thread, SIMD)');
+    expect(multi[0]!.backend.device).toBe(`CPU (wasm, ${threads} thread${threads === 1 ? '' : 's'}, SIMD)`);
+    const losses = (events: Event[]) => events.filter((event) => event.kind === 'batch').map((event) => event.loss!);
+    expect(losses(multi)).toHaveLength(20);
+    losses(multi).forEach((loss, index) => expect(loss).toBeCloseTo(losses(single)[index]!, 4));
+    const epochs = (events: Event[]) => events.filter((event) => event.kind === 'epoch');
+    expect(epochs(multi).map((event) => event.testAccuracy)).toEqual(epochs(single).map((event) => event.testAccuracy));
+  });
+});
