@@ -79,12 +79,14 @@ function writeThreadFiles(): { worker: string; glue: string } {
   const worker = path.join(directory, 'tfjs-backend-wasm-threaded-simd.worker.js');
   if (!fs.existsSync(worker)) {
     fs.mkdirSync(directory, { recursive: true });
-    fs.copyFileSync(require.resolve(GLUE), glue);
+    // Each file is written under a temporary name and renamed: processes starting together never read half a file.
+    const partialGlue = `${glue}.${process.pid}.tmp`;
+    fs.copyFileSync(require.resolve(GLUE), partialGlue);
+    fs.renameSync(partialGlue, glue);
     const { wasmWorkerContents } = require(WORKER) as { wasmWorkerContents: string };
     // The worker would load the module's JavaScript from a Blob URL too: give it the file instead. The script's
     // string literals hold raw newlines, which tfjs escapes the same way for its Blob.
     const script = `${wasmWorkerContents.replace(/\n/g, '\\n')}\n;URL.createObjectURL = () => ${JSON.stringify(glue)};\n`;
-    // Written under a temporary name and renamed, so that concurrent processes never read half a file.
     const partial = `${worker}.${process.pid}.tmp`;
     fs.writeFileSync(partial, script);
     fs.renameSync(partial, worker);
