@@ -67,4 +67,17 @@ describe('wasm threads', () => {
     const epochs = (events: Event[]) => events.filter((event) => event.kind === 'epoch');
     expect(epochs(multi).map((event) => event.testAccuracy)).toEqual(epochs(single).map((event) => event.testAccuracy));
   });
+
+  it('stops the CLI with exit code 2 and the allowed range for a bad RESNET_LAB_WASM_THREADS', async () => {
+    const failure = await promisify(execFile)(process.execPath, [bin, 'bench', '--kernels', '--width', '0.0625'], {
+      env: { ...process.env, RESNET_LAB_WASM_THREADS: 'all' },
+    }).then(
+      () => null,
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failure?.code).toBe(2);
+    expect(failure?.stderr).toBe(
+      "resnet-lab bench: RESNET_LAB_WASM_THREADS must be a whole number from 1 to 8, got 'all'.\n",
+    );
+  });
 });

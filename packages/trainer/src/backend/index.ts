@@ -9,3 +9,4 @@ export {
 } from './compute-backend.js';
 export type { BackendChoice, BackendInfo, BackendName } from './compute-backend.js';
 export { WASM_TRAINING_KERNEL_NAMES, registerWasmTrainingKernels } from './wasm-training-kernels.js';
+export { MAX_WASM_THREADS, WASM_THREADS_VARIABLE, WasmThreadsError } from './wasm-threads.js';

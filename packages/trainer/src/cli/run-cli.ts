@@ -1,6 +1,6 @@
 // The resnet-lab command line: dispatches a subcommand and turns user errors into a message and exit code 2.
 import { ResNetConfigError } from '@resnet-lab/resnet';
-import { BackendUnavailableError } from '../backend/index.js';
+import { BackendUnavailableError, WasmThreadsError } from '../backend/index.js';
 import { DatasetError } from '../data/index.js';
 import { ModelDirectoryError } from '../model-directory.js';
 import { OutOfMemoryError } from '../training/out-of-memory-error.js';
@@ -37,6 +37,7 @@ const USER_ERRORS = [
   DatasetError,
   ModelDirectoryError,
   BackendUnavailableError,
+  WasmThreadsError,
   OutOfMemoryError,
 ];
 
