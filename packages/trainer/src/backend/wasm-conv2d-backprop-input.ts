@@ -1,15 +1,12 @@
-// Conv2DBackpropInput for the wasm backend as a forward convolution by wasm's own (XNNPACK) Conv2D kernel.
+// Conv2DBackpropInput for the wasm backend as forward convolutions by wasm's own (XNNPACK) Conv2D kernel.
 //
 // wasm ships this kernel, but as a plain loop: 1.5-2 GFLOP/s against the forward convolution's 22 on a ResNet18
-// layer, which made it most of a training step. The input gradient of a convolution with stride s is the
-// convolution of dy, dilated by s (s - 1 zeros between its rows and columns), with the filter rotated by 180
-// degrees and its in/out channels swapped:
-//   dx[n, h, w, ci] = sum over kh, kw, co of dyDilated[n, h + top - kh, w + left - kw, co] * filter[kh, kw, ci, co]
-// where top and left are the forward pass's padding. With a stride s > 1, three quarters (for s = 2) of the dilated
-// dy are zeros, and so are that share of the products. Strided layers therefore split the work by output phase:
-// the dx rows with (h + top) % s = r only meet filter rows r, r + s, r + 2s, ..., so each phase is a stride-1
-// convolution of the undilated dy with that sub-filter, and the phases interleave back into dx. The products are
-// exactly the needed ones.
+// layer, which made it most of a training step. The input gradient of a convolution is a convolution of dy with the
+// filter rotated by 180 degrees and its in/out channels swapped. With a stride s > 1 that convolution would run
+// over dy dilated by s - 1 zeros, three quarters of it zeros for s = 2, so the work is split by output phase
+// instead: the dx rows with (h + top) % s = r (top the forward pass's padding) only meet filter rows r, r + s,
+// r + 2s, ..., so each phase is a stride-1 convolution of dy itself with those taps, and the phases interleave
+// back into dx. The products are exactly the needed ones; with stride 1 there is one phase, the whole filter.
 import * as tf from '@tensorflow/tfjs';
 import { composeWasmKernels, type RunWasmKernel } from './compose-wasm-kernels.js';
 
@@ -31,75 +28,7 @@ function conv2DBackpropInput({ inputs, backend, attrs }: Parameters<tf.KernelFun
     false,
     'channelsLast',
   );
-  const { batchSize, inHeight, inWidth, outHeight, outWidth, outChannels, filterHeight, filterWidth } = info;
-  const { strideHeight, strideWidth, padInfo } = info;
-
-  if (strideHeight > 1 || strideWidth > 1) {
-    return composeWasmKernels(backend as tf.KernelBackend, (run) =>
-      byPhases(run, dy, filter, {
-        batchSize,
-        inHeight,
-        inWidth,
-        outHeight,
-        outWidth,
-        outChannels,
-        inChannels: info.inChannels,
-        filterHeight,
-        filterWidth,
-        strideHeight,
-        strideWidth,
-        top: padInfo.top,
-        left: padInfo.left,
-      }),
-    );
-  }
-  return composeWasmKernels(backend as tf.KernelBackend, (run) => {
-    // [n, oh * sh, ow * sw, co]: dy with sh - 1 zero rows after each row and sw - 1 zero columns after each column.
-    const dilated = dilate(run, dy, [batchSize, outHeight, outWidth, outChannels], strideHeight, strideWidth);
-    // Rows of the dilated dy that the rotated filter must see above row 0 of dx, and how many rows it has in all.
-    const rows = window(filterHeight, padInfo.top, outHeight * strideHeight, inHeight);
-    const columns = window(filterWidth, padInfo.left, outWidth * strideWidth, inWidth);
-    const cropped =
-      rows.cropStart > 0 || rows.cropEnd > 0 || columns.cropStart > 0 || columns.cropEnd > 0
-        ? run(
-            'Slice',
-            { x: dilated },
-            {
-              begin: [0, rows.cropStart, columns.cropStart, 0],
-              size: [
-                batchSize,
-                outHeight * strideHeight - rows.cropStart - rows.cropEnd,
-                outWidth * strideWidth - columns.cropStart - columns.cropEnd,
-                outChannels,
-              ],
-            },
-          )
-        : dilated;
-    // [kh, kw, co, ci]: rotated by 180 degrees, in and out channels swapped.
-    // Rotated by 180 degrees: row i, column j takes tap (kh - 1 - i, kw - 1 - j).
-    const rotated = pickTaps(
-      run,
-      filter,
-      filter.shape as Shape4D,
-      [filterHeight, filterWidth],
-      (i, j) => (filterHeight - 1 - i) * filterWidth + (filterWidth - 1 - j),
-    );
-    return run(
-      'Conv2D',
-      { x: cropped, filter: rotated },
-      {
-        strides: [1, 1],
-        pad: [
-          [0, 0],
-          [rows.padStart, rows.padEnd],
-          [columns.padStart, columns.padEnd],
-          [0, 0],
-        ],
-        dilations: [1, 1],
-        dataFormat: 'NHWC',
-      },
-    );
-  });
+  return composeWasmKernels(backend as tf.KernelBackend, (run) => byPhases(run, dy, filter, info));
 }
 
 /**
@@ -122,23 +51,6 @@ function pickTaps(
   );
   const joined = picked.length === 1 ? picked[0]! : run('Concat', picked, { axis: 0 });
   return run('Transpose', { x: run('Reshape', { x: joined }, { shape: [th, tw, ci, co] }) }, { perm: [0, 1, 3, 2] });
-}
-
-interface StridedGeometry {
-  readonly batchSize: number;
-  readonly inHeight: number;
-  readonly inWidth: number;
-  readonly outHeight: number;
-  readonly outWidth: number;
-  readonly outChannels: number;
-  readonly inChannels: number;
-  readonly filterHeight: number;
-  readonly filterWidth: number;
-  readonly strideHeight: number;
-  readonly strideWidth: number;
-  /** The forward pass's padding before the first row and column. */
-  readonly top: number;
-  readonly left: number;
 }
 
 /**
@@ -166,9 +78,14 @@ function phaseAxis(filter: number, stride: number, forwardPad: number, dySize: n
   return { offset, count, phases };
 }
 
-function byPhases(run: RunWasmKernel, dy: tf.TensorInfo, filter: tf.TensorInfo, g: StridedGeometry): tf.TensorInfo {
-  const rows = phaseAxis(g.filterHeight, g.strideHeight, g.top, g.outHeight, g.inHeight);
-  const columns = phaseAxis(g.filterWidth, g.strideWidth, g.left, g.outWidth, g.inWidth);
+function byPhases(
+  run: RunWasmKernel,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  g: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const rows = phaseAxis(g.filterHeight, g.strideHeight, g.padInfo.top, g.outHeight, g.inHeight);
+  const columns = phaseAxis(g.filterWidth, g.strideWidth, g.padInfo.left, g.outWidth, g.inWidth);
   const phaseShape = [g.batchSize, rows.count, columns.count, g.inChannels];
   const rowGroups = rows.phases.map((row, rowPhase) => {
     const phaseOutputs = columns.phases.map((column, columnPhase) => {
@@ -234,63 +151,13 @@ function byPhases(run: RunWasmKernel, dy: tf.TensorInfo, filter: tf.TensorInfo, 
       shape: [g.batchSize, rows.count * g.strideHeight, columns.count * g.strideWidth, g.inChannels],
     },
   );
-  const exact =
-    rows.count * g.strideHeight === g.inHeight + rows.offset &&
-    columns.count * g.strideWidth === g.inWidth + columns.offset;
-  if (exact && rows.offset === 0 && columns.offset === 0) return full;
+  const covered = rows.count * g.strideHeight === g.inHeight && columns.count * g.strideWidth === g.inWidth;
+  if (covered && rows.offset === 0 && columns.offset === 0) return full;
   return run(
     'Slice',
     { x: full },
     { begin: [0, rows.offset, columns.offset, 0], size: [g.batchSize, g.inHeight, g.inWidth, g.inChannels] },
   );
-}
-
-/** [n, h, w, c] -> [n, h * sh, w * sw, c] with the zeros after each element, using only 4-D reshapes and pads. */
-function dilate(run: RunWasmKernel, x: tf.TensorInfo, [n, h, w, c]: Shape4D, sh: number, sw: number): tf.TensorInfo {
-  if (sh === 1 && sw === 1) return x;
-  const columnsSpread = run(
-    'PadV2',
-    { x: run('Reshape', { x }, { shape: [n * h, w, 1, c] }) },
-    {
-      paddings: [
-        [0, 0],
-        [0, 0],
-        [0, sw - 1],
-        [0, 0],
-      ],
-      constantValue: 0,
-    },
-  );
-  const rowsSpread = run(
-    'PadV2',
-    { x: run('Reshape', { x: columnsSpread }, { shape: [n, h, 1, w * sw * c] }) },
-    {
-      paddings: [
-        [0, 0],
-        [0, 0],
-        [0, sh - 1],
-        [0, 0],
-      ],
-      constantValue: 0,
-    },
-  );
-  return run('Reshape', { x: rowsSpread }, { shape: [n, h * sh, w * sw, c] });
-}
-
-/**
- * Along one axis: the valid convolution of the (cropped, padded) dilated dy with the rotated filter must give
- * exactly `inputSize` outputs, output i reading dilated rows i + forwardPad - (filter - 1) ... i + forwardPad.
- * Negative padding becomes cropping.
- */
-function window(filter: number, forwardPad: number, dilatedSize: number, inputSize: number) {
-  const start = filter - 1 - forwardPad;
-  const end = inputSize + filter - 1 - start - dilatedSize;
-  return {
-    padStart: Math.max(0, start),
-    cropStart: Math.max(0, -start),
-    padEnd: Math.max(0, end),
-    cropEnd: Math.max(0, -end),
-  };
 }
 
 export const wasmConv2DBackpropInputConfig: tf.KernelConfig = {
