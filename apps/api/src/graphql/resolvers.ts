@@ -5,7 +5,8 @@ import { GraphQLScalarType, Kind } from 'graphql';
 import { badUserInput, notFound, unauthenticated } from '../errors.js';
 import { FINAL_STATUSES, statusChanged, type RunProgressEvent } from '../events/run-events.js';
 import type { Resolvers } from '../generated/graphql.js';
-import type { Prisma, Run } from '../generated/prisma/client.js';
+import type { Dataset as DatasetRow, Prisma, Run } from '../generated/prisma/client.js';
+import type { Availability } from '../services/dataset-service.js';
 import { ModelService } from '../services/model-service.js';
 import { HYPERPARAMETER_FIELDS } from '../services/run-service.js';
 import type { ApiContext } from '../context.js';
@@ -212,8 +213,8 @@ export const resolvers: Resolvers = {
   },
 
   Dataset: {
-    available: async (dataset, _, { services }) => (await services.datasets.availability(dataset)).available,
-    unavailableReason: async (dataset, _, { services }) => (await services.datasets.availability(dataset)).reason,
+    available: async (dataset, _, { services }) => (await availabilityOf(services, dataset)).available,
+    unavailableReason: async (dataset, _, { services }) => (await availabilityOf(services, dataset)).reason,
   },
 
   Run: {
@@ -261,6 +262,21 @@ export const resolvers: Resolvers = {
     topK: (prediction) => prediction.topK as { classIndex: number; label: string; probability: number }[],
   },
 };
+
+/**
+ * Each dataset row of a response is checked on the file system once, however many of its availability fields the
+ * query asks for: rows are fresh objects per request, so a check never outlives the request that made it.
+ */
+const availabilityChecks = new WeakMap<DatasetRow, Promise<Availability>>();
+
+function availabilityOf(services: ApiContext['services'], dataset: DatasetRow): Promise<Availability> {
+  let check = availabilityChecks.get(dataset);
+  if (!check) {
+    check = services.datasets.availability(dataset);
+    availabilityChecks.set(dataset, check);
+  }
+  return check;
+}
 
 /**
  * A run's events from now on, after a replay of the epochs it already finished, so that a client that subscribes

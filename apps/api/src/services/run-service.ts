@@ -379,6 +379,7 @@ export class RunService {
   private async record(runId: string, event: TrainingEvent, saved: SavedCheckpoint | null, progress: ProgressWriter) {
     switch (event.kind) {
       case 'start': {
+        progress.epochs = event.epochs;
         const run = await this.prisma.run.update({
           where: { id: runId },
           data: {
@@ -394,7 +395,7 @@ export class RunService {
       }
       case 'batch': {
         const done = (event.epoch - 1) * event.batches + event.batch;
-        const runProgress = done / (event.batches * (await this.epochsOf(runId)));
+        const runProgress = done / (event.batches * progress.epochs);
         this.events.publishProgress({
           __typename: 'BatchProgress',
           runId,
@@ -484,17 +485,6 @@ export class RunService {
     }
   }
 
-  private readonly epochsCache = new Map<string, number>();
-
-  private async epochsOf(runId: string): Promise<number> {
-    let epochs = this.epochsCache.get(runId);
-    if (epochs === undefined) {
-      epochs = (await this.prisma.run.findUniqueOrThrow({ where: { id: runId }, select: { epochs: true } })).epochs;
-      this.epochsCache.set(runId, epochs);
-    }
-    return epochs;
-  }
-
   private async finish(runId: string, outcome: { status: Run['status']; errorMessage: string | null }): Promise<Run> {
     const run = await this.prisma.run.update({
       where: { id: runId },
@@ -505,7 +495,6 @@ export class RunService {
         ...(outcome.status === 'COMPLETED' ? { progress: 1 } : {}),
       },
     });
-    this.epochsCache.delete(runId);
     this.events.publishProgress(statusChanged(run));
     this.events.publishRunUpdated(run);
     return run;
@@ -516,8 +505,13 @@ export class RunService {
   }
 }
 
-/** Decides when batch progress is worth a database write: the last batch of an epoch, or a second since the last. */
+/**
+ * A running run's progress bookkeeping: its total epochs (from the start event, for the progress fraction) and when
+ * batch progress is worth a database write: the last batch of an epoch, or a second since the last write.
+ */
 class ProgressWriter {
+  /** Set by the start event, which comes before any batch. */
+  epochs = 1;
   private lastWrite = 0;
 
   due(force: boolean): boolean {
