@@ -1,5 +1,6 @@
 // End-to-end: the real API server in its own process, on a fresh embedded database, driven over HTTP and WebSocket
 // as a client would. Training is real (tiny ResNet-18, tiny synthetic data, worker processes on wasm).
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -71,13 +72,21 @@ describe('the API end to end', () => {
         progress: number;
         backend: string;
         metrics: { epoch: number; trainLoss: number; testAccuracy: number }[];
-        checkpoints: { id: string; epoch: number; available: boolean; testAccuracy: number }[];
+        checkpoints: {
+          id: string;
+          epoch: number;
+          available: boolean;
+          testAccuracy: number;
+          location: string;
+          sha256: string;
+          sizeBytes: number;
+        }[];
         bestCheckpoint: { id: string; epoch: number };
         latestCheckpoint: { id: string; epoch: number };
       };
     }>(
       `query($id: ID!) { run(id: $id) { status progress backend
-        metrics { epoch trainLoss testAccuracy } checkpoints { id epoch available testAccuracy }
+        metrics { epoch trainLoss testAccuracy } checkpoints { id epoch available testAccuracy location sha256 sizeBytes }
         bestCheckpoint { id epoch } latestCheckpoint { id epoch } } }`,
       { id: runId },
     );
@@ -92,6 +101,21 @@ describe('the API end to end', () => {
     );
     // Only the latest and the best checkpoint keep their files.
     expect(run.latestCheckpoint.epoch).toBe(3);
+    // Each kept checkpoint's recorded hash and size are those of its files.
+    for (const checkpoint of run.checkpoints.filter((entry) => entry.available)) {
+      const names = await fs.readdir(checkpoint.location);
+      const weights = await fs.readFile(
+        path.join(
+          checkpoint.location,
+          names.find((name) => name.endsWith('.bin'))!,
+        ),
+      );
+      expect(checkpoint.sha256).toBe(createHash('sha256').update(weights).digest('hex'));
+      const sizes = await Promise.all(
+        names.map(async (name) => (await fs.stat(path.join(checkpoint.location, name))).size),
+      );
+      expect(checkpoint.sizeBytes).toBe(sizes.reduce((total, size) => total + size, 0));
+    }
     const kept = new Set([run.latestCheckpoint.id, run.bestCheckpoint.id]);
     expect(run.checkpoints.map((checkpoint) => [checkpoint.epoch, checkpoint.available])).toEqual(
       run.checkpoints.map((checkpoint) => [checkpoint.epoch, kept.has(checkpoint.id)]),

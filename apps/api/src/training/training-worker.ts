@@ -1,7 +1,6 @@
 // Entry point of a worker process: trains one run (or evaluates one checkpoint) with @resnet-lab/trainer and
 // reports back over IPC. Running training here keeps the API's event loop free, and a crash here (out of memory,
 // a native fault) takes down only this run.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -28,16 +27,9 @@ async function loadSplits(spec: DatasetSpec, config: TrainConfig) {
   return loadDataset(spec.format === 'SYNTHETIC' ? 'synthetic' : spec.location, options);
 }
 
-/** Size and weights hash of a checkpoint directory; the weights file name is its own hash, checked again here. */
-export function describeCheckpoint(directory: string): { sizeBytes: number; sha256: string } {
-  let sizeBytes = 0;
-  const hash = createHash('sha256');
-  for (const name of fs.readdirSync(directory).sort()) {
-    const file = path.join(directory, name);
-    sizeBytes += fs.statSync(file).size;
-    if (name.endsWith('.bin')) hash.update(fs.readFileSync(file));
-  }
-  return { sizeBytes, sha256: hash.digest('hex') };
+/** Bytes of a checkpoint directory's files. */
+function directorySize(directory: string): number {
+  return fs.readdirSync(directory).reduce((total, name) => total + fs.statSync(path.join(directory, name)).size, 0);
 }
 
 async function handle(request: WorkerRequest): Promise<void> {
@@ -64,7 +56,8 @@ async function handle(request: WorkerRequest): Promise<void> {
               isBest: event.isBest,
               testAccuracy: event.testAccuracy,
               testLoss: event.testLoss,
-              ...describeCheckpoint(event.epochCheckpoint),
+              sizeBytes: directorySize(event.epochCheckpoint),
+              sha256: event.weightsSha256,
             };
           }
           pending.push(send({ type: 'event', event, checkpoint }));

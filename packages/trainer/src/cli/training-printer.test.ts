@@ -43,6 +43,7 @@ describe('TrainingPrinter', () => {
       elapsedSeconds: 7812.5,
       checkpoint: 'runs/seed/checkpoints/last',
       epochCheckpoint: null,
+      weightsSha256: '0'.repeat(64),
       isBest: true,
     };
     printer.print(epoch);

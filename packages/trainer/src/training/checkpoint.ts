@@ -55,14 +55,14 @@ export type CheckpointRecord = Omit<CheckpointMetadata, 'format' | 'version'>;
 
 /**
  * Writes one checkpoint into each of `directories` (e.g. last and best), serializing the model and the momentum
- * buffers once for all of them.
+ * buffers once for all of them. Returns the weights file's sha256, the same in every directory.
  */
 export async function saveCheckpoint(
   directories: readonly string[],
   model: tf.LayersModel,
   momentumBuffers: ReadonlyMap<string, tf.Tensor>,
   record: CheckpointRecord,
-): Promise<void> {
+): Promise<string> {
   const artifacts = await captureModelArtifacts(model);
   const optimizer = await tf.io.encodeWeights(
     [...momentumBuffers].map(([name, tensor]) => ({ name: `${name}${MOMENTUM_SUFFIX}`, tensor })),
@@ -77,9 +77,14 @@ export async function saveCheckpoint(
     ]),
   };
   const metadata: CheckpointMetadata = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...record };
+  let weightsSha256 = '';
   for (const directory of directories) {
-    await writeModelArtifacts(directory, checkpoint, { metadata: metadata as unknown as Record<string, object> });
+    const saved = await writeModelArtifacts(directory, checkpoint, {
+      metadata: metadata as unknown as Record<string, object>,
+    });
+    weightsSha256 = saved.weightsSha256;
   }
+  return weightsSha256;
 }
 
 /** A checkpoint's epoch, config, metrics and class names, without loading its weights. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -141,6 +142,11 @@ describe('train', () => {
       path.join(root, 'straight', 'checkpoints', 'epoch-0002'),
     ]);
     expect((await loadCheckpoint(epochEvents[0]!.epochCheckpoint!)).metadata.epoch).toBe(1);
+    // The event names the weights file's hash, as the file on disk has it.
+    const epochFiles = await fs.readdir(epochEvents[0]!.epochCheckpoint!);
+    const weightsFile = epochFiles.find((name) => name.endsWith('.bin'))!;
+    const weights = await fs.readFile(path.join(epochEvents[0]!.epochCheckpoint!, weightsFile));
+    expect(epochEvents[0]!.weightsSha256).toBe(createHash('sha256').update(weights).digest('hex'));
     expect(
       maxRelativeDifference(await weightsOf(epochEvents[0]!.epochCheckpoint!), await weightsOf(first.lastCheckpoint!)),
     ).toBeLessThan(1e-5);

@@ -195,7 +195,7 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
         ...(isBest ? [bestDirectory] : []),
         ...(epochDirectory ? [epochDirectory] : []),
       ];
-      await saveCheckpoint(directories, model, optimizer.state(), {
+      const weightsSha256 = await saveCheckpoint(directories, model, optimizer.state(), {
         epoch,
         config,
         model: modelConfig,
@@ -217,6 +217,7 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
         elapsedSeconds: elapsedSeconds(),
         checkpoint: lastDirectory,
         epochCheckpoint: epochDirectory,
+        weightsSha256,
         isBest,
         ...metrics,
       });

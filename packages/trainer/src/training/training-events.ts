@@ -66,6 +66,8 @@ export interface EpochEvent extends EpochMetrics {
   readonly checkpoint: string;
   /** This epoch's own checkpoint directory, when the run keeps one per epoch (TrainOptions.keepEpochCheckpoints). */
   readonly epochCheckpoint: string | null;
+  /** sha256 of the checkpoint's weights file, the same in every directory it was written to. */
+  readonly weightsSha256: string;
   /** Whether this epoch's test accuracy is the best so far (and `best` was rewritten). */
   readonly isBest: boolean;
 }
