@@ -4,6 +4,7 @@ import path from 'node:path';
 import {
   CIFAR10_IMAGE_SIZE,
   SYNTHETIC_CLASS_NAMES,
+  SYNTHETIC_DEFAULTS,
   isCifar10BinaryDirectory,
   type SyntheticDatasetOptions,
 } from '@resnet-lab/trainer';
@@ -25,9 +26,6 @@ export const CIFAR10_CLASS_NAMES = [
   'ship',
   'truck',
 ] as const;
-
-/** The trainer's synthetic defaults: small enough to train on a laptop CPU in minutes. */
-const SYNTHETIC_DEFAULTS = { classes: 10, trainCount: 1000, testCount: 200, imageSize: 32 } as const;
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 

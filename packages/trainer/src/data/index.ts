@@ -36,5 +36,5 @@ export type { DatasetFormat, LoadDatasetOptions, LoadedDataset } from './load-da
 export { CIFAR10_NORMALIZATION, CROP_PADDING, computeNormalization, makeBatch } from './make-batch.js';
 export type { MakeBatchOptions, Normalization } from './make-batch.js';
 export { deriveSeed, seededRandom, shuffledIndices } from './random.js';
-export { SYNTHETIC_CLASS_NAMES, makeSyntheticDataset } from './synthetic-dataset.js';
+export { SYNTHETIC_CLASS_NAMES, SYNTHETIC_DEFAULTS, makeSyntheticDataset } from './synthetic-dataset.js';
 export type { SyntheticDatasetOptions } from './synthetic-dataset.js';

@@ -38,15 +38,23 @@ const TRAIN_STREAM = 1;
 const TEST_STREAM = 2;
 const SHUFFLE_STREAM = 0xffff_ffff;
 
+/** The shape of the synthetic dataset when none is asked for: small enough to train on a laptop CPU in minutes. */
+export const SYNTHETIC_DEFAULTS = {
+  classes: SYNTHETIC_CLASS_NAMES.length,
+  trainCount: 1000,
+  testCount: 200,
+  imageSize: 32,
+} as const;
+
 /**
  * Balanced classes: sample i has label `i % classes`, and the samples are then shuffled, so every prefix of the
  * dataset is close to balanced.
  */
 export function makeSyntheticDataset({
-  classes = SYNTHETIC_CLASS_NAMES.length,
-  trainCount = 1000,
-  testCount = 200,
-  imageSize = 32,
+  classes = SYNTHETIC_DEFAULTS.classes,
+  trainCount = SYNTHETIC_DEFAULTS.trainCount,
+  testCount = SYNTHETIC_DEFAULTS.testCount,
+  imageSize = SYNTHETIC_DEFAULTS.imageSize,
   seed = 0,
 }: SyntheticDatasetOptions = {}): DatasetSplits {
   if (!Number.isInteger(classes) || classes < 2 || classes > SYNTHETIC_CLASS_NAMES.length) {
