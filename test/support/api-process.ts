@@ -1,10 +1,10 @@
-// The real API server as users start it (`resnet-lab-api`, i.e. `npm start`), in a child process, with a GraphQL
+// The real API server as users start it (`resnet-lab-api`, i.e. `npm run api`), in a child process, with a GraphQL
 // client over HTTP and WebSocket for end-to-end tests.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
+import { spawnUntilReady } from './ready-process.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const API_BIN = path.join(root, 'apps', 'api', 'bin', 'resnet-lab-api.js');
@@ -37,35 +37,14 @@ export interface ApiProcess {
 }
 
 export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
-  // The test runner's own settings must not leak in: a fresh server sees only what the test gives it.
-  const inherited = { ...process.env };
-  delete inherited.API_TOKEN;
-  delete inherited.DATABASE_URL;
-  const child = spawn(process.execPath, [API_BIN], {
+  const { child, ready, output, exited } = await spawnUntilReady('The API', [API_BIN], {
     cwd: root,
-    env: { ...inherited, PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { PORT: '0', ...env },
+    // The banner ends with the mutations line: wait for all of it, tests read it.
+    ready: /ready at (\S+)[\s\S]*mutations: /,
+    timeoutMs: STARTUP_TIMEOUT_MS,
   });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`The API did not start in time:\n${output}`)), STARTUP_TIMEOUT_MS);
-    const check = () => {
-      // The banner ends with the mutations line: wait for all of it, tests read it.
-      const match = /ready at (\S+)[\s\S]*mutations: /.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]!);
-      }
-    };
-    child.stdout.on('data', check);
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`The API exited during start-up:\n${output}`));
-    });
-  });
+  const url = ready[1]!;
   const clients: Client[] = [];
   const closeClients = async () => {
     await Promise.all(clients.map(async (client) => client.dispose()));
@@ -74,7 +53,7 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
     url,
     subscriptionsUrl: url.replace(/^http/, 'ws'),
     process: child,
-    output: () => output,
+    output,
     async request<Data>(query: string, variables: Record<string, unknown> = {}, token?: string) {
       const response = await fetch(url, {
         method: 'POST',
