@@ -33,20 +33,6 @@ export const CONFIG_DEFAULTS = {
   predictionCacheSize: 4,
 } as const;
 
-/** The environment variables the API reads, for messages and the README. */
-export const CONFIG_VARIABLES = [
-  'HOST',
-  'PORT',
-  'DATA_DIR',
-  'DATABASE_URL',
-  'RUN_CONCURRENCY',
-  'API_TOKEN',
-  'MAX_BODY_BYTES',
-  'MAX_IMAGE_BYTES',
-  'PREDICTION_CACHE_SIZE',
-  'CORS_ORIGINS',
-] as const;
-
 export class ConfigError extends Error {
   constructor(
     readonly variable: string,

@@ -72,11 +72,4 @@ export class RunEvents {
     this.updateListeners.add(channel);
     return channel;
   }
-
-  /** Open subscriptions, for tests and shutdown. */
-  get listenerCount(): number {
-    let count = this.updateListeners.size;
-    for (const listeners of this.progressListeners.values()) count += listeners.size;
-    return count;
-  }
 }

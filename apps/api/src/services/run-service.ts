@@ -215,16 +215,6 @@ export class RunService {
     await Promise.all([...this.active.values()].map((active) => active.finished));
   }
 
-  /** Process ids of running workers by run id, for operators and tests. */
-  workerPids(): Map<string, number> {
-    return new Map([...this.active].map(([runId, active]) => [runId, active.worker.pid]));
-  }
-
-  /** Settles when the run is no longer queued or running in this process. */
-  async whenFinished(runId: string): Promise<void> {
-    await this.active.get(runId)?.finished;
-  }
-
   private resolveConfig(model: Model, dataset: Dataset, input: Hyperparameters): TrainConfig {
     const hyperparameters: Record<string, unknown> = {};
     for (const field of HYPERPARAMETER_FIELDS) {

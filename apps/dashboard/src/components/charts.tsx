@@ -102,5 +102,3 @@ export function ProbabilityBars({
     </figure>
   );
 }
-
-export { COLORS };

@@ -85,7 +85,7 @@ export function benchmarkKernels(options: KernelBenchmarkOptions): KernelTiming[
   return timings;
 }
 
-export function describeConv(conv: ConvPlan): string {
+function describeConv(conv: ConvPlan): string {
   const { inputSize, outputSize, inChannels, outChannels, kernelSize, stride } = conv;
   return (
     `${inputSize}x${inputSize}x${inChannels} -> ${outputSize}x${outputSize}x${outChannels}, ` +
