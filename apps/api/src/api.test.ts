@@ -1,6 +1,8 @@
 // Resolver tests through Apollo's executeOperation, on a fresh embedded database. Workers are replaced by one that
 // never reports, so runs stay QUEUED or RUNNING and these tests need no training; the end-to-end tests in test/
 // train for real.
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from './graphql/schema.js';
 import { MAX_QUERY_DEPTH } from './graphql/limits.js';
@@ -119,6 +121,42 @@ describe('datasets', () => {
       ),
     );
     expect(badShape.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'synthetic.classes', value: 11 });
+  });
+});
+
+describe('image-folder datasets', () => {
+  const REGISTER = `mutation($location: String) {
+    registerDataset(input: { name: "photos", format: IMAGE_FOLDER, location: $location }) {
+      classNames trainSize testSize available unavailableReason } }`;
+
+  it('reads a train/ and test/ layout as training reads it, and says when the folder is gone', async () => {
+    const location = path.join(test.dataDir, 'photos');
+    const counts = { train: { cat: 3, dog: 2 }, test: { cat: 1, dog: 1 } };
+    for (const [split, classes] of Object.entries(counts)) {
+      for (const [className, images] of Object.entries(classes)) {
+        await fs.mkdir(path.join(location, split, className), { recursive: true });
+        for (let index = 0; index < images; index++) {
+          await fs.writeFile(path.join(location, split, className, `${index}.png`), stripesPng(8));
+        }
+      }
+    }
+    const registered = await test.execute<{ registerDataset: Record<string, unknown> }>(REGISTER, { location });
+    expect(registered.data!.registerDataset).toEqual({
+      classNames: ['cat', 'dog'],
+      trainSize: 5,
+      testSize: 2,
+      available: true,
+      unavailableReason: null,
+    });
+
+    await fs.rm(location, { recursive: true });
+    const gone = await test.execute<{ dataset: { available: boolean; unavailableReason: string } }>(
+      `{ dataset(name: "photos") { available unavailableReason } }`,
+    );
+    expect(gone.data!.dataset).toEqual({
+      available: false,
+      unavailableReason: `Dataset location ${location} does not exist or is not a directory.`,
+    });
   });
 });
 

@@ -1,10 +1,12 @@
 // Datasets: where training images come from. Availability is checked on the file system whenever it is asked.
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   CIFAR10_IMAGE_SIZE,
   SYNTHETIC_CLASS_NAMES,
   SYNTHETIC_DEFAULTS,
+  DatasetError,
+  listImageFolderDataset,
+  type ImageFolderClass,
   isCifar10BinaryDirectory,
   type SyntheticDatasetOptions,
 } from '@resnet-lab/trainer';
@@ -26,8 +28,6 @@ export const CIFAR10_CLASS_NAMES = [
   'ship',
   'truck',
 ] as const;
-
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 
 export interface RegisterDatasetInput {
   readonly name: string;
@@ -121,14 +121,14 @@ export class DatasetService {
             `\`npx resnet-lab dataset download cifar10 --out ${dataset.location}\` (needs internet), or extract ` +
             'cifar-10-binary.tar.gz there.',
         };
-      case 'IMAGE_FOLDER': {
-        const classes = await imageFolderClasses(dataset.location).catch(() => null);
-        if (classes && classes.length >= 2) return { available: true, reason: null };
-        return {
-          available: false,
-          reason: `${dataset.location} no longer holds an image folder with at least 2 class folders of images.`,
-        };
-      }
+      case 'IMAGE_FOLDER':
+        try {
+          await listImageFolderDataset(dataset.location);
+          return { available: true, reason: null };
+        } catch (error) {
+          if (!(error instanceof DatasetError)) throw error;
+          return { available: false, reason: error.message };
+        }
     }
   }
 
@@ -180,23 +180,26 @@ export class DatasetService {
         imageSize: CIFAR10_IMAGE_SIZE,
       };
     }
-    const splitRoot = (await isDirectory(path.join(location, 'train'))) ? path.join(location, 'train') : location;
-    const classes = await imageFolderClasses(splitRoot).catch(() => null);
-    if (!classes || classes.length < 2) {
+    let folder: Awaited<ReturnType<typeof listImageFolderDataset>>;
+    try {
+      folder = await listImageFolderDataset(location);
+    } catch (error) {
+      if (!(error instanceof DatasetError)) throw error;
+      throw badUserInput('location', `${location} is not an image folder: ${error.message}`, location);
+    }
+    if (folder.train.length < 2) {
       throw badUserInput(
         'location',
-        `${location} is not an image folder: expected at least 2 class folders of .png/.jpg images ` +
-          '(<dir>/<class>/*.png, or <dir>/train/<class>/... with an optional <dir>/test/<class>/...).',
+        `${location} has ${folder.train.length} class folder; a classifier needs at least 2.`,
         location,
       );
     }
-    const testRoot = path.join(location, 'test');
-    const testClasses = splitRoot !== location ? await imageFolderClasses(testRoot).catch(() => null) : null;
+    const images = (classes: readonly ImageFolderClass[]) => classes.reduce((total, entry) => total + entry.images, 0);
     return {
       location,
-      classNames: classes.map((entry) => entry.name),
-      trainSize: classes.reduce((total, entry) => total + entry.images, 0),
-      testSize: testClasses ? testClasses.reduce((total, entry) => total + entry.images, 0) : null,
+      classNames: folder.train.map((entry) => entry.className),
+      trainSize: images(folder.train),
+      testSize: folder.test ? images(folder.test) : null,
       imageSize: null,
     };
   }
@@ -220,24 +223,4 @@ function syntheticOptions(input: SyntheticShapeInput) {
     testCount: value('testCount', 0, 100000),
     imageSize: value('imageSize', 8, 1024),
   };
-}
-
-async function isDirectory(location: string): Promise<boolean> {
-  return (await fs.stat(location).catch(() => null))?.isDirectory() ?? false;
-}
-
-/** Class folders (sorted, as the trainer orders them) with their image counts. */
-async function imageFolderClasses(root: string): Promise<{ name: string; images: number }[]> {
-  const entries = await fs.readdir(root, { withFileTypes: true });
-  const classes = [];
-  for (const entry of entries.filter((candidate) => candidate.isDirectory()).sort(byName)) {
-    const files = await fs.readdir(path.join(root, entry.name));
-    const images = files.filter((file) => IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase())).length;
-    if (images > 0) classes.push({ name: entry.name, images });
-  }
-  return classes;
-}
-
-function byName(a: { name: string }, b: { name: string }): number {
-  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }

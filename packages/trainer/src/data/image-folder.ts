@@ -120,6 +120,19 @@ async function requireDirectory(directory: string, what: string): Promise<void> 
   }
 }
 
+/** A class folder of an image folder: its name (the label's) and how many images it holds. */
+export interface ImageFolderClass {
+  readonly className: string;
+  readonly images: number;
+}
+
+/** The class folders under `root` in label order, with their image counts; the same checks as loading. */
+export async function listImageFolderClasses(root: string): Promise<ImageFolderClass[]> {
+  const classNames = await listClassFolders(root);
+  const files = await listClassFiles(root, classNames, undefined);
+  return classNames.map((className, label) => ({ className, images: files[label]!.length }));
+}
+
 async function listClassFolders(root: string): Promise<string[]> {
   const classNames: string[] = [];
   for (const entry of await readDirectory(root)) {

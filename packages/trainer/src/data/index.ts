@@ -30,8 +30,8 @@ export {
   MAX_TEST_FRACTION,
   loadImageFolder,
 } from './image-folder.js';
-export type { ImageFolderOptions } from './image-folder.js';
-export { SYNTHETIC_LOCATION, loadDataset } from './load-dataset.js';
+export type { ImageFolderClass, ImageFolderOptions } from './image-folder.js';
+export { SYNTHETIC_LOCATION, listImageFolderDataset, loadDataset } from './load-dataset.js';
 export type { DatasetFormat, LoadDatasetOptions, LoadedDataset } from './load-dataset.js';
 export { CIFAR10_NORMALIZATION, CROP_PADDING, computeNormalization, makeBatch } from './make-batch.js';
 export type { MakeBatchOptions, Normalization } from './make-batch.js';

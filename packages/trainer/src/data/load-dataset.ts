@@ -5,7 +5,12 @@ import * as path from 'node:path';
 import { CIFAR10_IMAGE_SIZE, isCifar10BinaryDirectory, readCifar10Binary } from './cifar10-binary.js';
 import { hasErrorCode } from './has-error-code.js';
 import { DatasetError, type DatasetSplits, type ImageDataset } from './image-dataset.js';
-import { loadImageFolder, type ImageFolderOptions } from './image-folder.js';
+import {
+  listImageFolderClasses,
+  loadImageFolder,
+  type ImageFolderClass,
+  type ImageFolderOptions,
+} from './image-folder.js';
 import { makeSyntheticDataset, type SyntheticDatasetOptions } from './synthetic-dataset.js';
 
 export type DatasetFormat = 'cifar10-binary' | 'image-folder' | 'synthetic';
@@ -60,16 +65,34 @@ export async function loadDataset(location: string, options: LoadDatasetOptions 
     };
   }
 
-  const trainRoot = path.join(location, 'train');
-  if (await isDirectory(trainRoot)) {
-    const testRoot = path.join(location, 'test');
-    const splits = await loadImageFolder(trainRoot, {
-      ...options,
-      testRoot: options.testRoot ?? ((await isDirectory(testRoot)) ? testRoot : undefined),
-    });
-    return { ...splits, format: 'image-folder', location };
+  const roots = await imageFolderRoots(location);
+  const splits = await loadImageFolder(roots.train, { ...options, testRoot: options.testRoot ?? roots.test });
+  return { ...splits, format: 'image-folder', location };
+}
+
+/**
+ * The classes of an image-folder dataset and their image counts, per split, as loadDataset would read them but
+ * without decoding an image: for registering and checking a dataset. `test` is null without a test/ folder.
+ */
+export async function listImageFolderDataset(
+  location: string,
+): Promise<{ train: ImageFolderClass[]; test: ImageFolderClass[] | null }> {
+  if ((await entryKind(location)) !== 'directory') {
+    throw new DatasetError(`Dataset location ${location} does not exist or is not a directory.`);
   }
-  return { ...(await loadImageFolder(location, options)), format: 'image-folder', location };
+  const roots = await imageFolderRoots(location);
+  return {
+    train: await listImageFolderClasses(roots.train),
+    test: roots.test === undefined ? null : await listImageFolderClasses(roots.test),
+  };
+}
+
+/** <dir>/train (and <dir>/test when present) for a split image folder, else <dir> alone. */
+async function imageFolderRoots(location: string): Promise<{ train: string; test: string | undefined }> {
+  const trainRoot = path.join(location, 'train');
+  if (!(await isDirectory(trainRoot))) return { train: location, test: undefined };
+  const testRoot = path.join(location, 'test');
+  return { train: trainRoot, test: (await isDirectory(testRoot)) ? testRoot : undefined };
 }
 
 /** The first `limit` images of each class, in dataset order. */
