@@ -29,6 +29,14 @@ export const CIFAR10_CLASS_NAMES = [
   'truck',
 ] as const;
 
+/** What every complete set of the official CIFAR-10 binary files holds. */
+const CIFAR10_SHAPE = {
+  classNames: [...CIFAR10_CLASS_NAMES],
+  trainSize: 50000,
+  testSize: 10000,
+  imageSize: CIFAR10_IMAGE_SIZE,
+};
+
 export interface RegisterDatasetInput {
   readonly name: string;
   readonly format: DatasetFormat;
@@ -68,10 +76,7 @@ export class DatasetService {
         description: 'CIFAR-10: 50,000 training and 10,000 test images of 32x32 in 10 classes (official binary files).',
         format: 'CIFAR10_BINARY' as const,
         location: this.cifar10Directory,
-        classNames: [...CIFAR10_CLASS_NAMES],
-        trainSize: 50000,
-        testSize: 10000,
-        imageSize: CIFAR10_IMAGE_SIZE,
+        ...CIFAR10_SHAPE,
       },
       {
         name: 'synthetic',
@@ -174,10 +179,7 @@ export class DatasetService {
       }
       return {
         location,
-        classNames: [...CIFAR10_CLASS_NAMES],
-        trainSize: 50000,
-        testSize: 10000,
-        imageSize: CIFAR10_IMAGE_SIZE,
+        ...CIFAR10_SHAPE,
       };
     }
     let folder: Awaited<ReturnType<typeof listImageFolderDataset>>;
