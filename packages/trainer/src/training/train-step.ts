@@ -1,6 +1,7 @@
 // One SGD step: forward in training mode, softmax cross-entropy, gradients, PyTorch-style SGD update.
 import * as tf from '@tensorflow/tfjs';
 import type { NamedParameter, SgdOptimizer } from './sgd.js';
+import { variableGradsReleasingEarly } from './variable-grads-releasing-early.js';
 
 export interface StepBatch {
   /** [batch, size, size, 3] normalized pixels. */
@@ -23,11 +24,11 @@ export async function trainStep(
   const labelTensor = tf.tensor1d(labels, 'int32');
   const onehot = tf.oneHot(labelTensor, classes);
   let logits: tf.Tensor | undefined;
-  const { value: loss, grads } = tf.variableGrads(
+  const { value: loss, grads } = variableGradsReleasingEarly(
     () => {
       // [batch, classes]; kept past the gradient's tidy scope to count correct predictions.
       logits = tf.keep(model.apply(images, { training: true }) as tf.Tensor);
-      return tf.losses.softmaxCrossEntropy(onehot, logits);
+      return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(onehot, logits);
     },
     parameters.map((parameter) => parameter.variable),
   );
