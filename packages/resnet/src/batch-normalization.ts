@@ -111,7 +111,7 @@ export class ResNetBatchNormalization extends tf.layers.Layer {
 
 /**
  * y = gamma * (x - mean) / sqrt(variance + epsilon) + beta over the batch's statistics, with the gradient
- *   dx = gamma / sqrt(variance + epsilon) / n * (n * dy - sum(dy) - xHat * sum(dy * xHat))
+ *   dx = gamma / sqrt(variance + epsilon) * (dy - mean(dy) - xHat * mean(dy * xHat))
  * which needs only xHat (and the per-channel factors) from the forward pass. Pushes the batch mean and biased
  * variance onto `statistics` (kept; the caller disposes them).
  */
@@ -122,10 +122,10 @@ function normalizeInTraining(
   epsilon: number,
   statistics: tf.Tensor[],
 ): tf.Tensor {
-  const axes = Array.from({ length: x.rank - 1 }, (_, axis) => axis);
   const count = x.size / x.shape.at(-1)!;
   const normalize = tf.customGrad((input, scale, offset, save) => {
-    const { mean, variance } = tf.moments(input as tf.Tensor, axes);
+    const mean = meanPerChannel(input as tf.Tensor);
+    const variance = meanPerChannel(tf.squaredDifference(input as tf.Tensor, mean));
     statistics.push(tf.keep(mean), tf.keep(variance));
     const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
     const xHat = tf.mul(tf.sub(input as tf.Tensor, mean), inverseStd);
@@ -134,17 +134,34 @@ function normalizeInTraining(
       value: tf.add(tf.mul(xHat, scale as tf.Tensor), offset as tf.Tensor),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [savedXHat, savedInverseStd, savedScale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
-        const dOffset = tf.sum(dy, axes);
-        const dScale = tf.sum(tf.mul(dy, savedXHat), axes);
+        const meanDy = meanPerChannel(dy);
+        const meanDyXHat = meanPerChannel(tf.mul(dy, savedXHat));
         const dInput = tf.mul(
-          tf.div(tf.mul(savedScale, savedInverseStd), count),
-          tf.sub(tf.sub(tf.mul(dy, count), dOffset), tf.mul(savedXHat, dScale)),
+          tf.mul(savedScale, savedInverseStd),
+          tf.sub(tf.sub(dy, meanDy), tf.mul(savedXHat, meanDyXHat)),
         );
-        return [dInput, dScale, dOffset];
+        return [dInput, tf.mul(meanDyXHat, count), tf.mul(meanDy, count)];
       },
     };
   });
   return normalize(x, gamma, beta);
+}
+
+/**
+ * The mean over every axis but the last. For an NHWC activation: each image's mean by a global average pooling, then
+ * the mean over the batch. tf.mean over the leading axes makes tfjs-backend-wasm transpose the whole tensor first and
+ * then sum in a plain loop: 15 ms for a [32, 32, 32, 64] activation, against 3 ms pooled (62 against 3.5 ms at batch
+ * 128). The pooled mean differs from the direct one by float rounding only.
+ */
+function meanPerChannel(x: tf.Tensor): tf.Tensor1D {
+  if (x.rank !== 4)
+    return tf.mean(
+      x,
+      Array.from({ length: x.rank - 1 }, (_, axis) => axis),
+    );
+  const [batch, height, width, channels] = x.shape as [number, number, number, number];
+  const perImage = tf.avgPool(x as tf.Tensor4D, [height, width], [height, width], 'valid');
+  return tf.mean(tf.reshape(perImage, [batch, channels]), 0);
 }
 
 function updateRunningAverage(variable: LayerVariable, batchValue: tf.Tensor, momentum: number): void {
