@@ -36,7 +36,10 @@ describe('useBackend', () => {
     expect(await availableBackends()).toEqual(['wasm', 'cpu']);
     expect(await useBackend()).toEqual({
       name: 'wasm',
-      device: expect.stringMatching(/^CPU \(wasm, \d+ threads?, (SIMD|no SIMD)\)$/) as unknown,
+      // oneDNN computes the convolutions where its addon is built (onednn-convolutions.test.ts).
+      device: expect.stringMatching(
+        /^CPU \(wasm, \d+ threads?, (SIMD|no SIMD)(; convolutions: oneDNN \d+\.\d+\.\d+)?\)$/,
+      ) as unknown,
       package: '@tensorflow/tfjs-backend-wasm',
       gpu: false,
     });

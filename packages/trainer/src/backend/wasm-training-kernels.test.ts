@@ -2,123 +2,30 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../data/random.js';
 import { useBackend } from './compute-backend.js';
+import { unregisterOneDnnConvolutions } from './onednn-convolutions.js';
 import { WASM_TRAINING_KERNEL_NAMES, registerWasmTrainingKernels } from './wasm-training-kernels.js';
+import {
+  CONV_CASES,
+  TOLERANCE,
+  ceilRoundedFilterGradient,
+  convOutputAndGradients,
+  describeConvCase,
+  leakedByRepeating,
+  uniformValues,
+  valuesOn,
+  type ConvCase,
+} from '../test-support/convolution-cases.js';
 import { relativeDifference } from '../test-support/relative-difference.js';
-
-type Padding = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
-
-interface ConvCase {
-  readonly batch: number;
-  readonly height: number;
-  readonly width: number;
-  readonly inChannels: number;
-  readonly outChannels: number;
-  readonly kernel: number;
-  readonly stride: number;
-  readonly pad: Padding;
-}
-
-const TOLERANCE = 1e-4;
 
 beforeAll(async () => {
   await useBackend('wasm');
+  // These tests are of wasm's own kernels; onednn-convolutions.test.ts runs the same cases through oneDNN's.
+  unregisterOneDnnConvolutions();
 });
 
 beforeEach(async () => {
   await tf.setBackend('wasm');
 });
-
-/** Runs `compute` on `backend` and returns the values of the tensors it returns, disposing them. */
-async function valuesOn(backend: 'wasm' | 'cpu', compute: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const tensors = tf.tidy(compute);
-  const values = tensors.map((tensor) => tensor.dataSync() as Float32Array);
-  tf.dispose(tensors);
-  return values;
-}
-
-function uniformValues(random: () => number, count: number): Float32Array {
-  return Float32Array.from({ length: count }, () => random() * 2 - 1);
-}
-
-function outputShape(convCase: ConvCase): [number, number, number, number] {
-  const { batch, height, width, inChannels, outChannels, kernel, stride, pad } = convCase;
-  return tf.backend_util.computeConv2DInfo(
-    [batch, height, width, inChannels],
-    [kernel, kernel, inChannels, outChannels],
-    stride,
-    1,
-    pad,
-  ).outShape;
-}
-
-/** Gradients of sum(conv2d(x, w) * r) with respect to x and w, the same random x, w and r on every backend. */
-function convGradients(convCase: ConvCase, seed: number): () => tf.Tensor[] {
-  const { batch, height, width, inChannels, outChannels, kernel, stride, pad } = convCase;
-  const random = seededRandom(seed);
-  const xShape = [batch, height, width, inChannels] as const;
-  const filterShape = [kernel, kernel, inChannels, outChannels] as const;
-  const rShape = outputShape(convCase);
-  const xValues = uniformValues(
-    random,
-    xShape.reduce((a, b) => a * b),
-  );
-  const filterValues = uniformValues(
-    random,
-    filterShape.reduce((a, b) => a * b),
-  );
-  const rValues = uniformValues(
-    random,
-    rShape.reduce((a, b) => a * b),
-  );
-  return () => {
-    const r = tf.tensor4d(rValues, rShape);
-    const loss = (x: tf.Tensor, filter: tf.Tensor) =>
-      tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, pad), r));
-    return tf.grads(loss)([tf.tensor4d(xValues, [...xShape]), tf.tensor4d(filterValues, [...filterShape])]);
-  };
-}
-
-/** Every kernel size, stride and padding, each with its own seeded shape; numeric pads as tf.layers never uses. */
-function randomConvCases(seed: number): ConvCase[] {
-  const random = seededRandom(seed);
-  const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
-  const cases: ConvCase[] = [];
-  for (const kernel of [1, 3, 7]) {
-    for (const stride of [1, 2]) {
-      const pads: Padding[] = [
-        'same',
-        'valid',
-        Math.floor(kernel / 2) + 1,
-        [
-          [0, 0],
-          [1, 2],
-          [0, 1],
-          [0, 0],
-        ],
-      ];
-      for (const pad of pads) {
-        // Large enough for one valid window.
-        const smallest = Math.max(5, kernel);
-        cases.push({
-          batch: between(1, 3),
-          height: between(smallest, 12),
-          width: between(smallest, 12),
-          inChannels: between(1, 8),
-          outChannels: between(1, 8),
-          kernel,
-          stride,
-          pad,
-        });
-      }
-    }
-  }
-  return cases;
-}
-
-const describeCase = (convCase: ConvCase) =>
-  `${convCase.kernel}x${convCase.kernel} stride ${convCase.stride} pad ${JSON.stringify(convCase.pad)}, ` +
-  `x [${convCase.batch}, ${convCase.height}, ${convCase.width}, ${convCase.inChannels}] -> ${convCase.outChannels}`;
 
 describe('registerWasmTrainingKernels', () => {
   it('registers the filter gradient that wasm lacks, the max-pool gradient it gets wrong and a sharing Identity, once', () => {
@@ -148,41 +55,20 @@ describe('registerWasmTrainingKernels', () => {
     expect(buffers()).toBe(before);
   });
 
-  const convCases = [
-    ...randomConvCases(20_240_601),
-    // Windows that leave the last input row and column unread, which the filter gradient must crop.
-    { batch: 2, height: 8, width: 10, inChannels: 3, outChannels: 4, kernel: 3, stride: 2, pad: 'valid' },
-    { batch: 1, height: 12, width: 12, inChannels: 2, outChannels: 3, kernel: 7, stride: 2, pad: 'valid' },
-  ] satisfies ConvCase[];
-
-  it.each(convCases.map((convCase, index) => [describeCase(convCase), convCase, index] as const))(
+  it.each(CONV_CASES.map((convCase, index) => [describeConvCase(convCase), convCase, index] as const))(
     'gives conv2d input and filter gradients equal to the cpu backend for %s',
     async (_, convCase, index) => {
-      const gradients = convGradients(convCase, 1_000 + index);
-      const [wasmInput, wasmFilter] = await valuesOn('wasm', gradients);
-      const [cpuInput, cpuFilter] = await valuesOn('cpu', gradients);
+      const compute = convOutputAndGradients(convCase, 1_000 + index);
+      const [, wasmInput, wasmFilter] = await valuesOn('wasm', compute);
+      const [, cpuInput, cpuFilter] = await valuesOn('cpu', compute);
       expect(relativeDifference(wasmInput!, cpuInput!)).toBeLessThan(TOLERANCE);
       expect(relativeDifference(wasmFilter!, cpuFilter!)).toBeLessThan(TOLERANCE);
     },
   );
 
   it("honours 'ceil' rounding, whose last window reads past the padding", async () => {
-    const random = seededRandom(7);
-    const x = uniformValues(random, 2 * 10 * 10 * 3);
-    // (10 + 2 * 1 - 3) / 2 + 1 = 5.5, rounded up to 6 windows: the last covers padded rows 10 to 12 of 0 to 11.
-    const dy = uniformValues(random, 2 * 6 * 6 * 4);
-    const attrs = { strides: 2, pad: 1, dataFormat: 'NHWC', dimRoundingMode: 'ceil', filterShape: [3, 3, 3, 4] };
-    const filterGradient = () => [
-      tf
-        .engine()
-        .runKernel<tf.Tensor>(
-          'Conv2DBackpropFilter',
-          { x: tf.tensor4d(x, [2, 10, 10, 3]), dy: tf.tensor4d(dy, [2, 6, 6, 4]) },
-          attrs,
-        ),
-    ];
-    const [wasm] = await valuesOn('wasm', filterGradient);
-    const [cpu] = await valuesOn('cpu', filterGradient);
+    const [wasm] = await valuesOn('wasm', ceilRoundedFilterGradient());
+    const [cpu] = await valuesOn('cpu', ceilRoundedFilterGradient());
     expect(relativeDifference(wasm!, cpu!)).toBeLessThan(TOLERANCE);
   });
 
@@ -247,15 +133,10 @@ describe('registerWasmTrainingKernels', () => {
       pad: 'valid',
     };
     const padded: ConvCase = { ...strided, kernel: 7, stride: 1, pad: 'same' };
-    const gradients = [convGradients(strided, 1), convGradients(padded, 2)];
-    const call = () => {
-      for (const compute of gradients) tf.dispose(tf.tidy(compute));
-    };
-    call();
-    const tensors = tf.memory().numTensors;
-    const buffers = tf.backend().numDataIds();
-    for (let repeat = 0; repeat < 3; repeat++) call();
-    expect(tf.memory().numTensors).toBe(tensors);
-    expect(tf.backend().numDataIds()).toBe(buffers);
+    const computations = [convOutputAndGradients(strided, 1), convOutputAndGradients(padded, 2)];
+    const leaked = leakedByRepeating(() => {
+      for (const compute of computations) tf.dispose(tf.tidy(compute));
+    });
+    expect(leaked).toEqual({ tensors: 0, buffers: 0 });
   });
 });

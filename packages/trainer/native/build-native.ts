@@ -1,0 +1,57 @@
+// Builds the oneDNN convolution addon (onednn-convolution.cc) where its build needs are installed: g++, Node's
+// headers and Debian's libdnnl-dev. `npm install` runs this; where a need is missing it says which and what to
+// install, and exits 0, because training then runs on wasm's own kernels.
+//
+// A plain g++ call, not node-gyp: node-gyp downloads Node's headers, and this machine has no internet; the headers
+// come with Node's Debian and NodeSource packages.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { NODE_HEADERS, missingBuildNeeds } from './build-needs.js';
+
+const NATIVE_DIRECTORY = path.dirname(fileURLToPath(import.meta.url));
+const SOURCE = path.join(NATIVE_DIRECTORY, 'onednn-convolution.cc');
+const OUTPUT = path.join(NATIVE_DIRECTORY, '..', 'build', 'native', 'onednn-convolution.node');
+const INSTALL_HINT = 'apt-get install g++ libdnnl-dev, then npm run build:native';
+
+function main(): number {
+  const missing = missingBuildNeeds();
+  if (missing.length > 0) {
+    console.log(
+      `oneDNN addon not built: ${missing.join('; ')}. Training uses wasm's own convolutions (${INSTALL_HINT}).`,
+    );
+    return 0;
+  }
+  if (existsSync(OUTPUT) && statSync(OUTPUT).mtimeMs >= statSync(SOURCE).mtimeMs) {
+    console.log(`oneDNN addon up to date: ${path.relative(process.cwd(), OUTPUT)}`);
+    return 0;
+  }
+  mkdirSync(path.dirname(OUTPUT), { recursive: true });
+  try {
+    execFileSync(
+      'g++',
+      [
+        '-O2',
+        '-std=c++17',
+        '-shared',
+        '-fPIC',
+        '-DNODE_GYP_MODULE_NAME=onednn_convolution',
+        `-I${NODE_HEADERS}`,
+        SOURCE,
+        '-ldnnl',
+        '-o',
+        OUTPUT,
+      ],
+      { stdio: 'inherit' },
+    );
+  } catch {
+    // The tests fail where libdnnl-dev is installed and the addon is not active (onednn-convolutions.test.ts).
+    console.error(`oneDNN addon build failed (g++ output above). Training uses wasm's own convolutions.`);
+    return 0;
+  }
+  console.log(`oneDNN addon built: ${path.relative(process.cwd(), OUTPUT)}`);
+  return 0;
+}
+
+process.exitCode = main();

@@ -1,0 +1,230 @@
+// Convolutions for the wasm backend computed natively by oneDNN, where its Node addon is built.
+//
+// XNNPACK in wasm computes with 128-bit SIMD; on this project's AVX-512 machine oneDNN's JIT kernels run the same
+// convolutions 3-6x faster (ResNet18's layers: 80-220 GFLOP/s against 17-46), in all three directions. The addon
+// (native/onednn-convolution.cc, built by `npm run build:native` when g++ and Debian's libdnnl-dev are installed)
+// reads and writes the tensors where the wasm backend keeps them, on its heap, so nothing is copied. Everything else
+// stays on wasm. Where the addon is not built, or RESNET_LAB_ONEDNN=0, wasm's own kernels run as before.
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+
+/** Set to 0 to keep wasm's own convolution kernels even where the oneDNN addon is built. */
+export const ONEDNN_VARIABLE = 'RESNET_LAB_ONEDNN';
+
+/** Where `npm run build:native` puts the addon. */
+export const ONEDNN_ADDON_PATH = fileURLToPath(new URL('../../build/native/onednn-convolution.node', import.meta.url));
+
+interface OneDnnAddon {
+  /** Geometry as in `geometryOf`; `direction` says which of source, weights and destination is written. */
+  run(
+    direction: Direction,
+    geometry: Int32Array,
+    source: Float32Array,
+    weights: Float32Array,
+    destination: Float32Array,
+  ): void;
+  version(): string;
+}
+
+const enum Direction {
+  Forward = 0,
+  InputGradient = 1,
+  FilterGradient = 2,
+}
+
+export type OneDnnStatus =
+  { readonly active: true; readonly version: string } | { readonly active: false; readonly reason: string };
+
+/** The parts of tfjs-backend-wasm's BackendWasm that a kernel uses. */
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
+}
+
+type Shape4D = [number, number, number, number];
+
+let addon: OneDnnAddon | undefined;
+let loadFailure: string | undefined;
+
+/**
+ * Loads the addon (once) unless RESNET_LAB_ONEDNN=0 and, when it loads, routes the wasm backend's convolution
+ * kernels through it. Says whether oneDNN now computes the convolutions, and why not where it does not.
+ */
+export function useOneDnnConvolutions(env: NodeJS.ProcessEnv = process.env): OneDnnStatus {
+  if (env[ONEDNN_VARIABLE] === '0') {
+    unregisterOneDnnConvolutions();
+    return { active: false, reason: `${ONEDNN_VARIABLE}=0` };
+  }
+  const loaded = loadAddon();
+  if (loaded === undefined) return { active: false, reason: loadFailure! };
+  registerOneDnnConvolutions(loaded);
+  return { active: true, version: loaded.version() };
+}
+
+function loadAddon(): OneDnnAddon | undefined {
+  if (addon !== undefined || loadFailure !== undefined) return addon;
+  // libgomp's threads otherwise spin for a while after each convolution, on the cores that wasm's threads need next.
+  process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
+  try {
+    addon = createRequire(import.meta.url)(ONEDNN_ADDON_PATH) as OneDnnAddon;
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    loadFailure =
+      (error as { code?: string }).code === 'MODULE_NOT_FOUND'
+        ? 'the oneDNN addon is not built (install g++ and libdnnl-dev, then run npm run build:native)'
+        : `the oneDNN addon did not load (${message})`;
+  }
+  return addon;
+}
+
+/** Each kernel this module replaces, with the kernel it replaced, which still runs what oneDNN is not given. */
+const replaced = new Map<string, tf.KernelConfig>();
+
+function registerOneDnnConvolutions(oneDnn: OneDnnAddon): void {
+  const kernels: Record<string, (args: KernelArgs, fallback: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[]> = {
+    Conv2D: (args, fallback) => forward(oneDnn, args, fallback),
+    FusedConv2D: (args, fallback) => {
+      const { bias, preluActivationWeights } = args.inputs;
+      const { activation } = args.attrs as { activation?: string };
+      // A bias or an activation is left to wasm's fused kernel; the ResNets' convolutions have neither.
+      const plain =
+        (bias ?? null) === null && (preluActivationWeights ?? null) === null && (activation ?? 'linear') === 'linear';
+      return plain ? forward(oneDnn, args, fallback) : fallback(args);
+    },
+    Conv2DBackpropInput: (args, fallback) => inputGradient(oneDnn, args, fallback),
+    Conv2DBackpropFilter: (args, fallback) => filterGradient(oneDnn, args, fallback),
+  };
+  for (const [kernelName, kernel] of Object.entries(kernels)) {
+    const current = tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined;
+    if (current === undefined) {
+      throw new Error(
+        `Expected a wasm '${kernelName}' kernel for oneDNN to stand in for: load the wasm backend first.`,
+      );
+    }
+    if (isOneDnnKernel(current)) continue;
+    const fallback = current.kernelFunc;
+    const kernelFunc: tf.KernelFunc = (args) => kernel(args as KernelArgs, fallback);
+    oneDnnKernelFuncs.add(kernelFunc);
+    replaced.set(kernelName, current);
+    tf.unregisterKernel(kernelName, 'wasm');
+    tf.registerKernel({ ...current, kernelFunc });
+  }
+}
+
+/** Puts back the kernels oneDNN stood in for. */
+export function unregisterOneDnnConvolutions(): void {
+  for (const [kernelName, original] of replaced) {
+    const current = tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined;
+    if (current !== undefined && isOneDnnKernel(current)) {
+      tf.unregisterKernel(kernelName, 'wasm');
+      tf.registerKernel(original);
+    }
+  }
+  replaced.clear();
+}
+
+const oneDnnKernelFuncs = new WeakSet<tf.KernelFunc>();
+
+function isOneDnnKernel(kernel: tf.KernelConfig): boolean {
+  return oneDnnKernelFuncs.has(kernel.kernelFunc);
+}
+
+interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs: tf.NamedAttrMap;
+}
+
+interface ConvAttrs {
+  strides: number | [number, number];
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dilations?: number | [number, number];
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * [batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight,
+ * strideWidth, padTop, padLeft, padBottom, padRight], or undefined for what oneDNN is not given: NCHW, dilations.
+ *
+ * oneDNN wants out = (in + padBefore + padAfter - filter) / stride + 1 exactly. tfjs's padding can differ from that
+ * at the far end ('ceil' rounding reads past it; a strided 'valid' window may leave the last rows unread), so the far
+ * padding is the one that makes the windows end where tfjs's do, negative where rows are left unread (oneDNN takes
+ * that): the same zeros and the same values are read.
+ */
+function geometryOf(xShape: Shape4D, filterShape: Shape4D, attrs: ConvAttrs): Int32Array | undefined {
+  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') return undefined;
+  if (attrs.dilations !== undefined && !tf.backend_util.tupleValuesAreOne(attrs.dilations)) return undefined;
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  const { padInfo } = info;
+  const padBottom = (info.outHeight - 1) * info.strideHeight + info.filterHeight - info.inHeight - padInfo.top;
+  const padRight = (info.outWidth - 1) * info.strideWidth + info.filterWidth - info.inWidth - padInfo.left;
+  return Int32Array.from([
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    padInfo.top,
+    padInfo.left,
+    padBottom,
+    padRight,
+  ]);
+}
+
+function outputShapeOf(geometry: Int32Array): Shape4D {
+  return [geometry[0]!, geometry[4]!, geometry[5]!, geometry[6]!];
+}
+
+function forward(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc): tf.TensorInfo {
+  const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+  const geometry = geometryOf(x.shape as Shape4D, filter.shape as Shape4D, args.attrs as unknown as ConvAttrs);
+  if (geometry === undefined) return fallback(args) as tf.TensorInfo;
+  const backend = args.backend as unknown as WasmBackend;
+  const y = backend.makeOutput(outputShapeOf(geometry), 'float32');
+  // Views are taken after the output is allocated: an allocation may grow the heap and detach earlier views.
+  oneDnn.run(Direction.Forward, geometry, heap(backend, x), heap(backend, filter), heap(backend, y));
+  return y;
+}
+
+function inputGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc): tf.TensorInfo {
+  const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & { inputShape: Shape4D };
+  const geometry = geometryOf(attrs.inputShape, filter.shape as Shape4D, attrs);
+  if (geometry === undefined) return fallback(args) as tf.TensorInfo;
+  const backend = args.backend as unknown as WasmBackend;
+  const dx = backend.makeOutput([...attrs.inputShape], 'float32');
+  oneDnn.run(Direction.InputGradient, geometry, heap(backend, dx), heap(backend, filter), heap(backend, dy));
+  return dx;
+}
+
+function filterGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc): tf.TensorInfo {
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: Shape4D };
+  const geometry = geometryOf(x.shape as Shape4D, attrs.filterShape, attrs);
+  if (geometry === undefined) return fallback(args) as tf.TensorInfo;
+  const backend = args.backend as unknown as WasmBackend;
+  const dFilter = backend.makeOutput([...attrs.filterShape], 'float32');
+  oneDnn.run(Direction.FilterGradient, geometry, heap(backend, x), heap(backend, dFilter), heap(backend, dy));
+  return dFilter;
+}
+
+function heap(backend: WasmBackend, info: tf.TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}
