@@ -28,12 +28,13 @@ beforeEach(async () => {
 });
 
 describe('registerWasmTrainingKernels', () => {
-  it('registers the filter gradient that wasm lacks, the max-pool gradient it gets wrong and a sharing Identity, once', () => {
+  it('registers the filter gradient that wasm lacks, the max-pool gradient it gets wrong and faster kernels, once', () => {
     expect(WASM_TRAINING_KERNEL_NAMES).toEqual([
       'Conv2DBackpropFilter',
       'MaxPoolGrad',
       'Identity',
       'Conv2DBackpropInput',
+      'Slice',
     ]);
     const registered = WASM_TRAINING_KERNEL_NAMES.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
     registerWasmTrainingKernels();
@@ -65,6 +66,40 @@ describe('registerWasmTrainingKernels', () => {
       expect(relativeDifference(wasmFilter!, cpuFilter!)).toBeLessThan(TOLERANCE);
     },
   );
+
+  it('slices as the cpu backend does: ranks 1 to 5, whole and partial axes, empty boxes and strings', async () => {
+    const random = seededRandom(5);
+    const between = (low: number, high: number) => low + Math.floor(random() * (high - low + 1));
+    const boxes: Array<{ shape: number[]; begin: number[]; size: number[] }> = [
+      // A strided convolution's padding gradient: the last axis whole, so runs span it and the width.
+      { shape: [3, 6, 6, 4], begin: [0, 1, 1, 0], size: [3, 4, 4, 4] },
+      { shape: [2, 3, 4], begin: [0, 0, 0], size: [2, 3, 4] },
+      { shape: [2, 3, 4], begin: [1, 0, 0], size: [1, 3, 4] },
+      { shape: [5, 3], begin: [2, 0], size: [0, 3] },
+    ];
+    for (let rank = 1; rank <= 5; rank++) {
+      for (let repeat = 0; repeat < 4; repeat++) {
+        const shape = Array.from({ length: rank }, () => between(1, 5));
+        const begin = shape.map((length) => between(0, length - 1));
+        const size = shape.map((length, axis) => between(1, length - begin[axis]!));
+        boxes.push({ shape, begin, size });
+      }
+    }
+    for (const { shape, begin, size } of boxes) {
+      const values = uniformValues(
+        random,
+        shape.reduce((product, length) => product * length, 1),
+      );
+      const compute = () => [tf.slice(tf.tensor(values, shape), begin, size)];
+      const [wasm] = await valuesOn('wasm', compute);
+      const [cpu] = await valuesOn('cpu', compute);
+      expect(wasm, JSON.stringify({ shape, begin, size })).toEqual(cpu);
+    }
+    await tf.setBackend('wasm');
+    const words = tf.tensor2d(['a', 'b', 'c', 'd', 'e', 'f'], [3, 2]);
+    expect(tf.slice(words, [1, 1], [2, 1]).arraySync()).toEqual([['d'], ['f']]);
+    words.dispose();
+  });
 
   it("honours 'ceil' rounding, whose last window reads past the padding", async () => {
     const [wasm] = await valuesOn('wasm', ceilRoundedFilterGradient());
