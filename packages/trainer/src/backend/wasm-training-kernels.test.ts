@@ -35,10 +35,29 @@ describe('registerWasmTrainingKernels', () => {
       'Identity',
       'Conv2DBackpropInput',
       'Slice',
+      'Cast',
     ]);
     const registered = WASM_TRAINING_KERNEL_NAMES.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
     registerWasmTrainingKernels();
     expect(WASM_TRAINING_KERNEL_NAMES.map((name) => tf.getKernel(name, 'wasm').kernelFunc)).toEqual(registered);
+  });
+
+  it('casts to the same type without copying, and to other types as the cpu backend does', async () => {
+    await tf.setBackend('wasm');
+    const buffers = () => tf.backend().numDataIds();
+    const before = buffers();
+    const floats = tf.tensor1d([1.5, -2, 0, 3]);
+    // wasm's own Cast gave [1, 254, 0, 3] for bool.
+    const same = tf.cast(floats, 'float32');
+    expect(buffers() - before).toBe(1);
+    const ints = tf.cast(floats, 'int32');
+    const bools = tf.cast(floats, 'bool');
+    expect(Array.from(await ints.data())).toEqual([1, -2, 0, 3]);
+    expect(Array.from(await bools.data())).toEqual([1, 1, 0, 1]);
+    floats.dispose();
+    expect(Array.from(await same.data())).toEqual([1.5, -2, 0, 3]);
+    tf.dispose([same, ints, bools]);
+    expect(buffers()).toBe(before);
   });
 
   it('clones without copying: the clone shares memory, outlives its source and frees it once', async () => {

@@ -8,27 +8,32 @@
 import * as tf from '@tensorflow/tfjs';
 import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
 import { wasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
-import { wasmIdentityConfig } from './wasm-identity.js';
+import { wasmCastConfig, wasmIdentityConfig } from './wasm-identity.js';
 import { wasmMaxPoolGradConfig } from './wasm-max-pool-grad.js';
 import { wasmSliceConfig } from './wasm-slice.js';
 
 /** Kernels wasm does not have; a wasm release that ships its own keeps it. */
 const MISSING_KERNELS: readonly tf.KernelConfig[] = [wasmConv2DBackpropFilterConfig];
 /** Kernels wasm has but computes wrongly (MaxPoolGrad), wastefully (Identity copies) or slowly (Conv2DBackpropInput, a
- * plain loop; Slice, see wasm-slice.ts); these replace its own. */
+ * plain loop; Slice, see wasm-slice.ts) or copies for nothing (Identity, and Cast to the same type); these replace its
+ * own. */
 const REPLACED_KERNELS: readonly tf.KernelConfig[] = [
   wasmMaxPoolGradConfig,
   wasmIdentityConfig,
   wasmConv2DBackpropInputConfig,
-  wasmSliceConfig(ownSliceForStrings),
+  wasmSliceConfig(wasmOwnKernel(tf.Slice)),
+  wasmCastConfig(wasmOwnKernel(tf.Cast)),
 ];
 
-/** wasm's own Slice, kept for string tensors (which live off the heap); set when the replacement is registered. */
-let wasmOwnSlice: tf.KernelFunc | undefined;
+/** wasm's own kernels that a replacement here still calls for what it leaves to them, by name. */
+const wasmOwnKernels = new Map<string, tf.KernelFunc>();
 
-function ownSliceForStrings(args: Parameters<tf.KernelFunc>[0]): ReturnType<tf.KernelFunc> {
-  if (wasmOwnSlice === undefined) throw new Error("Expected wasm's own Slice kernel to be registered first.");
-  return wasmOwnSlice(args);
+function wasmOwnKernel(kernelName: string): tf.KernelFunc {
+  return (args) => {
+    const own = wasmOwnKernels.get(kernelName);
+    if (own === undefined) throw new Error(`Expected wasm's own ${kernelName} kernel to be registered first.`);
+    return own(args);
+  };
 }
 
 /** Names of the kernels that registerWasmTrainingKernels adds or replaces. */
@@ -52,7 +57,7 @@ export function registerWasmTrainingKernels(): void {
   for (const kernel of REPLACED_KERNELS) {
     const current = registeredKernel(kernel.kernelName);
     if (current?.kernelFunc === kernel.kernelFunc) continue;
-    if (kernel.kernelName === tf.Slice) wasmOwnSlice = current?.kernelFunc;
+    if (current !== undefined) wasmOwnKernels.set(kernel.kernelName, current.kernelFunc);
     if (current !== undefined) tf.unregisterKernel(kernel.kernelName, 'wasm');
     tf.registerKernel(kernel);
   }
