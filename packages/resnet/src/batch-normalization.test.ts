@@ -37,6 +37,23 @@ function expectClose(actual: tf.Tensor, expected: tf.Tensor, tolerance: number):
   expect(difference / norm).toBeLessThan(tolerance);
 }
 
+function sumOver(count: number, term: (index: number) => number): number {
+  let sum = 0;
+  for (let index = 0; index < count; index++) sum += term(index);
+  return sum;
+}
+
+/** The largest absolute difference, relative to the largest expected magnitude. */
+function largestRelativeError(actual: ArrayLike<number>, expected: Float64Array): number {
+  let difference = 0;
+  let magnitude = 0;
+  expected.forEach((value, index) => {
+    difference = Math.max(difference, Math.abs(actual[index]! - value));
+    magnitude = Math.max(magnitude, Math.abs(value));
+  });
+  return difference / magnitude;
+}
+
 describe('ResNetBatchNormalization', () => {
   const x = tf.randomNormal(SHAPE, 2, 3, 'float32', 7);
   const upstream = tf.randomNormal(SHAPE, 0, 1, 'float32', 8);
@@ -78,6 +95,45 @@ describe('ResNetBatchNormalization', () => {
     const ourGradients = gradients(ours);
     expect(ourGradients).toHaveLength(3);
     ourGradients.forEach((gradient, index) => expectClose(gradient, stockGradients[index]!, 1e-4));
+  });
+
+  it('keeps float32 precision for inputs far from zero, as an affine form could lose it to cancellation', () => {
+    // Channel means 100 times the spread: y = a * x + b and dx = a * dy + c * x + d subtract large, nearly equal
+    // terms. Measured against float64: at most 6e-6 (y) and 5e-7 (dx) relative, as the centred form gives.
+    const [batch, height, width] = [8, 6, 6];
+    const channels = 2;
+    const count = batch * height * width;
+    const input = Float64Array.from({ length: count * channels }, (_, index) => 100 + Math.sin(index * 12.9898) * 1.7);
+    const upstream = Float64Array.from({ length: count * channels }, (_, index) => Math.cos(index * 78.233));
+    const gamma = [1.3, 0.7];
+    const beta = [0.1, -0.2];
+    const expectedY = new Float64Array(input.length);
+    const expectedDx = new Float64Array(input.length);
+    for (let channel = 0; channel < channels; channel++) {
+      const at = (index: number) => index * channels + channel;
+      const mean = sumOver(count, (index) => input[at(index)]!) / count;
+      const variance = sumOver(count, (index) => (input[at(index)]! - mean) ** 2) / count;
+      const inverseStd = 1 / Math.sqrt(variance + 1e-5);
+      const xHat = (index: number) => (input[at(index)]! - mean) * inverseStd;
+      const meanDy = sumOver(count, (index) => upstream[at(index)]!) / count;
+      const meanDyXHat = sumOver(count, (index) => upstream[at(index)]! * xHat(index)) / count;
+      for (let index = 0; index < count; index++) {
+        expectedY[at(index)] = gamma[channel]! * xHat(index) + beta[channel]!;
+        expectedDx[at(index)] =
+          gamma[channel]! * inverseStd * (upstream[at(index)]! - meanDy - xHat(index) * meanDyXHat);
+      }
+    }
+    const layer = new ResNetBatchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+    const shape: [number, number, number, number] = [batch, height, width, channels];
+    layer.build(shape);
+    layer.setWeights([tf.tensor1d(gamma), tf.tensor1d(beta), tf.zeros([channels]), tf.ones([channels])]);
+    const x = tf.tensor4d(Float32Array.from(input), shape);
+    const dy = tf.tensor4d(Float32Array.from(upstream), shape);
+    const y = layer.apply(x, { training: true }) as tf.Tensor;
+    const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(layer.apply(t, { training: true }) as tf.Tensor, dy)))(x);
+    expect(largestRelativeError(y.dataSync(), expectedY)).toBeLessThan(1e-5);
+    expect(largestRelativeError(dx.dataSync(), expectedDx)).toBeLessThan(1e-6);
+    tf.dispose([x, dy, y, dx]);
   });
 
   it('saves as the stock BatchNormalization, with the same weight names', () => {

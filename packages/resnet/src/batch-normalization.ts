@@ -110,10 +110,13 @@ export class ResNetBatchNormalization extends tf.layers.Layer {
 }
 
 /**
- * y = gamma * (x - mean) / sqrt(variance + epsilon) + beta over the batch's statistics, with the gradient
- *   dx = gamma / sqrt(variance + epsilon) * (dy - mean(dy) - xHat * mean(dy * xHat))
- * which needs only xHat (and the per-channel factors) from the forward pass. Pushes the batch mean and biased
- * variance onto `statistics` (kept; the caller disposes them).
+ * y = gamma * (x - mean) / sqrt(variance + epsilon) + beta over the batch's statistics, computed as y = a * x + b with
+ * per-channel a = gamma / sqrt(variance + epsilon) and b = beta - mean * a: two passes over the activation instead of
+ * four. The gradient, with xHat = (x - mean) / sqrt(variance + epsilon),
+ *   dx = a * (dy - mean(dy) - xHat * mean(dy * xHat))
+ * is also affine in dy and x per channel, dx = a * dy + c * x + d, since mean(dy * xHat) = (mean(dy * x) - mean *
+ * mean(dy)) / sqrt(variance + epsilon). So the forward pass saves only x (which nothing else keeps) and per-channel
+ * values. Pushes the batch mean and biased variance onto `statistics` (kept; the caller disposes them).
  */
 function normalizeInTraining(
   x: tf.Tensor,
@@ -128,18 +131,21 @@ function normalizeInTraining(
     const variance = meanPerChannel(tf.squaredDifference(input as tf.Tensor, mean));
     statistics.push(tf.keep(mean), tf.keep(variance));
     const inverseStd = tf.rsqrt(tf.add(variance, epsilon));
-    const xHat = tf.mul(tf.sub(input as tf.Tensor, mean), inverseStd);
-    (save as tf.GradSaveFunc)([xHat, inverseStd, scale as tf.Tensor]);
+    const inputScale = tf.mul(scale as tf.Tensor, inverseStd);
+    (save as tf.GradSaveFunc)([input as tf.Tensor, mean, inverseStd, inputScale]);
     return {
-      value: tf.add(tf.mul(xHat, scale as tf.Tensor), offset as tf.Tensor),
+      value: tf.add(tf.mul(input as tf.Tensor, inputScale), tf.sub(offset as tf.Tensor, tf.mul(mean, inputScale))),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [savedXHat, savedInverseStd, savedScale] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const [savedInput, savedMean, savedInverseStd, a] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
         const meanDy = meanPerChannel(dy);
-        const meanDyXHat = meanPerChannel(tf.mul(dy, savedXHat));
-        const dInput = tf.mul(
-          tf.mul(savedScale, savedInverseStd),
-          tf.sub(tf.sub(dy, meanDy), tf.mul(savedXHat, meanDyXHat)),
+        const meanDyXHat = tf.mul(
+          tf.sub(meanPerChannel(tf.mul(dy, savedInput)), tf.mul(savedMean, meanDy)),
+          savedInverseStd,
         );
+        // dx = a * dy + c * x + d with c = -a * inverseStd * mean(dy * xHat), d = -a * mean(dy) - c * mean.
+        const c = tf.neg(tf.mul(tf.mul(a, savedInverseStd), meanDyXHat));
+        const d = tf.neg(tf.add(tf.mul(a, meanDy), tf.mul(c, savedMean)));
+        const dInput = tf.add(tf.add(tf.mul(dy, a), tf.mul(savedInput, c)), d);
         return [dInput, tf.mul(meanDyXHat, count), tf.mul(meanDy, count)];
       },
     };
