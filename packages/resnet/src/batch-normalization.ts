@@ -4,7 +4,7 @@
 // centred input, its square and more for every layer: about half of what a ResNet18 training step holds after the
 // forward pass. This layer computes the same function (normalize by the batch's mean and biased variance, scale,
 // shift; running statistics updated as Keras does with momentum 0.9 = PyTorch's 0.1) inside tf.customGrad and
-// saves only the normalized input for the backward pass. It serializes as 'BatchNormalization' with the same
+// saves only its input and per-channel values for the backward pass. It serializes as 'BatchNormalization' with the same
 // weights (gamma, beta, moving_mean, moving_variance), so saved models load anywhere as the stock layer.
 import * as tf from '@tensorflow/tfjs';
 
