@@ -5,7 +5,7 @@
 // A plain g++ call, not node-gyp: node-gyp downloads Node's headers, and this machine has no internet; the headers
 // come with Node's Debian and NodeSource packages.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NODE_HEADERS, missingBuildNeeds } from './build-needs.js';
@@ -28,6 +28,8 @@ function main(): number {
     return 0;
   }
   mkdirSync(path.dirname(OUTPUT), { recursive: true });
+  // A failed build must not leave the previous addon behind, built from other sources.
+  rmSync(OUTPUT, { force: true });
   try {
     execFileSync(
       'g++',
