@@ -1,4 +1,4 @@
-// Builds the oneDNN convolution addon (onednn-convolution.cc) where its build needs are installed: g++, Node's
+// Builds the oneDNN kernels addon (onednn-kernels.cc) where its build needs are installed: g++, Node's
 // headers and Debian's libdnnl-dev. `npm install` runs this; where a need is missing it says which and what to
 // install, and exits 0, because training then runs on wasm's own kernels.
 //
@@ -11,16 +11,14 @@ import { fileURLToPath } from 'node:url';
 import { NODE_HEADERS, missingBuildNeeds } from './build-needs.js';
 
 const NATIVE_DIRECTORY = path.dirname(fileURLToPath(import.meta.url));
-const SOURCE = path.join(NATIVE_DIRECTORY, 'onednn-convolution.cc');
-const OUTPUT = path.join(NATIVE_DIRECTORY, '..', 'build', 'native', 'onednn-convolution.node');
+const SOURCE = path.join(NATIVE_DIRECTORY, 'onednn-kernels.cc');
+const OUTPUT = path.join(NATIVE_DIRECTORY, '..', 'build', 'native', 'onednn-kernels.node');
 const INSTALL_HINT = 'apt-get install g++ libdnnl-dev, then npm run build:native';
 
 function main(): number {
   const missing = missingBuildNeeds();
   if (missing.length > 0) {
-    console.log(
-      `oneDNN addon not built: ${missing.join('; ')}. Training uses wasm's own convolutions (${INSTALL_HINT}).`,
-    );
+    console.log(`oneDNN addon not built: ${missing.join('; ')}. Training uses wasm's own kernels (${INSTALL_HINT}).`);
     return 0;
   }
   if (existsSync(OUTPUT) && statSync(OUTPUT).mtimeMs >= statSync(SOURCE).mtimeMs) {
@@ -38,7 +36,7 @@ function main(): number {
         '-std=c++17',
         '-shared',
         '-fPIC',
-        '-DNODE_GYP_MODULE_NAME=onednn_convolution',
+        '-DNODE_GYP_MODULE_NAME=onednn_kernels',
         `-I${NODE_HEADERS}`,
         SOURCE,
         '-ldnnl',
@@ -48,8 +46,8 @@ function main(): number {
       { stdio: 'inherit' },
     );
   } catch {
-    // The tests fail where libdnnl-dev is installed and the addon is not active (onednn-convolutions.test.ts).
-    console.error(`oneDNN addon build failed (g++ output above). Training uses wasm's own convolutions.`);
+    // The tests fail where libdnnl-dev is installed and the addon is not active (onednn-kernels.test.ts).
+    console.error(`oneDNN addon build failed (g++ output above). Training uses wasm's own kernels.`);
     return 0;
   }
   console.log(`oneDNN addon built: ${path.relative(process.cwd(), OUTPUT)}`);

@@ -36,9 +36,9 @@ describe('useBackend', () => {
     expect(await availableBackends()).toEqual(['wasm', 'cpu']);
     expect(await useBackend()).toEqual({
       name: 'wasm',
-      // oneDNN computes the convolutions where its addon is built (onednn-convolutions.test.ts).
+      // oneDNN computes convolutions and element-wise arithmetic where its addon is built (onednn-kernels.test.ts).
       device: expect.stringMatching(
-        /^CPU \(wasm, \d+ threads?, (SIMD|no SIMD)(; convolutions: oneDNN \d+\.\d+\.\d+)?\)$/,
+        /^CPU \(wasm, \d+ threads?, (SIMD|no SIMD)(; oneDNN \d+\.\d+\.\d+ kernels)?\)$/,
       ) as unknown,
       package: '@tensorflow/tfjs-backend-wasm',
       gpu: false,

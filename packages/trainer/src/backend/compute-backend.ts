@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import * as os from 'node:os';
 import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { useOneDnnConvolutions } from './onednn-convolutions.js';
+import { useOneDnnKernels } from './onednn-kernels.js';
 import { prepareWasmThreads, wasmThreadsWanted } from './wasm-threads.js';
 import { registerWasmTrainingKernels } from './wasm-training-kernels.js';
 
@@ -21,7 +21,7 @@ export interface BackendInfo {
   readonly name: BackendName;
   /**
    * Where the kernels run, for people: `GPU: NVIDIA H100 80GB HBM3`, `CPU (wasm, 1 thread, SIMD)`,
-   * `CPU (wasm, 2 threads, SIMD; convolutions: oneDNN 2.6.3)`.
+   * `CPU (wasm, 2 threads, SIMD; oneDNN 2.6.3 kernels)`.
    */
   readonly device: string;
   /** The npm package that provides the backend. */
@@ -105,8 +105,8 @@ async function activate(name: BackendName): Promise<{ readonly loaded: true; rea
   const loaded = await load(name);
   if (!loaded.loaded) return loaded;
   if (name === 'wasm') registerWasmTrainingKernels();
-  // After wasm's own training kernels, which oneDNN's convolutions stand in front of.
-  const oneDnn = name === 'wasm' ? useOneDnnConvolutions() : undefined;
+  // After wasm's own training kernels, which oneDNN's stand in front of.
+  const oneDnn = name === 'wasm' ? useOneDnnKernels() : undefined;
   // Threads are set up before the wasm module first initializes; later calls find it initialized.
   const afterWasmInit = name === 'wasm' && !wasmInitialized ? prepareWasmThreads(wasmThreadsWanted()) : null;
   if (name === 'wasm') wasmInitialized = true;
@@ -123,7 +123,7 @@ async function activate(name: BackendName): Promise<{ readonly loaded: true; rea
   if (!oneDnn?.active) return { loaded: true, info };
   return {
     loaded: true,
-    info: { ...info, device: info.device.replace(/\)$/, `; convolutions: oneDNN ${oneDnn.version})`) },
+    info: { ...info, device: info.device.replace(/\)$/, `; oneDNN ${oneDnn.version} kernels)`) },
   };
 }
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../data/random.js';
 import { useBackend } from './compute-backend.js';
-import { unregisterOneDnnConvolutions } from './onednn-convolutions.js';
+import { unregisterOneDnnKernels } from './onednn-kernels.js';
 import { WASM_TRAINING_KERNEL_NAMES, registerWasmTrainingKernels } from './wasm-training-kernels.js';
 import {
   CONV_CASES,
@@ -19,8 +19,8 @@ import { relativeDifference } from '../test-support/relative-difference.js';
 
 beforeAll(async () => {
   await useBackend('wasm');
-  // These tests are of wasm's own kernels; onednn-convolutions.test.ts runs the same cases through oneDNN's.
-  unregisterOneDnnConvolutions();
+  // These tests are of wasm's own kernels; onednn-kernels.test.ts runs the same cases through oneDNN's.
+  unregisterOneDnnKernels();
 });
 
 beforeEach(async () => {

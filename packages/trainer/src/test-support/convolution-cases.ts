@@ -120,6 +120,19 @@ export const CONV_CASES: readonly ConvCase[] = [
   { batch: 1, height: 12, width: 12, inChannels: 2, outChannels: 3, kernel: 7, stride: 2, pad: 'valid' },
 ];
 
+/**
+ * Channel counts that are multiples of 16, as in a ResNet past its stem: the cases where oneDNN computes with its own
+ * blocked filter layout (native/onednn-kernels.cc).
+ */
+export const BLOCKED_CONV_CASES: readonly ConvCase[] = [
+  { batch: 2, height: 8, width: 8, inChannels: 16, outChannels: 16, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 2, height: 9, width: 9, inChannels: 16, outChannels: 32, kernel: 3, stride: 2, pad: 'valid' },
+  { batch: 2, height: 8, width: 8, inChannels: 32, outChannels: 16, kernel: 3, stride: 2, pad: 'same' },
+  { batch: 3, height: 12, width: 6, inChannels: 16, outChannels: 32, kernel: 1, stride: 2, pad: 'same' },
+  { batch: 3, height: 12, width: 6, inChannels: 32, outChannels: 64, kernel: 1, stride: 2, pad: 'valid' },
+  { batch: 1, height: 6, width: 6, inChannels: 16, outChannels: 48, kernel: 1, stride: 1, pad: 'valid' },
+];
+
 export const describeConvCase = (convCase: ConvCase) =>
   `${convCase.kernel}x${convCase.kernel} stride ${convCase.stride} pad ${JSON.stringify(convCase.pad)}, ` +
   `x [${convCase.batch}, ${convCase.height}, ${convCase.width}, ${convCase.inChannels}] -> ${convCase.outChannels}`;

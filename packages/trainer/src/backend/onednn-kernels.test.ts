@@ -3,13 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { missingBuildNeeds } from '../../native/build-needs.js';
 import { useBackend } from './compute-backend.js';
+import { ONEDNN_ADDON_PATH, ONEDNN_VARIABLE, unregisterOneDnnKernels, useOneDnnKernels } from './onednn-kernels.js';
 import {
-  ONEDNN_ADDON_PATH,
-  ONEDNN_VARIABLE,
-  unregisterOneDnnConvolutions,
-  useOneDnnConvolutions,
-} from './onednn-convolutions.js';
-import {
+  BLOCKED_CONV_CASES,
   CONV_CASES,
   TOLERANCE,
   ceilRoundedFilterGradient,
@@ -23,36 +19,44 @@ import {
 import { relativeDifference } from '../test-support/relative-difference.js';
 import { seededRandom } from '../data/random.js';
 
-const CONVOLUTION_KERNELS = ['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'];
+const ONEDNN_KERNELS = [
+  'Conv2D',
+  'FusedConv2D',
+  'Conv2DBackpropInput',
+  'Conv2DBackpropFilter',
+  'Add',
+  'Multiply',
+  'Sub',
+];
 /** Where g++, libdnnl-dev and Node's headers are installed, `npm install` builds the addon (`.ci/run` installs them). */
 const BUILDABLE = missingBuildNeeds().length === 0;
 
-const kernelFuncs = () => CONVOLUTION_KERNELS.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
+const kernelFuncs = () => ONEDNN_KERNELS.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
 
 let wasmKernels: tf.KernelFunc[];
 
 beforeAll(async () => {
   await useBackend('wasm');
-  unregisterOneDnnConvolutions();
+  unregisterOneDnnKernels();
   wasmKernels = kernelFuncs();
 });
 
-describe('useOneDnnConvolutions', () => {
+describe('useOneDnnKernels', () => {
   afterEach(() => {
-    unregisterOneDnnConvolutions();
+    unregisterOneDnnKernels();
   });
 
   it.runIf(BUILDABLE)(
     "is active where g++, libdnnl-dev and Node's headers are installed, for which npm install built it",
     () => {
-      const status = useOneDnnConvolutions({});
+      const status = useOneDnnKernels({});
       expect(status.active).toBe(true);
       expect(status.active && status.version).toMatch(/^\d+\.\d+\.\d+$/);
     },
   );
 
   it.runIf(!BUILDABLE && !existsSync(ONEDNN_ADDON_PATH))('says how to build it where it is not built', () => {
-    expect(useOneDnnConvolutions({})).toEqual({
+    expect(useOneDnnKernels({})).toEqual({
       active: false,
       reason: 'the oneDNN addon is not built (install g++ and libdnnl-dev, then run npm run build:native)',
     });
@@ -60,42 +64,43 @@ describe('useOneDnnConvolutions', () => {
   });
 
   it(`keeps wasm's own kernels with ${ONEDNN_VARIABLE}=0, and gives them back when unregistered`, () => {
-    expect(useOneDnnConvolutions({ [ONEDNN_VARIABLE]: '0' })).toEqual({
+    expect(useOneDnnKernels({ [ONEDNN_VARIABLE]: '0' })).toEqual({
       active: false,
       reason: `${ONEDNN_VARIABLE}=0`,
     });
     expect(kernelFuncs()).toEqual(wasmKernels);
-    if (!useOneDnnConvolutions({}).active) return;
+    if (!useOneDnnKernels({}).active) return;
     // Registering twice stands in front of wasm's kernels once.
     const oneDnnKernels = kernelFuncs();
-    useOneDnnConvolutions({});
+    useOneDnnKernels({});
     expect(kernelFuncs()).toEqual(oneDnnKernels);
     expect(oneDnnKernels.every((kernel, index) => kernel !== wasmKernels[index])).toBe(true);
-    unregisterOneDnnConvolutions();
+    unregisterOneDnnKernels();
     expect(kernelFuncs()).toEqual(wasmKernels);
   });
 });
 
-describe.runIf(BUILDABLE)('convolutions by oneDNN', () => {
+describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
   beforeAll(() => {
-    expect(useOneDnnConvolutions({}).active).toBe(true);
+    expect(useOneDnnKernels({}).active).toBe(true);
   });
 
   beforeEach(async () => {
     await tf.setBackend('wasm');
   });
 
-  it.each(CONV_CASES.map((convCase, index) => [describeConvCase(convCase), convCase, index] as const))(
-    'gives conv2d, its input and its filter gradients equal to the cpu backend for %s',
-    async (_, convCase, index) => {
-      const compute = convOutputAndGradients(convCase, 1_000 + index);
-      const [wasmOutput, wasmInput, wasmFilter] = await valuesOn('wasm', compute);
-      const [cpuOutput, cpuInput, cpuFilter] = await valuesOn('cpu', compute);
-      expect(relativeDifference(wasmOutput!, cpuOutput!)).toBeLessThan(TOLERANCE);
-      expect(relativeDifference(wasmInput!, cpuInput!)).toBeLessThan(TOLERANCE);
-      expect(relativeDifference(wasmFilter!, cpuFilter!)).toBeLessThan(TOLERANCE);
-    },
-  );
+  it.each(
+    [...CONV_CASES, ...BLOCKED_CONV_CASES].map(
+      (convCase, index) => [describeConvCase(convCase), convCase, index] as const,
+    ),
+  )('gives conv2d, its input and its filter gradients equal to the cpu backend for %s', async (_, convCase, index) => {
+    const compute = convOutputAndGradients(convCase, 1_000 + index);
+    const [wasmOutput, wasmInput, wasmFilter] = await valuesOn('wasm', compute);
+    const [cpuOutput, cpuInput, cpuFilter] = await valuesOn('cpu', compute);
+    expect(relativeDifference(wasmOutput!, cpuOutput!)).toBeLessThan(TOLERANCE);
+    expect(relativeDifference(wasmInput!, cpuInput!)).toBeLessThan(TOLERANCE);
+    expect(relativeDifference(wasmFilter!, cpuFilter!)).toBeLessThan(TOLERANCE);
+  });
 
   it("honours 'ceil' rounding, whose last window reads past the padding", async () => {
     const [wasm] = await valuesOn('wasm', ceilRoundedFilterGradient());
@@ -129,6 +134,38 @@ describe.runIf(BUILDABLE)('convolutions by oneDNN', () => {
       "Conv2DBackpropFilter on wasm supports dataFormat 'NHWC' only, got 'NCHW'.",
     );
     tf.dispose(Object.values(inputs));
+  });
+
+  // Large enough for oneDNN (16,384 elements and more), with every way one operand broadcasts against the other.
+  it.each([
+    ['same shapes', [4, 16, 16, 64], [4, 16, 16, 64]],
+    ['a channel vector second', [4, 16, 16, 64], [64]],
+    ['a channel vector first', [64], [4, 16, 16, 64]],
+    ['a scalar second', [4, 16, 16, 64], []],
+    ['rank 2 against a row', [512, 64], [1, 64]],
+    ['rank 3 against rank 2', [8, 64, 64], [64, 64]],
+    ['a per-image vector', [4, 16, 16, 64], [4, 1, 1, 64]],
+  ] as const)('adds, multiplies and subtracts exactly as the cpu backend, %s', async (_, aShape, bShape) => {
+    const random = seededRandom(aShape.length * 10 + bShape.length);
+    const a = uniformValues(random, tf.util.sizeFromShape([...aShape]));
+    const b = uniformValues(random, tf.util.sizeFromShape([...bShape]));
+    const compute = () => {
+      const [x, y] = [tf.tensor(a, [...aShape]), tf.tensor(b, [...bShape])];
+      return [tf.add(x, y), tf.mul(x, y), tf.sub(x, y)];
+    };
+    const onWasm = await valuesOn('wasm', compute);
+    const onCpu = await valuesOn('cpu', compute);
+    onWasm.forEach((values, index) => expect(values).toEqual(onCpu[index]));
+  });
+
+  it('leaves integers and small tensors to wasm, which still computes them', async () => {
+    const compute = () => [
+      tf.add(tf.range(0, 20_000, 1, 'int32'), tf.scalar(3, 'int32')),
+      tf.mul(tf.tensor1d([1.5, 2]), tf.tensor1d([2, -1])),
+    ];
+    const [integers, small] = await valuesOn('wasm', compute);
+    expect(integers![19_999]).toBe(20_002);
+    expect(Array.from(small!)).toEqual([3, -2]);
   });
 
   it('leaks no tensor and no wasm buffer across repeated calls', () => {

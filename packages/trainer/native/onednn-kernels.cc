@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -60,6 +61,11 @@ dnnl::convolution_forward::primitive_desc ForwardHint(const Descriptors& d, cons
 // them; the filter's layout is oneDNN's choice (format_tag::any), a blocked one that its AVX-512 kernels run 2-3x
 // faster with than with [kh, kw, in, out] (ResNet18's first stage at batch 128: 97 -> 268 GFLOP/s forward). A filter
 // is small next to the activations, so reordering it on every call costs little.
+//
+// Only where both channel counts are multiples of 16, the AVX-512 block: with other counts oneDNN 2.6's blocked
+// kernels corrupted the process heap (a 1x1 stride-2 convolution of 4 channels, about one run in three under
+// MALLOC_CHECK_=3; none in 24 runs at 16 and 32 channels). Those convolutions (a stem's 3 input channels, tests'
+// small ones) keep [kh, kw, in, out] and oneDNN's GEMM kernels.
 struct Convolution {
   dnnl::primitive primitive;
   memory::desc filter;
@@ -69,7 +75,8 @@ struct Convolution {
 
 Convolution Create(Direction direction, const Geometry& g) {
   const Descriptors d = Describe(g);
-  const memory::desc anyWeights(d.weights.dims(), memory::data_type::f32, Tag::any);
+  const bool blocked = d.weights.dims()[0] % 16 == 0 && d.weights.dims()[1] % 16 == 0;
+  const memory::desc anyWeights = blocked ? memory::desc(d.weights.dims(), memory::data_type::f32, Tag::any) : d.weights;
   const auto hint = ForwardHint(d, anyWeights);
   Convolution convolution;
   switch (direction) {
@@ -229,6 +236,91 @@ napi_value Run(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Element-wise binary operations on float32 tensors of up to rank 4, by oneDNN's binary primitive (AVX-512, on every
+// core); wasm runs them in a plain loop on one thread, at a tenth of the memory bandwidth.
+enum class BinaryKind { kAdd = 0, kMultiply = 1, kSubtract = 2 };
+
+using BinaryKey = std::tuple<int, std::array<int64_t, 4>, std::array<int64_t, 4>>;
+
+dnnl::binary& CachedBinary(BinaryKind kind, const memory::desc& a, const memory::desc& b) {
+  static std::map<BinaryKey, dnnl::binary> cache;
+  std::array<int64_t, 4> aDims{}, bDims{};
+  for (int i = 0; i < 4; ++i) {
+    aDims[i] = a.dims()[i];
+    bDims[i] = b.dims()[i];
+  }
+  const BinaryKey key{static_cast<int>(kind), aDims, bDims};
+  auto found = cache.find(key);
+  if (found == cache.end()) {
+    const dnnl::algorithm algorithm = kind == BinaryKind::kAdd        ? dnnl::algorithm::binary_add
+                                      : kind == BinaryKind::kMultiply ? dnnl::algorithm::binary_mul
+                                                                      : dnnl::algorithm::binary_sub;
+    dnnl::binary::primitive_desc pd(dnnl::binary::desc(algorithm, a, b, a), Engine());
+    found = cache.emplace(key, dnnl::binary(pd)).first;
+  }
+  return found->second;
+}
+
+// binary(kind, aDims, a, bDims, b, out): out = a (op) b, where b's dims equal a's or are 1 (broadcast), out has a's.
+napi_value Binary(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 6) {
+    Throw(env, "binary(kind, aDims, a, bDims, b, out) takes 6 arguments");
+    return nullptr;
+  }
+  int32_t kind = -1;
+  napi_get_value_int32(env, argv[0], &kind);
+  if (kind < 0 || kind > 2) {
+    Throw(env, "kind must be 0 (add), 1 (multiply) or 2 (subtract)");
+    return nullptr;
+  }
+  memory::dims aDims(4), bDims(4);
+  int64_t aSize = 1, bSize = 1;
+  for (int operand = 0; operand < 2; ++operand) {
+    napi_typedarray_type type;
+    size_t length = 0;
+    void* data = nullptr;
+    bool isTypedArray = false;
+    napi_is_typedarray(env, argv[operand == 0 ? 1 : 3], &isTypedArray);
+    if (isTypedArray) napi_get_typedarray_info(env, argv[operand == 0 ? 1 : 3], &type, &length, &data, nullptr, nullptr);
+    if (!isTypedArray || type != napi_int32_array || length != 4) {
+      Throw(env, "dims must be an Int32Array of 4 values");
+      return nullptr;
+    }
+    memory::dims& dims = operand == 0 ? aDims : bDims;
+    for (int i = 0; i < 4; ++i) dims[i] = static_cast<const int32_t*>(data)[i];
+  }
+  for (int i = 0; i < 4; ++i) {
+    if (bDims[i] != aDims[i] && bDims[i] != 1) {
+      Throw(env, "b's dims must equal a's or be 1");
+      return nullptr;
+    }
+    aSize *= aDims[i];
+    bSize *= bDims[i];
+  }
+  FloatArray a, b, out;
+  if (!ReadFloatArray(env, argv[2], "a", aSize, &a) || !ReadFloatArray(env, argv[4], "b", bSize, &b) ||
+      !ReadFloatArray(env, argv[5], "out", aSize, &out)) {
+    return nullptr;
+  }
+  try {
+    const memory::desc aDesc(aDims, memory::data_type::f32, Tag::abcd);
+    const memory::desc bDesc(bDims, memory::data_type::f32, Tag::abcd);
+    dnnl::engine& engine = Engine();
+    dnnl::stream stream(engine);
+    CachedBinary(static_cast<BinaryKind>(kind), aDesc, bDesc)
+        .execute(stream, {{DNNL_ARG_SRC_0, memory(aDesc, engine, a.data)},
+                          {DNNL_ARG_SRC_1, memory(bDesc, engine, b.data)},
+                          {DNNL_ARG_DST, memory(aDesc, engine, out.data)}});
+    stream.wait();
+  } catch (const dnnl::error& error) {
+    Throw(env, std::string("oneDNN: ") + error.what());
+  }
+  return nullptr;
+}
+
 napi_value Version(napi_env env, napi_callback_info) {
   const dnnl_version_t* version = dnnl_version();
   const std::string text = std::to_string(version->major) + "." + std::to_string(version->minor) + "." +
@@ -241,9 +333,10 @@ napi_value Version(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 2, properties);
+  napi_define_properties(env, exports, 3, properties);
   return exports;
 }
 
