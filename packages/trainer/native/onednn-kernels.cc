@@ -135,7 +135,7 @@ struct FloatArray {
 };
 
 bool Throw(napi_env env, const std::string& message) {
-  napi_throw_error(env, "ERR_ONEDNN_CONVOLUTION", message.c_str());
+  napi_throw_error(env, "ERR_ONEDNN", message.c_str());
   return false;
 }
 
@@ -156,39 +156,47 @@ bool ReadFloatArray(napi_env env, napi_value value, const char* name, size_t exp
   return true;
 }
 
-bool ReadGeometry(napi_env env, napi_value value, Geometry* out) {
+// Reads an Int32Array of exactly `count` values into `out`.
+bool ReadInt32Values(napi_env env, napi_value value, const char* name, size_t count, int64_t* out) {
   bool isTypedArray = false;
   napi_is_typedarray(env, value, &isTypedArray);
   napi_typedarray_type type;
   size_t length = 0;
   void* data = nullptr;
   if (isTypedArray) napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
-  if (!isTypedArray || type != napi_int32_array || length != kGeometrySize) {
-    return Throw(env, "geometry must be an Int32Array of " + std::to_string(kGeometrySize) + " values");
+  if (!isTypedArray || type != napi_int32_array || length != count) {
+    return Throw(env, std::string(name) + " must be an Int32Array of " + std::to_string(count) + " values");
   }
   const int32_t* values = static_cast<const int32_t*>(data);
-  for (size_t i = 0; i < kGeometrySize; ++i) (*out)[i] = values[i];
+  for (size_t i = 0; i < count; ++i) out[i] = values[i];
+  return true;
+}
+
+// Reads exactly `count` arguments, the first an integer from 0 to `choices` - 1 (which operation), into `argv` and
+// `choice`; `usage` names them for the error.
+bool ReadArguments(napi_env env, napi_callback_info info, size_t count, const char* usage, int32_t choices,
+                   const char* choiceError, napi_value* argv, int32_t* choice) {
+  size_t argc = count;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != count) return Throw(env, std::string(usage) + " takes " + std::to_string(count) + " arguments");
+  *choice = -1;
+  napi_get_value_int32(env, argv[0], choice);
+  if (*choice < 0 || *choice >= choices) return Throw(env, choiceError);
   return true;
 }
 
 // run(direction, geometry, source, weights, destination): for the forward direction destination is written; for the
 // input gradient source (dx) is written from destination (dy); for the filter gradient weights (dw) is written.
 napi_value Run(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
   napi_value argv[5];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 5) {
-    Throw(env, "run(direction, geometry, source, weights, destination) takes 5 arguments");
-    return nullptr;
-  }
-  int32_t directionValue = -1;
-  napi_get_value_int32(env, argv[0], &directionValue);
-  if (directionValue < 0 || directionValue > 2) {
-    Throw(env, "direction must be 0 (forward), 1 (input gradient) or 2 (filter gradient)");
-    return nullptr;
-  }
+  int32_t directionValue;
   Geometry g;
-  if (!ReadGeometry(env, argv[1], &g)) return nullptr;
+  if (!ReadArguments(env, info, 5, "run(direction, geometry, source, weights, destination)", 3,
+                     "direction must be 0 (forward), 1 (input gradient) or 2 (filter gradient)", argv,
+                     &directionValue) ||
+      !ReadInt32Values(env, argv[1], "geometry", kGeometrySize, g.data())) {
+    return nullptr;
+  }
   const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
   FloatArray source, weights, destination;
   if (!ReadFloatArray(env, argv[2], "source", n * ih * iw * ic, &source) ||
@@ -263,35 +271,16 @@ dnnl::binary& CachedBinary(BinaryKind kind, const memory::desc& a, const memory:
 
 // binary(kind, aDims, a, bDims, b, out): out = a (op) b, where b's dims equal a's or are 1 (broadcast), out has a's.
 napi_value Binary(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
   napi_value argv[6];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 6) {
-    Throw(env, "binary(kind, aDims, a, bDims, b, out) takes 6 arguments");
-    return nullptr;
-  }
-  int32_t kind = -1;
-  napi_get_value_int32(env, argv[0], &kind);
-  if (kind < 0 || kind > 2) {
-    Throw(env, "kind must be 0 (add), 1 (multiply) or 2 (subtract)");
-    return nullptr;
-  }
+  int32_t kind;
   memory::dims aDims(4), bDims(4);
-  int64_t aSize = 1, bSize = 1;
-  for (int operand = 0; operand < 2; ++operand) {
-    napi_typedarray_type type;
-    size_t length = 0;
-    void* data = nullptr;
-    bool isTypedArray = false;
-    napi_is_typedarray(env, argv[operand == 0 ? 1 : 3], &isTypedArray);
-    if (isTypedArray) napi_get_typedarray_info(env, argv[operand == 0 ? 1 : 3], &type, &length, &data, nullptr, nullptr);
-    if (!isTypedArray || type != napi_int32_array || length != 4) {
-      Throw(env, "dims must be an Int32Array of 4 values");
-      return nullptr;
-    }
-    memory::dims& dims = operand == 0 ? aDims : bDims;
-    for (int i = 0; i < 4; ++i) dims[i] = static_cast<const int32_t*>(data)[i];
+  if (!ReadArguments(env, info, 6, "binary(kind, aDims, a, bDims, b, out)", 3,
+                     "kind must be 0 (add), 1 (multiply) or 2 (subtract)", argv, &kind) ||
+      !ReadInt32Values(env, argv[1], "aDims", 4, aDims.data()) ||
+      !ReadInt32Values(env, argv[3], "bDims", 4, bDims.data())) {
+    return nullptr;
   }
+  int64_t aSize = 1, bSize = 1;
   for (int i = 0; i < 4; ++i) {
     if (bDims[i] != aDims[i] && bDims[i] != 1) {
       Throw(env, "b's dims must equal a's or be 1");

@@ -11,10 +11,9 @@ import {
   ceilRoundedFilterGradient,
   convOutputAndGradients,
   describeConvCase,
-  leakedByRepeating,
+  leakedByRepeatedConvolutions,
   uniformValues,
   valuesOn,
-  type ConvCase,
 } from '../test-support/convolution-cases.js';
 import { relativeDifference } from '../test-support/relative-difference.js';
 import { seededRandom } from '../data/random.js';
@@ -169,21 +168,6 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
   });
 
   it('leaks no tensor and no wasm buffer across repeated calls', () => {
-    const strided: ConvCase = {
-      batch: 2,
-      height: 9,
-      width: 8,
-      inChannels: 3,
-      outChannels: 5,
-      kernel: 3,
-      stride: 2,
-      pad: 'valid',
-    };
-    const padded: ConvCase = { ...strided, kernel: 7, stride: 1, pad: 'same' };
-    const computations = [convOutputAndGradients(strided, 1), convOutputAndGradients(padded, 2)];
-    const leaked = leakedByRepeating(() => {
-      for (const compute of computations) tf.dispose(tf.tidy(compute));
-    });
-    expect(leaked).toEqual({ tensors: 0, buffers: 0 });
+    expect(leakedByRepeatedConvolutions()).toEqual({ tensors: 0, buffers: 0 });
   });
 });

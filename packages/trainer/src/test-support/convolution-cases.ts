@@ -157,8 +157,26 @@ export function ceilRoundedFilterGradient(): () => tf.Tensor[] {
   ];
 }
 
-/** Tensors and wasm buffers left after `call` runs three more times, beyond what its first run left. */
-export function leakedByRepeating(call: () => void): { tensors: number; buffers: number } {
+/**
+ * Tensors and wasm buffers left after a strided and a padded convolution (output and both gradients) run three more
+ * times, beyond what their first run left.
+ */
+export function leakedByRepeatedConvolutions(): { tensors: number; buffers: number } {
+  const strided: ConvCase = {
+    batch: 2,
+    height: 9,
+    width: 8,
+    inChannels: 3,
+    outChannels: 5,
+    kernel: 3,
+    stride: 2,
+    pad: 'valid',
+  };
+  const padded: ConvCase = { ...strided, kernel: 7, stride: 1, pad: 'same' };
+  const computations = [convOutputAndGradients(strided, 1), convOutputAndGradients(padded, 2)];
+  const call = () => {
+    for (const compute of computations) tf.dispose(tf.tidy(compute));
+  };
   call();
   const tensors = tf.memory().numTensors;
   const buffers = tf.backend().numDataIds();
