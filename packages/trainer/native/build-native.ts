@@ -17,11 +17,14 @@ const INSTALL_HINT = 'apt-get install g++ libdnnl-dev, then npm run build:native
 
 function main(): number {
   const missing = missingBuildNeeds();
+  const upToDate = existsSync(OUTPUT) && statSync(OUTPUT).mtimeMs >= statSync(SOURCE).mtimeMs;
   if (missing.length > 0) {
+    // An addon built from older sources may lack what the TypeScript side now calls.
+    if (!upToDate) rmSync(OUTPUT, { force: true });
     console.log(`oneDNN addon not built: ${missing.join('; ')}. Training uses wasm's own kernels (${INSTALL_HINT}).`);
     return 0;
   }
-  if (existsSync(OUTPUT) && statSync(OUTPUT).mtimeMs >= statSync(SOURCE).mtimeMs) {
+  if (upToDate) {
     console.log(`oneDNN addon up to date: ${path.relative(process.cwd(), OUTPUT)}`);
     return 0;
   }

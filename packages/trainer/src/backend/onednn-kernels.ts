@@ -90,7 +90,13 @@ function loadAddon(): OneDnnAddon | undefined {
   // libgomp's threads otherwise spin for a while after each convolution, on the cores that wasm's threads need next.
   process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
   try {
-    addon = createRequire(import.meta.url)(ONEDNN_ADDON_PATH) as OneDnnAddon;
+    const loaded = createRequire(import.meta.url)(ONEDNN_ADDON_PATH) as Partial<OneDnnAddon>;
+    const missing = (['run', 'binary', 'version'] as const).filter((name) => typeof loaded[name] !== 'function');
+    if (missing.length > 0) {
+      loadFailure = `the oneDNN addon is out of date: it lacks ${missing.join(', ')} (run npm run build:native)`;
+      return undefined;
+    }
+    addon = loaded as OneDnnAddon;
   } catch (error) {
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     loadFailure =
