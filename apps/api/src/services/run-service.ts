@@ -3,6 +3,7 @@
 // Every worker message is handled in arrival order through one promise chain per run, so the database and the
 // subscribers see a run's events in the order the worker emitted them.
 import fs from 'node:fs/promises';
+import * as os from 'node:os';
 import path from 'node:path';
 import {
   TrainConfigError,
@@ -16,7 +17,8 @@ import { FINAL_STATUSES, statusChanged, type RunEvents } from '../events/run-eve
 import type { Checkpoint, Dataset, Model, Prisma, PrismaClient, Run } from '../generated/prisma/client.js';
 import {
   describeUnexpectedExit,
-  startWorkerProcess,
+  threadsPerRun,
+  workerStarter,
   type StartWorker,
   type WorkerHandle,
 } from '../training/worker-process.js';
@@ -85,7 +87,12 @@ export class RunService {
       readonly startWorker?: StartWorker;
       readonly log?: (message: string) => void;
     },
-  ) {}
+  ) {
+    this.startRunWorker = workerStarter(threadsPerRun(options.concurrency, os.availableParallelism(), process.env));
+  }
+
+  /** Starts a run's worker with its share of the cores (threadsPerRun). */
+  private readonly startRunWorker: StartWorker;
 
   async start(input: StartRunInput): Promise<Run> {
     const model = await this.prisma.model.findUnique({ where: { name: input.modelName } });
@@ -326,7 +333,7 @@ export class RunService {
         })
         .catch((error: unknown) => this.log(`Run ${runId}: could not record a worker message: ${String(error)}`));
     };
-    const worker = (this.options.startWorker ?? startWorkerProcess)(handle);
+    const worker = (this.options.startWorker ?? this.startRunWorker)(handle);
     this.active.set(runId, { worker, finished, cancelRequested: false });
 
     void (async () => {

@@ -1,6 +1,7 @@
 // Starts a training worker process and tracks it: its messages, and how it ended when it ends without reporting.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { WASM_THREADS_VARIABLE } from '@resnet-lab/trainer';
 import type { WorkerMessage, WorkerRequest } from './worker-protocol.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./training-worker.ts', import.meta.url));
@@ -26,8 +27,37 @@ export interface WorkerHandle {
 
 export type StartWorker = (onMessage: (message: WorkerMessage) => void) => WorkerHandle;
 
-export const startWorkerProcess: StartWorker = (onMessage) => {
+/** Starts workers that use every core: evaluations, and runs when one runs at a time. */
+export const startWorkerProcess: StartWorker = workerStarter({});
+
+/** Starts workers with `env` on top of this process's environment. */
+export function workerStarter(env: Readonly<Record<string, string>>): StartWorker {
+  return (onMessage) => startWorker(onMessage, env);
+}
+
+/**
+ * The thread counts for each of `concurrency` runs at once on `cores` cores: each run's wasm threads
+ * (RESNET_LAB_WASM_THREADS) and oneDNN's OpenMP threads (OMP_NUM_THREADS) get an equal share of the cores, so that
+ * concurrent runs do not each start a thread per core and fight over them. A variable already set in `env` is the
+ * operator's choice and is kept; one run at a time keeps every core.
+ */
+export function threadsPerRun(
+  concurrency: number,
+  cores: number,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
+  if (concurrency <= 1) return {};
+  const share = String(Math.max(1, Math.floor(cores / concurrency)));
+  const threads: Record<string, string> = {};
+  for (const variable of [WASM_THREADS_VARIABLE, 'OMP_NUM_THREADS']) {
+    if (env[variable] === undefined) threads[variable] = share;
+  }
+  return threads;
+}
+
+function startWorker(onMessage: (message: WorkerMessage) => void, env: Readonly<Record<string, string>>): WorkerHandle {
   const child: ChildProcess = fork(WORKER_ENTRY, [], {
+    env: { ...process.env, ...env },
     execArgv: ['--import', TSX_LOADER],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     serialization: 'advanced',
@@ -49,7 +79,7 @@ export const startWorkerProcess: StartWorker = (onMessage) => {
     exited,
     kill: (signal = 'SIGTERM') => void child.kill(signal),
   };
-};
+}
 
 /** Says how a worker that never reported a result ended. */
 export function describeUnexpectedExit(exit: WorkerExit): string {
