@@ -2,7 +2,7 @@
 // convolutions in all three directions, and element-wise addition, multiplication and subtraction.
 //
 // XNNPACK in wasm computes with 128-bit SIMD, and wasm's element-wise kernels are plain loops on one thread. On this
-// project's AVX-512 machine oneDNN's JIT kernels run ResNet18's convolutions at 60-280 GFLOP/s against 17-46, and
+// project's AVX-512 machine oneDNN's JIT kernels run ResNet18's convolutions at 100-300 GFLOP/s against 17-46, and
 // adds or multiplies a [128, 32, 32, 64] activation in 4-7 ms against 26-30. The addon (native/onednn-kernels.cc,
 // built by `npm run build:native` when g++ and Debian's libdnnl-dev are installed) reads and writes the tensors where
 // the wasm backend keeps them, on its heap, so no activation is copied. Everything else stays on wasm. Where the addon
@@ -71,8 +71,8 @@ let addon: OneDnnAddon | undefined;
 let loadFailure: string | undefined;
 
 /**
- * Loads the addon (once) unless RESNET_LAB_ONEDNN=0 and, when it loads, routes the wasm backend's convolution
- * kernels through it. Says whether oneDNN now computes the convolutions, and why not where it does not.
+ * Loads the addon (once) unless RESNET_LAB_ONEDNN=0 and, when it loads, routes the wasm backend's convolution and
+ * element-wise kernels through it. Says whether oneDNN now computes them, and why not where it does not.
  */
 export function useOneDnnKernels(env: NodeJS.ProcessEnv = process.env): OneDnnStatus {
   if (env[ONEDNN_VARIABLE] === '0') {
