@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <list>
 #include <map>
 #include <memory>
 #include <string>
@@ -27,6 +28,42 @@ constexpr size_t kGeometrySize = 15;
 using Geometry = std::array<int64_t, kGeometrySize>;
 
 enum class Direction { kForward = 0, kInputGradient = 1, kFilterGradient = 2 };
+
+// Primitives kept for reuse, at most `capacity` of them, the least recently used dropped first. Creating a primitive
+// JIT-compiles code, so each distinct shape is worth keeping; but a long-running process (the API serving predictions
+// of any batch size) would otherwise keep one per shape it ever saw.
+template <typename Key, typename Value>
+class LruCache {
+ public:
+  explicit LruCache(size_t capacity) : capacity_(capacity) {}
+
+  template <typename Create>
+  Value& GetOrCreate(const Key& key, Create create) {
+    auto found = index_.find(key);
+    if (found != index_.end()) {
+      entries_.splice(entries_.begin(), entries_, found->second);
+      return found->second->second;
+    }
+    entries_.emplace_front(key, create());
+    index_.emplace(key, entries_.begin());
+    if (entries_.size() > capacity_) {
+      index_.erase(entries_.back().first);
+      entries_.pop_back();
+    }
+    return entries_.front().second;
+  }
+
+  size_t size() const { return entries_.size(); }
+
+ private:
+  size_t capacity_;
+  std::list<std::pair<Key, Value>> entries_;
+  std::map<Key, typename std::list<std::pair<Key, Value>>::iterator> index_;
+};
+
+// ResNet18 trains with about 100 convolution primitives (20 layers, 3 directions, the last partial batch) and 50
+// binary ones.
+constexpr size_t kCacheCapacity = 512;
 
 struct Descriptors {
   memory::desc source, weights, destination;
@@ -113,12 +150,14 @@ Convolution Create(Direction direction, const Geometry& g) {
   return convolution;
 }
 
+LruCache<std::pair<int, Geometry>, Convolution>& Convolutions() {
+  static LruCache<std::pair<int, Geometry>, Convolution> cache(kCacheCapacity);
+  return cache;
+}
+
 Convolution& Cached(Direction direction, const Geometry& g) {
-  static std::map<std::pair<int, Geometry>, Convolution> cache;
-  const auto key = std::make_pair(static_cast<int>(direction), g);
-  auto found = cache.find(key);
-  if (found == cache.end()) found = cache.emplace(key, Create(direction, g)).first;
-  return found->second;
+  return Convolutions().GetOrCreate(std::make_pair(static_cast<int>(direction), g),
+                                    [&] { return Create(direction, g); });
 }
 
 // The filter in the primitive's layout. One buffer serves every call: calls run one at a time, on the JS thread.
@@ -250,23 +289,23 @@ enum class BinaryKind { kAdd = 0, kMultiply = 1, kSubtract = 2 };
 
 using BinaryKey = std::tuple<int, std::array<int64_t, 4>, std::array<int64_t, 4>>;
 
+LruCache<BinaryKey, dnnl::binary>& Binaries() {
+  static LruCache<BinaryKey, dnnl::binary> cache(kCacheCapacity);
+  return cache;
+}
+
 dnnl::binary& CachedBinary(BinaryKind kind, const memory::desc& a, const memory::desc& b) {
-  static std::map<BinaryKey, dnnl::binary> cache;
   std::array<int64_t, 4> aDims{}, bDims{};
   for (int i = 0; i < 4; ++i) {
     aDims[i] = a.dims()[i];
     bDims[i] = b.dims()[i];
   }
-  const BinaryKey key{static_cast<int>(kind), aDims, bDims};
-  auto found = cache.find(key);
-  if (found == cache.end()) {
+  return Binaries().GetOrCreate(BinaryKey{static_cast<int>(kind), aDims, bDims}, [&] {
     const dnnl::algorithm algorithm = kind == BinaryKind::kAdd        ? dnnl::algorithm::binary_add
                                       : kind == BinaryKind::kMultiply ? dnnl::algorithm::binary_mul
                                                                       : dnnl::algorithm::binary_sub;
-    dnnl::binary::primitive_desc pd(dnnl::binary::desc(algorithm, a, b, a), Engine());
-    found = cache.emplace(key, dnnl::binary(pd)).first;
-  }
-  return found->second;
+    return dnnl::binary(dnnl::binary::primitive_desc(dnnl::binary::desc(algorithm, a, b, a), Engine()));
+  });
 }
 
 // binary(kind, aDims, a, bDims, b, out): out = a (op) b, where b's dims equal a's or are 1 (broadcast), out has a's.
@@ -310,6 +349,19 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// cachedPrimitives(): how many convolution and binary primitives are kept (at most kCacheCapacity each).
+napi_value CachedPrimitives(napi_env env, napi_callback_info) {
+  napi_value result, convolutions, binaries, capacity;
+  napi_create_object(env, &result);
+  napi_create_uint32(env, static_cast<uint32_t>(Convolutions().size()), &convolutions);
+  napi_create_uint32(env, static_cast<uint32_t>(Binaries().size()), &binaries);
+  napi_create_uint32(env, static_cast<uint32_t>(kCacheCapacity), &capacity);
+  napi_set_named_property(env, result, "convolutions", convolutions);
+  napi_set_named_property(env, result, "binaries", binaries);
+  napi_set_named_property(env, result, "capacity", capacity);
+  return result;
+}
+
 napi_value Version(napi_env env, napi_callback_info) {
   const dnnl_version_t* version = dnnl_version();
   const std::string text = std::to_string(version->major) + "." + std::to_string(version->minor) + "." +
@@ -323,9 +375,10 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"cachedPrimitives", nullptr, CachedPrimitives, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 3, properties);
+  napi_define_properties(env, exports, 4, properties);
   return exports;
 }
 

@@ -3,7 +3,13 @@ import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { missingBuildNeeds } from '../../native/build-needs.js';
 import { useBackend } from './compute-backend.js';
-import { ONEDNN_ADDON_PATH, ONEDNN_VARIABLE, unregisterOneDnnKernels, useOneDnnKernels } from './onednn-kernels.js';
+import {
+  ONEDNN_ADDON_PATH,
+  ONEDNN_VARIABLE,
+  oneDnnCachedPrimitives,
+  unregisterOneDnnKernels,
+  useOneDnnKernels,
+} from './onednn-kernels.js';
 import {
   BLOCKED_CONV_CASES,
   CONV_CASES,
@@ -165,6 +171,27 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
     const [integers, small] = await valuesOn('wasm', compute);
     expect(integers![19_999]).toBe(20_002);
     expect(Array.from(small!)).toEqual([3, -2]);
+  });
+
+  it('keeps at most its capacity of primitives, however many shapes a long-running process sees', async () => {
+    await tf.setBackend('wasm');
+    const { capacity } = oneDnnCachedPrimitives()!;
+    // Each length is a shape of its own: one binary primitive each, past the capacity.
+    for (let extra = 0; extra <= capacity; extra++) {
+      tf.tidy(() => tf.add(tf.ones([16_384 + extra]), tf.scalar(1)).dataSync());
+    }
+    expect(oneDnnCachedPrimitives()!.binaries).toBe(capacity);
+    // Evicted primitives are made again when their shape comes back.
+    expect(
+      Array.from(
+        tf.tidy(() =>
+          tf
+            .add(tf.ones([16_384]), tf.scalar(1))
+            .dataSync()
+            .slice(0, 2),
+        ),
+      ),
+    ).toEqual([2, 2]);
   });
 
   it('leaks no tensor and no wasm buffer across repeated calls', () => {

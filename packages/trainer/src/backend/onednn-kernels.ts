@@ -35,7 +35,15 @@ interface OneDnnAddon {
     b: Float32Array,
     out: Float32Array,
   ): void;
+  /** How many primitives the addon keeps, of each kind, and the most it keeps of each. */
+  cachedPrimitives(): OneDnnCachedPrimitives;
   version(): string;
+}
+
+export interface OneDnnCachedPrimitives {
+  readonly convolutions: number;
+  readonly binaries: number;
+  readonly capacity: number;
 }
 
 const enum BinaryKind {
@@ -91,7 +99,9 @@ function loadAddon(): OneDnnAddon | undefined {
   process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
   try {
     const loaded = createRequire(import.meta.url)(ONEDNN_ADDON_PATH) as Partial<OneDnnAddon>;
-    const missing = (['run', 'binary', 'version'] as const).filter((name) => typeof loaded[name] !== 'function');
+    const missing = (['run', 'binary', 'cachedPrimitives', 'version'] as const).filter(
+      (name) => typeof loaded[name] !== 'function',
+    );
     if (missing.length > 0) {
       loadFailure = `the oneDNN addon is out of date: it lacks ${missing.join(', ')} (run npm run build:native)`;
       return undefined;
@@ -105,6 +115,11 @@ function loadAddon(): OneDnnAddon | undefined {
         : `the oneDNN addon did not load (${message})`;
   }
   return addon;
+}
+
+/** The addon's primitive caches (for diagnostics), or undefined where it is not loaded. */
+export function oneDnnCachedPrimitives(): OneDnnCachedPrimitives | undefined {
+  return addon?.cachedPrimitives();
 }
 
 /** Each kernel this module replaces, with the kernel it replaced, which still runs what oneDNN is not given. */
