@@ -119,12 +119,7 @@ async function activate(name: BackendName): Promise<{ readonly loaded: true; rea
       reason: `${loaded.package} loaded, but its backend did not initialize (see the warning above)`,
     };
   }
-  const info = await describe(name, loaded.package);
-  if (!oneDnn?.active) return { loaded: true, info };
-  return {
-    loaded: true,
-    info: { ...info, device: info.device.replace(/\)$/, `; oneDNN ${oneDnn.version} kernels)`) },
-  };
+  return { loaded: true, info: await describe(name, loaded.package, oneDnn?.active ? oneDnn.version : null) };
 }
 
 let wasmInitialized = false;
@@ -175,7 +170,8 @@ async function importOptional(packageName: string): Promise<void> {
   await import(packageName);
 }
 
-async function describe(name: BackendName, packageName: string): Promise<BackendInfo> {
+/** `oneDnnVersion`: the oneDNN whose kernels the wasm backend runs, if any. */
+async function describe(name: BackendName, packageName: string, oneDnnVersion: string | null): Promise<BackendInfo> {
   switch (name) {
     case 'tensorflow': {
       if (packageName !== GPU_PACKAGE) {
@@ -190,7 +186,8 @@ async function describe(name: BackendName, packageName: string): Promise<Backend
       const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
       const threads = getThreadsCount();
       const simd = (await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) === true;
-      const device = `CPU (wasm, ${threads} thread${threads === 1 ? '' : 's'}, ${simd ? 'SIMD' : 'no SIMD'})`;
+      const kernels = oneDnnVersion === null ? '' : `; oneDNN ${oneDnnVersion} kernels`;
+      const device = `CPU (wasm, ${threads} thread${threads === 1 ? '' : 's'}, ${simd ? 'SIMD' : 'no SIMD'}${kernels})`;
       return { name, device, package: packageName, gpu: false };
     }
     case 'cpu':

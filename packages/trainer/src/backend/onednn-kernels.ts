@@ -10,6 +10,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { wasmBackendOf, type WasmBackend } from './wasm-backend.js';
 
 /** Set to 0 to keep wasm's own kernels even where the oneDNN addon is built. */
 export const ONEDNN_VARIABLE = 'RESNET_LAB_ONEDNN';
@@ -66,12 +67,6 @@ const enum Direction {
 
 export type OneDnnStatus =
   { readonly active: true; readonly version: string } | { readonly active: false; readonly reason: string };
-
-/** The parts of tfjs-backend-wasm's BackendWasm that a kernel uses. */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
-}
 
 type Shape4D = [number, number, number, number];
 
@@ -243,7 +238,7 @@ function forward(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc)
   const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   const geometry = geometryOf(x.shape as Shape4D, filter.shape as Shape4D, args.attrs as unknown as ConvAttrs);
   if (geometry === undefined) return fallback(args) as tf.TensorInfo;
-  const backend = args.backend as unknown as WasmBackend;
+  const backend = wasmBackendOf(args.backend);
   const y = backend.makeOutput(outputShapeOf(geometry), 'float32');
   // Views are taken after the output is allocated: an allocation may grow the heap and detach earlier views.
   oneDnn.run(Direction.Forward, geometry, heap(backend, x), heap(backend, filter), heap(backend, y));
@@ -255,7 +250,7 @@ function inputGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.Kerne
   const attrs = args.attrs as unknown as ConvAttrs & { inputShape: Shape4D };
   const geometry = geometryOf(attrs.inputShape, filter.shape as Shape4D, attrs);
   if (geometry === undefined) return fallback(args) as tf.TensorInfo;
-  const backend = args.backend as unknown as WasmBackend;
+  const backend = wasmBackendOf(args.backend);
   const dx = backend.makeOutput([...attrs.inputShape], 'float32');
   oneDnn.run(Direction.InputGradient, geometry, heap(backend, dx), heap(backend, filter), heap(backend, dy));
   return dx;
@@ -266,7 +261,7 @@ function filterGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.Kern
   const attrs = args.attrs as unknown as ConvAttrs & { filterShape: Shape4D };
   const geometry = geometryOf(x.shape as Shape4D, attrs.filterShape, attrs);
   if (geometry === undefined) return fallback(args) as tf.TensorInfo;
-  const backend = args.backend as unknown as WasmBackend;
+  const backend = wasmBackendOf(args.backend);
   const dFilter = backend.makeOutput([...attrs.filterShape], 'float32');
   oneDnn.run(Direction.FilterGradient, geometry, heap(backend, x), heap(backend, dFilter), heap(backend, dy));
   return dFilter;
@@ -287,7 +282,7 @@ function binary(oneDnn: OneDnnAddon, kind: BinaryKind, args: KernelArgs, fallbac
     if (kind === BinaryKind.Subtract || !tf.util.arraysEqual(b.shape, outShape)) return fallback(args);
     [full, other] = [b, a];
   }
-  const backend = args.backend as unknown as WasmBackend;
+  const backend = wasmBackendOf(args.backend);
   const out = backend.makeOutput(outShape, 'float32');
   oneDnn.binary(
     kind,

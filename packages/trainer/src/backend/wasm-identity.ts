@@ -6,12 +6,7 @@
 // batch 128 the copies helped push a training step past wasm's 4 GB address space. Tensors are immutable, so
 // sharing is safe; the backend's reference count (which Reshape already uses) frees the memory once.
 import type * as tf from '@tensorflow/tfjs';
-
-interface WasmBackend {
-  incRef(dataId: tf.DataId): void;
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
-}
+import { wasmBackendOf, type WasmBackend } from './wasm-backend.js';
 
 function share(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
   backend.incRef(x.dataId);
@@ -21,7 +16,7 @@ function share(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
 export const wasmIdentityConfig: tf.KernelConfig = {
   kernelName: 'Identity',
   backendName: 'wasm',
-  kernelFunc: ({ inputs, backend }) => share(inputs.x as tf.TensorInfo, backend as unknown as WasmBackend),
+  kernelFunc: ({ inputs, backend }) => share(inputs.x as tf.TensorInfo, wasmBackendOf(backend)),
 };
 
 /**
@@ -35,7 +30,7 @@ export function wasmCastConfig(convert: tf.KernelFunc): tf.KernelConfig {
     kernelFunc: (args) => {
       const x = args.inputs.x as tf.TensorInfo;
       const { dtype } = args.attrs as unknown as tf.CastAttrs;
-      const backend = args.backend as unknown as WasmBackend;
+      const backend = wasmBackendOf(args.backend);
       if (dtype === x.dtype) return share(x, backend);
       if (dtype !== 'bool' || x.dtype === 'string') return convert(args);
       const out = backend.makeOutput([...x.shape], 'bool');

@@ -5,11 +5,7 @@
 // 131,072 copies of 64 values and took 80 ms. Axes after the last partially sliced one are copied whole, so they
 // merge with it into runs (here 4,096 runs of 2,048 values): 20x fewer copies, each a plain memory move.
 import * as tf from '@tensorflow/tfjs';
-
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
-}
+import { wasmBackendOf } from './wasm-backend.js';
 
 /**
  * The Slice kernel that copies contiguous runs; `stringSlice` is wasm's own, for string tensors, which do not live
@@ -24,7 +20,7 @@ export function wasmSliceConfig(stringSlice: tf.KernelFunc): tf.KernelConfig {
       if (x.dtype === 'string') return stringSlice(args);
       const { begin, size } = args.attrs as unknown as tf.SliceAttrs;
       const [start, extent] = tf.slice_util.parseSliceParams(x, begin, size) as [number[], number[]];
-      const backend = args.backend as unknown as WasmBackend;
+      const backend = wasmBackendOf(args.backend);
       const out = backend.makeOutput(extent, x.dtype);
       // Views after the allocation, which may grow the heap and detach earlier views.
       copyRuns(backend.typedArrayFromHeap(x), x.shape, start, extent, backend.typedArrayFromHeap(out));
