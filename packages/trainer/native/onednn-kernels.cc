@@ -1,9 +1,9 @@
-// Node addon: 2-D convolutions (forward, gradient with respect to the input, gradient with respect to the filter)
-// computed by oneDNN on float32 arrays in TensorFlow.js's layouts (NHWC activations, [kh, kw, in, out] filters).
+// Node addon: oneDNN kernels for float32 arrays in TensorFlow.js's layouts. 2-D convolutions in all three directions
+// (forward, gradient with respect to the input, gradient with respect to the filter) on NHWC activations and
+// [kh, kw, in, out] filters, and element-wise add, multiply and subtract with broadcasting.
 //
 // The arrays are views of the wasm backend's heap, so no activation is copied: oneDNN reads and writes the tensors
-// where wasm keeps them. One primitive is created per distinct shape and kept, because creating one JIT-compiles
-// code.
+// where wasm keeps them. Primitives are kept per distinct shape (LruCache), because creating one JIT-compiles code.
 #include <node_api.h>
 
 #include <oneapi/dnnl/dnnl.hpp>
@@ -104,6 +104,7 @@ dnnl::convolution_forward::primitive_desc ForwardHint(const Descriptors& d, cons
 // MALLOC_CHECK_=3; none in 24 runs at 16 and 32 channels). Those convolutions (a stem's 3 input channels, tests'
 // small ones) keep [kh, kw, in, out] and oneDNN's GEMM kernels.
 struct Convolution {
+  Descriptors descriptors;
   dnnl::primitive primitive;
   memory::desc filter;
   dnnl::reorder filterReorder;  // tfjs's layout to the primitive's, or back for the filter gradient
@@ -116,6 +117,7 @@ Convolution Create(Direction direction, const Geometry& g) {
   const memory::desc anyWeights = blocked ? memory::desc(d.weights.dims(), memory::data_type::f32, Tag::any) : d.weights;
   const auto hint = ForwardHint(d, anyWeights);
   Convolution convolution;
+  convolution.descriptors = d;
   switch (direction) {
     case Direction::kForward:
       convolution.primitive = dnnl::convolution_forward(hint);
@@ -224,6 +226,18 @@ bool ReadArguments(napi_env env, napi_callback_info info, size_t count, const ch
   return true;
 }
 
+// Runs `compute`, turning what oneDNN (or the standard library) throws into a JavaScript error.
+template <typename Compute>
+void Guarded(napi_env env, Compute compute) {
+  try {
+    compute();
+  } catch (const dnnl::error& error) {
+    Throw(env, std::string("oneDNN: ") + error.what());
+  } catch (const std::exception& error) {
+    Throw(env, error.what());
+  }
+}
+
 // run(direction, geometry, source, weights, destination): for the forward direction destination is written; for the
 // input gradient source (dx) is written from destination (dy); for the filter gradient weights (dw) is written.
 napi_value Run(napi_env env, napi_callback_info info) {
@@ -243,12 +257,12 @@ napi_value Run(napi_env env, napi_callback_info info) {
       !ReadFloatArray(env, argv[4], "destination", n * oh * ow * oc, &destination)) {
     return nullptr;
   }
-  try {
+  Guarded(env, [&] {
     const Direction direction = static_cast<Direction>(directionValue);
-    const Descriptors d = Describe(g);
+    Convolution& convolution = Cached(direction, g);
+    const Descriptors& d = convolution.descriptors;
     dnnl::engine& engine = Engine();
     dnnl::stream stream(engine);
-    Convolution& convolution = Cached(direction, g);
     memory sourceMemory(d.source, engine, source.data);
     memory destinationMemory(d.destination, engine, destination.data);
     memory userFilter(d.weights, engine, weights.data);
@@ -275,11 +289,7 @@ napi_value Run(napi_env env, napi_callback_info info) {
         break;
     }
     stream.wait();
-  } catch (const dnnl::error& error) {
-    Throw(env, std::string("oneDNN: ") + error.what());
-  } catch (const std::exception& error) {
-    Throw(env, error.what());
-  }
+  });
   return nullptr;
 }
 
@@ -333,7 +343,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
       !ReadFloatArray(env, argv[5], "out", aSize, &out)) {
     return nullptr;
   }
-  try {
+  Guarded(env, [&] {
     const memory::desc aDesc(aDims, memory::data_type::f32, Tag::abcd);
     const memory::desc bDesc(bDims, memory::data_type::f32, Tag::abcd);
     dnnl::engine& engine = Engine();
@@ -343,9 +353,7 @@ napi_value Binary(napi_env env, napi_callback_info info) {
                           {DNNL_ARG_SRC_1, memory(bDesc, engine, b.data)},
                           {DNNL_ARG_DST, memory(aDesc, engine, out.data)}});
     stream.wait();
-  } catch (const dnnl::error& error) {
-    Throw(env, std::string("oneDNN: ") + error.what());
-  }
+  });
   return nullptr;
 }
 
