@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-export const ONEDNN_HEADER = '/usr/include/oneapi/dnnl/dnnl.hpp';
+const ONEDNN_HEADER = '/usr/include/oneapi/dnnl/dnnl.hpp';
 /** Node's headers, which Node's Debian and NodeSource packages install beside the binary's prefix. */
 export const NODE_HEADERS = path.join(path.dirname(process.execPath), '..', 'include', 'node');
 

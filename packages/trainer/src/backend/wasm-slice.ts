@@ -30,7 +30,7 @@ export function wasmSliceConfig(stringSlice: tf.KernelFunc): tf.KernelConfig {
 }
 
 /** Copies the box `start` + `extent` of `source` (row-major, `shape`) into `target`, one contiguous run at a time. */
-export function copyRuns(
+function copyRuns(
   source: tf.backend_util.TypedArray,
   shape: readonly number[],
   start: readonly number[],

@@ -57,8 +57,10 @@ export function registerWasmTrainingKernels(): void {
   for (const kernel of REPLACED_KERNELS) {
     const current = registeredKernel(kernel.kernelName);
     if (current?.kernelFunc === kernel.kernelFunc) continue;
-    if (current !== undefined) wasmOwnKernels.set(kernel.kernelName, current.kernelFunc);
-    if (current !== undefined) tf.unregisterKernel(kernel.kernelName, 'wasm');
+    if (current !== undefined) {
+      wasmOwnKernels.set(kernel.kernelName, current.kernelFunc);
+      tf.unregisterKernel(kernel.kernelName, 'wasm');
+    }
     tf.registerKernel(kernel);
   }
 }
