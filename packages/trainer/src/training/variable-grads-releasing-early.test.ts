@@ -30,9 +30,10 @@ interface Measured {
 
 /** One gradient computation of a fresh, seeded model's cross-entropy on a seeded batch. */
 async function measure(config: ResNetConfigInput, variableGrads: VariableGrads): Promise<Measured> {
-  const { inputSize, classes } = resolveResNetConfig(config);
+  const resolved = resolveResNetConfig(config);
+  const { inputSize, classes } = resolved;
   const random = seededRandom(7);
-  const model = buildResNet(resolveResNetConfig(config), { seed: 3 });
+  const model = buildResNet(resolved, { seed: 3 });
   const images = tf.tensor4d(
     Float32Array.from({ length: BATCH * inputSize * inputSize * 3 }, () => random() * 2 - 1),
     [BATCH, inputSize, inputSize, 3],
