@@ -22,6 +22,7 @@ const MAPPERS = {
   ModelVersion: './prisma/client.js#ModelVersion as ModelVersionRow',
   ModelAlias: './prisma/client.js#ModelAlias as ModelAliasRow',
   Prediction: './prisma/client.js#Prediction as PredictionRow',
+  Worker: './prisma/client.js#Worker as WorkerRow',
   Hyperparameters: '@resnet-lab/trainer#TrainConfig',
 };
 

@@ -60,6 +60,7 @@ export const resolvers: Resolvers = {
       database: services.system.databaseDescription,
       runConcurrency: services.config.runConcurrency,
       mutationsRequireToken: services.config.apiToken !== null,
+      workers: [],
     }),
     models: (_, __, { services }) => services.prisma.model.findMany({ orderBy: { createdAt: 'desc' } }),
     model: (_, args, { services }) => services.prisma.model.findUnique({ where: byIdOrName(args) }),
