@@ -1,11 +1,23 @@
-// `npm start`: the GraphQL API (embedded database unless DATABASE_URL is set) and the dashboard (a production
-// build, made on the first start and whenever its sources changed), together; prints both URLs. Ctrl-C stops both.
+// `npm start`: everything on one machine. The embedded PostgreSQL server of DATA_DIR (unless DATABASE_URL names
+// one), its migrations, the GraphQL API, RUN_CONCURRENCY training workers and the dashboard (a production build,
+// made on the first start and whenever its sources changed); prints the URLs. Ctrl-C stops them all, the database
+// last.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import {
+  ConfigError,
+  EmbeddedPostgresInUseError,
+  migrate,
+  readConfig,
+  redact,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from '@resnet-lab/api';
 
 const root = path.resolve(import.meta.dirname, '..');
 const API_BIN = path.join(root, 'apps', 'api', 'bin', 'resnet-lab-api.js');
+const WORKER_BIN = path.join(root, 'apps', 'api', 'bin', 'resnet-lab-worker.js');
 const DASHBOARD_DIR = path.join(root, 'apps', 'dashboard');
 const NEXT_BIN = path.join(root, 'node_modules', 'next', 'dist', 'bin', 'next');
 const BUILD_ID = path.join(DASHBOARD_DIR, '.next', 'BUILD_ID');
@@ -60,14 +72,51 @@ function startChild(
 }
 
 async function main(): Promise<number> {
+  let config;
+  try {
+    config = readConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(`Invalid configuration: ${error.message}`);
+    return 2;
+  }
   ensureDashboardBuild();
-  const api = startChild('api', [API_BIN], { cwd: root, env: process.env }, /ready at (\S+)[\s\S]*mutations: /);
+  let embedded: EmbeddedPostgres | null = null;
+  let databaseUrl = config.databaseUrl;
+  if (databaseUrl === null) {
+    try {
+      embedded = await startEmbeddedPostgres(config.dataDir, { owner: 'npm start' });
+    } catch (error) {
+      if (!(error instanceof EmbeddedPostgresInUseError)) throw error;
+      console.error(error.message);
+      return 1;
+    }
+    databaseUrl = embedded.url;
+    console.log(`[postgres] embedded PostgreSQL ready at ${redact(databaseUrl)} (data in ${config.dataDir}/postgres)`);
+  }
+  const applied = await migrate(databaseUrl);
+  if (applied.length > 0) console.log(`[postgres] applied migrations: ${applied.join(', ')}`);
+  const env = { ...process.env, DATABASE_URL: databaseUrl, ARTIFACT_DIR: config.artifactDir };
+
+  const api = startChild('api', [API_BIN], { cwd: root, env }, /ready at (\S+)[\s\S]*mutations: /);
   const children: ChildProcess[] = [api.child];
+  let stopping = false;
   const stopAll = () => {
-    for (const child of children) if (child.exitCode === null) child.kill('SIGINT');
+    stopping = true;
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
   process.once('SIGINT', stopAll);
   process.once('SIGTERM', stopAll);
+  for (let index = 1; index <= config.runConcurrency; index++) {
+    const worker = startChild(
+      `worker ${index}`,
+      [WORKER_BIN],
+      { cwd: root, env: { ...env, RESNET_LAB_WORKERS_ON_MACHINE: String(config.runConcurrency) } },
+      /ready on /,
+    );
+    children.push(worker.child);
+    worker.ready.catch(() => undefined);
+  }
   try {
     const apiUrl = (await api.ready)[1]!;
     // A server listening on every interface is reached in a browser through localhost.
@@ -84,26 +133,33 @@ async function main(): Promise<number> {
     await dashboard.ready;
     const shownHost = host === '0.0.0.0' ? '127.0.0.1' : host;
     console.log(
-      `\nResNet Lab is running:\n  dashboard:   http://${shownHost}:${port}\n  GraphQL API: ${apiUrl}\nCtrl-C stops both.`,
+      `\nResNet Lab is running:\n  dashboard:   http://${shownHost}:${port}\n  GraphQL API: ${apiUrl}\n` +
+        `  workers:     ${config.runConcurrency} (RUN_CONCURRENCY); more from any machine with DATABASE_URL=... ` +
+        'ARTIFACT_DIR=... npx resnet-lab-worker\nCtrl-C stops everything.',
     );
   } catch (error) {
     console.error((error as Error).message);
     stopAll();
+    await Promise.all(children.map(exitOf));
+    await embedded?.stop();
     return 1;
   }
-  // Whichever stops first (Ctrl-C, or a crash) stops the other.
+  // The API or the dashboard stopping (Ctrl-C, or a crash) stops everything; a worker that crashes is reported.
   const codes = await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<number>((resolve) =>
-          child.once('exit', (code) => {
-            stopAll();
-            resolve(code ?? 1);
-          }),
-        ),
-    ),
+    children.map(async (child, index) => {
+      const code = await exitOf(child);
+      if (index === 0 || child === children.at(-1) || stopping) stopAll();
+      return code;
+    }),
   );
+  await embedded?.stop();
   return Math.max(...codes);
+}
+
+function exitOf(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  if (child.signalCode !== null) return Promise.resolve(1);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
 }
 
 process.exitCode = await main();

@@ -24,6 +24,8 @@ const MAPPERS = {
   Prediction: './prisma/client.js#Prediction as PredictionRow',
   Worker: './prisma/client.js#Worker as WorkerRow',
   Hyperparameters: '@resnet-lab/trainer#TrainConfig',
+  // Query.system answers the API's own facts; the workers are read by their field resolver, with its argument.
+  System: "Omit<System, 'workers'>",
 };
 
 const source = await loadSchemaSource();

@@ -5,12 +5,18 @@ import path from 'node:path';
 export interface ApiConfig {
   readonly host: string;
   readonly port: number;
-  /** Root of everything the API writes: the embedded database, run outputs, the model registry, datasets. */
+  /** Root of everything written locally: the embedded PostgreSQL server (`postgres/`), artifacts, datasets. */
   readonly dataDir: string;
-  /** A PostgreSQL URL, or null for the embedded PGlite database in `<dataDir>/db`. */
+  /** A PostgreSQL URL, or null for the embedded server of `<dataDir>/postgres`. */
   readonly databaseUrl: string | null;
-  /** How many runs train at once; 1 means one accelerator trains one run at a time. */
+  /** Where run outputs and the model registry live: a shared mount when workers run on other machines. */
+  readonly artifactDir: string;
+  /** How many workers `npm start` starts on this machine: runs that train at once here. */
   readonly runConcurrency: number;
+  /** How often a run whose worker stops heartbeating is re-queued from its last checkpoint before it fails. */
+  readonly runRetries: number;
+  /** Seconds between worker heartbeats; a worker silent for 3 of them is lost. */
+  readonly heartbeatSeconds: number;
   /** When set, mutations need `Authorization: Bearer <token>`. */
   readonly apiToken: string | null;
   /** Largest accepted HTTP request body. Images arrive base64-encoded inside it. */
@@ -28,6 +34,8 @@ export const CONFIG_DEFAULTS = {
   port: 4000,
   dataDir: 'data',
   runConcurrency: 1,
+  runRetries: 0,
+  heartbeatSeconds: 5,
   maxBodyBytes: 16 * 1024 * 1024,
   maxImageBytes: 8 * 1024 * 1024,
   predictionCacheSize: 4,
@@ -46,12 +54,16 @@ export class ConfigError extends Error {
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 export function readConfig(env: Environment, cwd = process.cwd()): ApiConfig {
+  const dataDir = path.resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? CONFIG_DEFAULTS.dataDir);
   return {
     host: nonEmpty(env, 'HOST') ?? CONFIG_DEFAULTS.host,
     port: integer(env, 'PORT', CONFIG_DEFAULTS.port, 0, 65535),
-    dataDir: path.resolve(cwd, nonEmpty(env, 'DATA_DIR') ?? CONFIG_DEFAULTS.dataDir),
+    dataDir,
     databaseUrl: databaseUrl(env),
-    runConcurrency: integer(env, 'RUN_CONCURRENCY', CONFIG_DEFAULTS.runConcurrency, 1, 64),
+    artifactDir: path.resolve(cwd, nonEmpty(env, 'ARTIFACT_DIR') ?? path.join(dataDir, 'artifacts')),
+    runConcurrency: integer(env, 'RUN_CONCURRENCY', CONFIG_DEFAULTS.runConcurrency, 0, 64),
+    runRetries: integer(env, 'RUN_RETRIES', CONFIG_DEFAULTS.runRetries, 0, 100),
+    heartbeatSeconds: integer(env, 'WORKER_HEARTBEAT_SECONDS', CONFIG_DEFAULTS.heartbeatSeconds, 1, 3600),
     apiToken: apiToken(env),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', CONFIG_DEFAULTS.maxBodyBytes, 1024, 1024 ** 3),
     maxImageBytes: integer(env, 'MAX_IMAGE_BYTES', CONFIG_DEFAULTS.maxImageBytes, 1024, 1024 ** 3),
@@ -60,8 +72,8 @@ export function readConfig(env: Environment, cwd = process.cwd()): ApiConfig {
   };
 }
 
-/** Where the embedded database lives inside the data directory. */
-export function embeddedDatabaseDir(dataDir: string): string {
+/** Where ResNet Lab 0.1 kept its embedded PGlite database, which this version no longer reads. */
+export function legacyPGliteDir(dataDir: string): string {
   return path.join(dataDir, 'db');
 }
 

@@ -1,4 +1,5 @@
 // What every resolver receives: the services, and whether the request may run mutations.
+import type { ArtifactStore } from './artifacts/artifact-store.js';
 import type { ApiConfig } from './config.js';
 import type { RunEvents } from './events/run-events.js';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -6,18 +7,28 @@ import type { CheckpointService } from './services/checkpoint-service.js';
 import type { DatasetService } from './services/dataset-service.js';
 import type { ModelService } from './services/model-service.js';
 import type { PredictionService } from './services/prediction-service.js';
+import type { RunCatalog } from './services/run-catalog.js';
+import type { RunRecorder } from './services/run-recorder.js';
 import type { RunService } from './services/run-service.js';
+import type { WorkerService } from './services/worker-service.js';
 import type { BackendInfo } from '@resnet-lab/trainer';
 
 export interface Services {
   readonly config: ApiConfig;
+  /** For tests that set up rows directly; resolvers read and write through the services below. */
   readonly prisma: PrismaClient;
   readonly events: RunEvents;
+  /** Checkpoints, run outputs and the model registry (ARTIFACT_DIR). */
+  readonly artifacts: ArtifactStore;
+  /** Stores events of CLI-tracked runs, as workers do for theirs. */
+  readonly recorder: RunRecorder;
   readonly models: ModelService;
   readonly datasets: DatasetService;
   readonly runs: RunService;
+  readonly runCatalog: RunCatalog;
   readonly checkpoints: CheckpointService;
   readonly predictions: PredictionService;
+  readonly workers: WorkerService;
   readonly system: {
     readonly databaseDescription: string;
     readonly activeBackend: BackendInfo;

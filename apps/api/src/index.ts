@@ -1,10 +1,18 @@
-// Public entry point of @resnet-lab/api: start the server, or open its database on its own.
-export { CONFIG_DEFAULTS, ConfigError, readConfig } from './config.js';
+// Public entry point of @resnet-lab/api: start the server or a worker, or open its database on its own.
+export { CONFIG_DEFAULTS, ConfigError, readConfig, redact } from './config.js';
 export type { ApiConfig, Environment } from './config.js';
 export { NameAsTextClient, postgresAdapterFactory } from './db/adapters.js';
-export { openDatabase } from './db/database.js';
+export { migrate, openDatabase } from './db/database.js';
 export type { Database, DatabaseLocation } from './db/database.js';
+export {
+  EmbeddedPostgresInUseError,
+  joinEmbeddedPostgres,
+  startEmbeddedPostgres,
+  type EmbeddedPostgres,
+} from './db/embedded-postgres.js';
 export { MIGRATIONS_DIR, MigrationError, applyMigrations, readMigrations } from './db/migrate.js';
 export type { Migration, SqlSession } from './db/migrate.js';
 export { GRAPHQL_PATH, startApi } from './server.js';
 export type { RunningApi } from './server.js';
+export { startRunWorker } from './worker/run-worker.js';
+export type { RunningWorker } from './worker/run-worker.js';

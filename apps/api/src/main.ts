@@ -1,8 +1,14 @@
-// `npm start`: reads the configuration from the environment, starts the API and prints its endpoint. The first
-// Ctrl-C (or SIGTERM) stops it gracefully: running workers are stopped and their runs marked interrupted.
+// `resnet-lab-api`: reads the configuration from the environment, starts the API and prints its endpoint. SIGTERM or
+// Ctrl-C stops it gracefully: it stops accepting, closes subscriptions and the database, and exits 0 (within
+// STOP_TIMEOUT_MS, else it exits 1 and says what hung). Runs go on in their workers.
 import { ConfigError, readConfig, redact } from './config.js';
 import { openDatabase } from './db/database.js';
+import { EmbeddedPostgresInUseError } from './db/embedded-postgres.js';
+import { warnAboutPGlite } from './db/legacy-pglite.js';
 import { startApi } from './server.js';
+
+/** How long a graceful stop may take. */
+const STOP_TIMEOUT_MS = 10_000;
 
 export async function main(args: readonly string[] = process.argv.slice(2)): Promise<number> {
   if (args.length > 1 || (args.length === 1 && args[0] !== 'migrate')) {
@@ -22,7 +28,7 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     throw error;
   }
   if (args[0] === 'migrate') {
-    const database = await openDatabase(config);
+    const database = await openDatabase(config, { owner: 'npm run db:migrate' });
     const applied = database.appliedMigrations;
     console.log(
       applied.length > 0
@@ -33,14 +39,24 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     return 0;
   }
   console.log(
-    `Starting the ResNet Lab API (database: ${config.databaseUrl ? redact(config.databaseUrl) : `embedded in ${config.dataDir}`})...`,
+    `Starting the ResNet Lab API (database: ${config.databaseUrl ? redact(config.databaseUrl) : `embedded PostgreSQL in ${config.dataDir}/postgres`})...`,
   );
-  const api = await startApi(config);
+  await warnAboutPGlite(config.dataDir);
+  let api;
+  try {
+    api = await startApi(config);
+  } catch (error) {
+    if (error instanceof EmbeddedPostgresInUseError) {
+      console.error(error.message);
+      return 1;
+    }
+    throw error;
+  }
   const { activeBackend } = api.services.system;
   console.log(`ResNet Lab API ready at ${api.url}`);
   console.log(`  subscriptions: ${api.subscriptionsUrl}`);
   console.log(`  database: ${api.services.system.databaseDescription}`);
-  console.log(`  backend: ${activeBackend.name} (${activeBackend.device}); runs at a time: ${config.runConcurrency}`);
+  console.log(`  backend: ${activeBackend.name} (${activeBackend.device}), for predictions; runs train in workers`);
   console.log(
     `  mutations: ${config.apiToken ? 'need Authorization: Bearer <API_TOKEN>' : 'open (API_TOKEN is not set)'}`,
   );
@@ -49,6 +65,13 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     process.once('SIGTERM', resolve);
   });
   console.log('Stopping...');
+  const timeout = setTimeout(() => {
+    console.error(`The API did not stop within ${STOP_TIMEOUT_MS / 1000} s; exiting.`);
+    process.exit(1);
+  }, STOP_TIMEOUT_MS);
+  timeout.unref();
   await api.stop();
+  clearTimeout(timeout);
+  console.log('Stopped.');
   return 0;
 }

@@ -11,6 +11,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { ApiConfig } from './config.js';
 import { isAuthorized, type ApiContext } from './context.js';
+import { parseCheckpointDownloadPath, sendCheckpointDownload } from './artifacts/checkpoint-download.js';
 import { ERROR_CODES } from './errors.js';
 import { queryLimitRules } from './graphql/limits.js';
 import { buildSchema } from './graphql/schema.js';
@@ -73,6 +74,8 @@ export async function startApi(config: ApiConfig, options: ServiceOptions = {}):
     schema,
     validationRules: limitRules,
     csrfPrevention: true,
+    // Our own handler stops the server (main.ts): Apollo's would re-send the signal before the services close.
+    stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
     formatError: (formatted, error) => formatError(formatted, error, log),
     plugins: [
@@ -107,7 +110,9 @@ export async function startApi(config: ApiConfig, options: ServiceOptions = {}):
       }),
     stop: () =>
       (stopped ??= (async () => {
+        // Stops accepting, ends every subscription (drainServer) and waits for requests in flight.
         await apollo.stop();
+        webSocketServer.close();
         await services.close();
       })()),
   };
@@ -135,6 +140,14 @@ async function handleHttp(
     }
   }
   if (url.pathname === '/healthz') return sendJson(response, 200, { ok: true });
+  const checkpointId = parseCheckpointDownloadPath(url.pathname);
+  if (checkpointId !== null && (request.method === 'GET' || request.method === 'HEAD')) {
+    if (!isAuthorized(config.apiToken, request.headers.authorization)) {
+      return sendJson(response, 401, { error: 'Downloads need a token: send `Authorization: Bearer <API_TOKEN>`.' });
+    }
+    const checkpoint = await services.checkpoints.find(checkpointId);
+    return sendCheckpointDownload(response, checkpointId, checkpoint, services.artifacts);
+  }
   if (url.pathname !== GRAPHQL_PATH) {
     return sendJson(response, 404, { error: `Not found. The GraphQL endpoint is ${GRAPHQL_PATH}.` });
   }

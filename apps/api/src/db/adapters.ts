@@ -1,10 +1,8 @@
-// Driver adapters for Prisma: the embedded PGlite database (no server needed) or a real PostgreSQL server.
-import fs from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+// Prisma's driver adapter for PostgreSQL, the embedded server and any other alike.
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
-import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { embeddedDatabaseDir, readConfig, type Environment } from '../config.js';
+import { readConfig, type Environment } from '../config.js';
+import { joinEmbeddedPostgres } from './embedded-postgres.js';
 
 /** PostgreSQL type OIDs that @prisma/adapter-pg 6.19 cannot map, and the text type it can. */
 const NAME_OID = 19;
@@ -47,17 +45,23 @@ export function postgresAdapterFactory(databaseUrl: string, pool: pg.PoolConfig 
   return new PrismaPg({ ...pool, connectionString: databaseUrl, Client: NameAsTextClient });
 }
 
-/** Opens (creating if needed) the embedded database of a data directory. PGlite holds it exclusively until closed. */
-export async function openPGlite(dataDir: string): Promise<PGlite> {
-  const directory = embeddedDatabaseDir(dataDir);
-  await fs.mkdir(directory, { recursive: true });
-  return PGlite.create({ dataDir: directory });
-}
-
-/** The adapter the Prisma CLI migrates through, chosen by the same variables as the API's. */
+/**
+ * The adapter the Prisma CLI migrates through, chosen by the same variables as the API's: DATABASE_URL, else the
+ * running embedded server of DATA_DIR.
+ */
 export async function migrationAdapterFactory(env: Environment) {
   const config = readConfig(env);
+  let url = config.databaseUrl;
+  if (url === null) {
+    const embedded = await joinEmbeddedPostgres(config.dataDir);
+    if (!embedded) {
+      throw new Error(
+        `The embedded PostgreSQL server of ${config.dataDir} is not running: start it with \`npm start\` (or ` +
+          '`npm run db:migrate`, which starts it for the migration), or set DATABASE_URL.',
+      );
+    }
+    url = embedded.url;
+  }
   // The CLI never disposes its adapter; letting idle connections go lets it exit when it is done.
-  if (config.databaseUrl) return postgresAdapterFactory(config.databaseUrl, { allowExitOnIdle: true });
-  return new PrismaPGlite(await openPGlite(config.dataDir));
+  return postgresAdapterFactory(url, { allowExitOnIdle: true });
 }

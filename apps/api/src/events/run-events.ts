@@ -1,5 +1,5 @@
-// In-process publish/subscribe of run progress. The API process is the only publisher (it receives every worker's
-// events), so no external broker is needed.
+// In-process publish/subscribe of run progress: this API process's subscribers. Events reach it from PostgreSQL
+// (RunEventListener), whichever process recorded them.
 import type { Checkpoint, EpochMetric, Run } from '../generated/prisma/client.js';
 import { EventChannel } from './event-channel.js';
 
@@ -54,6 +54,14 @@ export class RunEvents {
 
   publishRunUpdated(run: Run): void {
     for (const channel of this.updateListeners) channel.push(run);
+  }
+
+  hasProgressListeners(runId: string): boolean {
+    return this.progressListeners.has(runId);
+  }
+
+  hasRunUpdatedListeners(): boolean {
+    return this.updateListeners.size > 0;
   }
 
   subscribeProgress(runId: string): EventChannel<RunProgressEvent> {

@@ -2,7 +2,7 @@
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { loadSchemaSource } from '../schema/load-schema.js';
-import { requireTokenForMutations, resolvers } from './resolvers.js';
+import { requireTokenForMutations, resolvers } from './resolvers/index.js';
 
 export async function buildSchema(): Promise<GraphQLSchema> {
   return makeExecutableSchema({

@@ -1,14 +1,18 @@
-// Checkpoints: promotion into a model's registry, and evaluation on a dataset in a worker process.
+// Checkpoints: the checkpoints of runs, their promotion into a model's registry, and evaluation on a dataset in a
+// worker process.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Evaluation as TrainerEvaluation } from '@resnet-lab/trainer';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
-import type { Checkpoint, Dataset, ModelVersion, PrismaClient } from '../generated/prisma/client.js';
+import type { Checkpoint, Dataset, ModelVersion, Prediction, PrismaClient } from '../generated/prisma/client.js';
 import { describeUnexpectedExit, startWorkerProcess, type StartWorker } from '../training/worker-process.js';
 import type { WorkerMessage } from '../training/worker-protocol.js';
+import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
 import { DatasetService } from './dataset-service.js';
 import { isUniqueViolation } from './model-service.js';
 import { checkName } from './names.js';
+import { checkPageSize } from './page-size.js';
 
 export interface PromoteInput {
   readonly checkpointId: string;
@@ -27,10 +31,76 @@ export interface CheckpointEvaluation {
 const PROMOTE_ATTEMPTS = 5;
 
 export class CheckpointService {
+  // The loaders batch the lookups that a list of runs, versions or predictions makes once per item.
+  private readonly checkpoints = new BatchLoader<string, Checkpoint>(async (ids) =>
+    byId(await this.prisma.checkpoint.findMany({ where: { id: { in: [...ids] } } })),
+  );
+  private readonly checkpointsOfRuns = new BatchLoader<string, Checkpoint[]>(async (runIds) =>
+    groupBy(
+      await this.prisma.checkpoint.findMany({ where: { runId: { in: [...runIds] } }, orderBy: { epoch: 'asc' } }),
+      (checkpoint) => checkpoint.runId,
+    ),
+  );
+  private readonly versionsOfCheckpoints = new BatchLoader<string, ModelVersion[]>(async (checkpointIds) =>
+    groupBy(
+      await this.prisma.modelVersion.findMany({
+        where: { checkpointId: { in: [...checkpointIds] } },
+        orderBy: { version: 'asc' },
+      }),
+      (version) => version.checkpointId,
+    ),
+  );
+
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly options: { readonly dataDir: string; readonly startWorker?: StartWorker },
+    private readonly artifacts: ArtifactStore,
+    private readonly options: { readonly startWorker?: StartWorker } = {},
   ) {}
+
+  async find(id: string): Promise<Checkpoint | null> {
+    return (await this.checkpoints.load(id)) ?? null;
+  }
+
+  /** A checkpoint that a stored row refers to, so it exists. */
+  async get(id: string): Promise<Checkpoint> {
+    return referenced('checkpoint', id, await this.checkpoints.load(id));
+  }
+
+  /** A run's checkpoints, in epoch order. */
+  async ofRun(runId: string): Promise<Checkpoint[]> {
+    return (await this.checkpointsOfRuns.load(runId)) ?? [];
+  }
+
+  /** The run's checkpoint with the highest test accuracy (the earliest of equals); null when none has one. */
+  async bestOfRun(runId: string): Promise<Checkpoint | null> {
+    let best: Checkpoint | null = null;
+    for (const checkpoint of await this.ofRun(runId)) {
+      if (checkpoint.testAccuracy !== null && (best === null || checkpoint.testAccuracy > best.testAccuracy!)) {
+        best = checkpoint;
+      }
+    }
+    return best;
+  }
+
+  /** The run's checkpoint of the last epoch. */
+  async latestOfRun(runId: string): Promise<Checkpoint | null> {
+    return (await this.ofRun(runId)).at(-1) ?? null;
+  }
+
+  /** Model versions promoted from the checkpoint, oldest first. */
+  async versions(checkpointId: string): Promise<ModelVersion[]> {
+    return (await this.versionsOfCheckpoints.load(checkpointId)) ?? [];
+  }
+
+  /** Predictions made with the checkpoint, newest first, at most `first` (1 to 100). */
+  async predictions(checkpointId: string, first: number): Promise<Prediction[]> {
+    if (!(await this.find(checkpointId))) throw notFound('checkpoint', checkpointId);
+    return this.prisma.prediction.findMany({
+      where: { checkpointId },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: checkPageSize('first', first),
+    });
+  }
 
   async findAvailable(id: string): Promise<Checkpoint> {
     const checkpoint = await this.prisma.checkpoint.findUnique({ where: { id } });
@@ -55,9 +125,10 @@ export class CheckpointService {
         orderBy: { version: 'desc' },
       });
       const version = (latest?.version ?? 0) + 1;
-      const location = path.join(this.options.dataDir, 'registry', run.model.name, `v${version}`);
-      await fs.rm(location, { recursive: true, force: true });
-      await fs.cp(checkpoint.location, location, { recursive: true });
+      const location = `registry/${run.model.name}/v${version}`;
+      // A promotion that raced for this version number and lost may have left its copy.
+      await this.artifacts.remove(location);
+      await this.artifacts.copy(checkpoint.location, location);
       try {
         return await this.prisma.$transaction(async (transaction) => {
           const created = await transaction.modelVersion.create({
@@ -104,7 +175,7 @@ export class CheckpointService {
       }
       dataset = named;
     }
-    const result = await this.runEvaluation(checkpoint.location, dataset);
+    const result = await this.runEvaluation(this.artifacts.resolve(checkpoint.location), dataset);
     return { checkpoint, dataset, ...result };
   }
 

@@ -1,69 +1,97 @@
-// Opens the database and wires the services together; the HTTP server and the tests both start here.
+// Opens the database and wires the services together; the HTTP server and the tests both start here. The API trains
+// nothing itself: workers (worker/run-worker.ts) claim runs from the queue, and their events reach this process's
+// subscribers through PostgreSQL (RunEventListener).
 import { availableBackends, useBackend } from '@resnet-lab/trainer';
+import { DirectoryArtifactStore } from '../artifacts/directory-artifact-store.js';
 import type { ApiConfig } from '../config.js';
 import type { Services } from '../context.js';
 import { openDatabase } from '../db/database.js';
+import { RunEventListener } from '../events/run-event-listener.js';
 import { RunEvents } from '../events/run-events.js';
+import { RunQueue } from '../queue/run-queue.js';
 import type { StartWorker } from '../training/worker-process.js';
 import { CheckpointService } from './checkpoint-service.js';
 import { DatasetService } from './dataset-service.js';
 import { ModelService } from './model-service.js';
 import { PredictionService } from './prediction-service.js';
+import { RunCatalog } from './run-catalog.js';
+import { RunRecorder } from './run-recorder.js';
 import { RunService } from './run-service.js';
+import { WorkerRegistry } from './worker-registry.js';
+import { WorkerService } from './worker-service.js';
 
 export interface StartedServices extends Services {
-  /** Stops the workers (their runs end FAILED as interrupted), frees cached models and closes the database. */
+  /** Stops listening for run events, frees cached models and closes the database. Runs go on in their workers. */
   close(): Promise<void>;
 }
 
 export interface ServiceOptions {
-  /** Replaces the worker process, for tests. */
+  /** Replaces the evaluation worker process, for tests. */
   readonly startWorker?: StartWorker;
   readonly log?: (message: string) => void;
 }
 
 export async function createServices(config: ApiConfig, options: ServiceOptions = {}): Promise<StartedServices> {
-  const database = await openDatabase(config);
+  const log = options.log ?? ((message: string) => console.error(message));
+  const database = await openDatabase(config, { owner: 'the API' });
+  const cleanups: (() => Promise<void>)[] = [() => database.close()];
+  const cleanUp = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => log(String(error)));
+  };
   try {
     const { prisma } = database;
+    const queue = await RunQueue.open(database.url);
+    cleanups.push(() => queue.close());
+    const artifacts = new DirectoryArtifactStore(config.artifactDir);
     const activeBackend = await useBackend('auto');
     const events = new RunEvents();
+    const listener = await RunEventListener.start(database.url, prisma, events, log);
+    cleanups.push(() => listener.close());
+    const recorder = new RunRecorder(prisma, artifacts);
+    const registry = new WorkerRegistry(prisma, queue, recorder, {
+      heartbeatSeconds: config.heartbeatSeconds,
+      runRetries: config.runRetries,
+      log,
+    });
+    // Workers settle each other's runs when one goes silent; the API does too, for when none is left to.
+    const settling = setInterval(() => {
+      registry.settleLost().catch((error: unknown) => log(`Settling lost workers failed: ${String(error)}`));
+    }, config.heartbeatSeconds * 1000);
+    settling.unref();
+    cleanups.push(() => Promise.resolve(clearInterval(settling)));
+    const models = new ModelService(prisma);
     const datasets = new DatasetService(prisma, config.dataDir);
     await datasets.registerBuiltIns();
-    const runs = new RunService(prisma, datasets, events, {
-      dataDir: config.dataDir,
-      concurrency: config.runConcurrency,
-      startWorker: options.startWorker,
-      log: options.log,
-    });
-    const checkpoints = new CheckpointService(prisma, { dataDir: config.dataDir, startWorker: options.startWorker });
-    const predictions = new PredictionService(prisma, checkpoints, {
+    const runs = new RunService(prisma, datasets, events);
+    await runs.ensureQueued();
+    const checkpoints = new CheckpointService(prisma, artifacts, { startWorker: options.startWorker });
+    const predictions = new PredictionService(prisma, checkpoints, artifacts, {
       cacheSize: config.predictionCacheSize,
       maxImageBytes: config.maxImageBytes,
     });
-    await runs.recover();
+    cleanups.push(() => predictions.clear());
     return {
       config,
       prisma,
+      artifacts,
+      recorder,
       events,
-      models: new ModelService(prisma),
+      models,
       datasets,
       runs,
+      runCatalog: new RunCatalog(prisma, models, datasets),
       checkpoints,
       predictions,
+      workers: new WorkerService(prisma),
       system: {
         databaseDescription: database.description,
         activeBackend,
         availableBackends: await availableBackends(),
       },
-      close: async () => {
-        await runs.stop();
-        await predictions.clear();
-        await database.close();
-      },
+      close: cleanUp,
     };
   } catch (error) {
-    await database.close();
+    await cleanUp();
     throw error;
   }
 }

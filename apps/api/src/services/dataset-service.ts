@@ -13,6 +13,7 @@ import {
 import { badUserInput, conflict } from '../errors.js';
 import type { Dataset, DatasetFormat, PrismaClient } from '../generated/prisma/client.js';
 import type { DatasetSpec } from '../training/worker-protocol.js';
+import { BatchLoader, byId, referenced } from './batch-loader.js';
 import { isUniqueViolation } from './model-service.js';
 import { checkName } from './names.js';
 
@@ -57,11 +58,33 @@ export interface Availability {
   readonly reason: string | null;
 }
 
+/** One of a dataset's unique keys. */
+export type DatasetKey = { readonly id: string } | { readonly name: string };
+
 export class DatasetService {
+  /** Batches the lookups of a list of runs, one per run. */
+  private readonly datasets = new BatchLoader<string, Dataset>(async (ids) =>
+    byId(await this.prisma.dataset.findMany({ where: { id: { in: [...ids] } } })),
+  );
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly dataDir: string,
   ) {}
+
+  /** All datasets: the built-in ones first, then by name. */
+  list(): Promise<Dataset[]> {
+    return this.prisma.dataset.findMany({ orderBy: [{ builtIn: 'desc' }, { name: 'asc' }] });
+  }
+
+  find(key: DatasetKey): Promise<Dataset | null> {
+    return this.prisma.dataset.findUnique({ where: key });
+  }
+
+  /** A dataset that a stored row refers to, so it exists. */
+  async get(id: string): Promise<Dataset> {
+    return referenced('dataset', id, await this.datasets.load(id));
+  }
 
   /** Where the built-in cifar10 dataset's binary files go. */
   get cifar10Directory(): string {

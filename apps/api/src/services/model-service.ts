@@ -1,9 +1,12 @@
-// Models: named ResNet architectures, with the parameter count and MACs of their summary.
+// Models: named ResNet architectures, with the parameter count and MACs of their summary, their runs and their
+// registry of versions and aliases.
 import { ResNetConfigError, resolveResNetConfig, summarizeResNet, type ResNetSummary } from '@resnet-lab/resnet';
 import { badUserInput, conflict } from '../errors.js';
-import type { Model, PrismaClient } from '../generated/prisma/client.js';
+import type { Model, ModelAlias, ModelVersion, PrismaClient, Run } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
+import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
 import { checkName } from './names.js';
+import { checkPageSize } from './page-size.js';
 
 export interface CreateModelInput {
   readonly name: string;
@@ -15,8 +18,126 @@ export interface CreateModelInput {
   readonly inputSize?: number | null;
 }
 
+/** One of a model's unique keys. */
+export type ModelKey = { readonly id: string } | { readonly name: string };
+
 export class ModelService {
+  // The loaders batch the lookups that a list of models (or of versions, or runs) makes once per item.
+  private readonly models = new BatchLoader<string, Model>(async (ids) =>
+    byId(await this.prisma.model.findMany({ where: { id: { in: [...ids] } } })),
+  );
+  private readonly versionsOfModels = new BatchLoader<string, ModelVersion[]>(async (modelIds) =>
+    groupBy(
+      await this.prisma.modelVersion.findMany({
+        where: { modelId: { in: [...modelIds] } },
+        orderBy: { version: 'desc' },
+      }),
+      (version) => version.modelId,
+    ),
+  );
+  private readonly versionsById = new BatchLoader<string, ModelVersion>(async (ids) =>
+    byId(await this.prisma.modelVersion.findMany({ where: { id: { in: [...ids] } } })),
+  );
+  private readonly aliasesOfModels = new BatchLoader<string, ModelAlias[]>(async (modelIds) =>
+    groupBy(
+      await this.prisma.modelAlias.findMany({ where: { modelId: { in: [...modelIds] } }, orderBy: { alias: 'asc' } }),
+      (alias) => alias.modelId,
+    ),
+  );
+  private readonly aliasesOfVersions = new BatchLoader<string, ModelAlias[]>(async (versionIds) =>
+    groupBy(
+      await this.prisma.modelAlias.findMany({
+        where: { versionId: { in: [...versionIds] } },
+        orderBy: { alias: 'asc' },
+      }),
+      (alias) => alias.versionId,
+    ),
+  );
+  private readonly runCounts = new BatchLoader<string, number>(async (modelIds) => {
+    const counts = await this.prisma.run.groupBy({
+      by: ['modelId'],
+      where: { modelId: { in: [...modelIds] } },
+      _count: { _all: true },
+    });
+    return new Map(counts.map((count) => [count.modelId, count._count._all]));
+  });
+  /** By page size: one batch asks for the same number of runs of every model. */
+  private readonly newestRuns = new Map<number, BatchLoader<string, Run[]>>();
+
   constructor(private readonly prisma: PrismaClient) {}
+
+  /** All models, newest first. */
+  list(): Promise<Model[]> {
+    return this.prisma.model.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+  }
+
+  find(key: ModelKey): Promise<Model | null> {
+    return this.prisma.model.findUnique({ where: key });
+  }
+
+  /** A model that a stored row refers to, so it exists. */
+  async get(id: string): Promise<Model> {
+    return referenced('model', id, await this.models.load(id));
+  }
+
+  /** The model's registered versions, newest first. */
+  async versions(modelId: string): Promise<ModelVersion[]> {
+    return (await this.versionsOfModels.load(modelId)) ?? [];
+  }
+
+  async findVersion(id: string): Promise<ModelVersion | null> {
+    return (await this.versionsById.load(id)) ?? null;
+  }
+
+  /** A version that a stored row refers to, so it exists. */
+  async getVersion(id: string): Promise<ModelVersion> {
+    return referenced('model version', id, await this.versionsById.load(id));
+  }
+
+  /** The model's aliases, by name. */
+  async aliases(modelId: string): Promise<ModelAlias[]> {
+    return (await this.aliasesOfModels.load(modelId)) ?? [];
+  }
+
+  /** The names of the aliases that point at a version, sorted. */
+  async aliasNamesOfVersion(versionId: string): Promise<string[]> {
+    return ((await this.aliasesOfVersions.load(versionId)) ?? []).map((alias) => alias.alias);
+  }
+
+  /** How many runs trained the model. */
+  async runCount(modelId: string): Promise<number> {
+    return (await this.runCounts.load(modelId)) ?? 0;
+  }
+
+  /** The model's newest runs, at most `first` (1 to 100). */
+  async runs(modelId: string, first: number): Promise<Run[]> {
+    const limit = checkPageSize('first', first);
+    let loader = this.newestRuns.get(limit);
+    if (!loader) {
+      loader = new BatchLoader((modelIds) => this.loadNewestRuns(modelIds, limit));
+      this.newestRuns.set(limit, loader);
+    }
+    return (await loader.load(modelId)) ?? [];
+  }
+
+  /**
+   * The newest `limit` runs of each model, in two statements however many models: one ranks the runs of each model
+   * by age and keeps the ids of the first `limit`, the other reads those runs. (A nested `take` in Prisma reads every
+   * run of the models and cuts the lists in memory.)
+   */
+  private async loadNewestRuns(modelIds: readonly string[], limit: number): Promise<Map<string, Run[]>> {
+    const newest = await this.prisma.$queryRaw<{ id: string }[]>(Prisma.sql`
+      SELECT "id" FROM (
+        SELECT "id", row_number() OVER (PARTITION BY "modelId" ORDER BY "createdAt" DESC, "id" DESC) AS "rank"
+        FROM "Run" WHERE "modelId" IN (${Prisma.join(modelIds)})
+      ) AS "ranked"
+      WHERE "rank" <= ${limit}`);
+    const runs = await this.prisma.run.findMany({
+      where: { id: { in: newest.map((row) => row.id) } },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    });
+    return groupBy(runs, (run) => run.modelId);
+  }
 
   async create(input: CreateModelInput): Promise<Model> {
     const name = checkName('name', input.name);
@@ -68,13 +189,6 @@ export class ModelService {
   }
 }
 
-/** SQLSTATE of a unique-constraint violation. */
-const UNIQUE_VIOLATION = '23505';
-
 export function isUniqueViolation(error: unknown): boolean {
-  if (error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002') return true;
-  // pglite-prisma-adapter hands PostgreSQL errors through as { kind: 'postgres', code } instead of mapping them to
-  // Prisma's error codes as @prisma/adapter-pg does, so the SQLSTATE has to be read from the cause.
-  const cause = (error as { cause?: { kind?: unknown; code?: unknown } } | null)?.cause;
-  return cause?.kind === 'postgres' && cause.code === UNIQUE_VIOLATION;
+  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }

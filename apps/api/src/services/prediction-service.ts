@@ -1,4 +1,5 @@
 // Predictions: classify an uploaded image with a checkpoint kept loaded in a bounded cache.
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { createHash } from 'node:crypto';
 import {
   DatasetError,
@@ -31,6 +32,7 @@ export class PredictionService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly checkpoints: CheckpointService,
+    private readonly artifacts: ArtifactStore,
     private readonly options: { readonly cacheSize: number; readonly maxImageBytes: number },
   ) {}
 
@@ -140,7 +142,7 @@ export class PredictionService {
       this.cache.set(location, existing);
       return { classifier: await existing, cached: true };
     }
-    const loading = loadCheckpoint(location).then((checkpoint) => {
+    const loading = loadCheckpoint(this.artifacts.resolve(location)).then((checkpoint) => {
       checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
       const { classNames, normalization } = checkpoint.metadata;
       return { model: checkpoint.model, classNames, normalization };

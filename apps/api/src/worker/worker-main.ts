@@ -1,0 +1,45 @@
+// `resnet-lab-worker`: a training worker. It needs only the database (DATABASE_URL, or the embedded server of
+// DATA_DIR while `npm start` runs it) and the artifact location (ARTIFACT_DIR, default DATA_DIR/artifacts).
+// SIGTERM or Ctrl-C stops the run in progress at the next batch boundary, leaves it re-queued or resumable, and
+// exits 0.
+import { ConfigError, readConfig } from '../config.js';
+import { startRunWorker } from './run-worker.js';
+
+export async function main(args: readonly string[] = process.argv.slice(2)): Promise<number> {
+  if (args.length > 0) {
+    console.error(
+      'Usage: resnet-lab-worker\n\nTrains runs from the queue. Configured by DATABASE_URL, ARTIFACT_DIR (or DATA_DIR), ' +
+        'RUN_RETRIES and WORKER_HEARTBEAT_SECONDS.',
+    );
+    return 2;
+  }
+  let config;
+  try {
+    config = readConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`Invalid configuration: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  let worker;
+  try {
+    worker = await startRunWorker(config, {
+      log: (message) => console.log(message),
+      workersOnMachine: Number(process.env.RESNET_LAB_WORKERS_ON_MACHINE ?? 1) || 1,
+    });
+  } catch (error) {
+    console.error(`The worker could not start: ${(error as Error).message}`);
+    return 1;
+  }
+  const stop = () => {
+    console.log('Stopping: the run in progress stops at its next batch boundary...');
+    void worker.stop();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await worker.stopped;
+  console.log('Worker stopped.');
+  return 0;
+}
