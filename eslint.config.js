@@ -13,6 +13,7 @@ export default tseslint.config(
       'data/**',
       'coverage/**',
       'apps/api/src/generated/**',
+      'apps/dashboard/src/generated/**',
       'test-artifacts/**',
       'apps/dashboard/next-env.d.ts',
     ],

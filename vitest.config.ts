@@ -12,6 +12,8 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // One embedded PostgreSQL server for the run; each test file makes its own databases on it.
+    globalSetup: ['apps/api/test-support/postgres-global-setup.ts'],
     // Model builds and forward passes on the pure-JS backend take seconds, not milliseconds.
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -6,7 +6,13 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROGRESS, setUp, startRun, type ProgressEvent } from './support/api-fixtures.js';
-import { collect, startApiProcess, type ApiProcess } from './support/api-process.js';
+import {
+  collect,
+  startApiProcess,
+  startWorkerProcess,
+  type ApiProcess,
+  type WorkerProcess,
+} from './support/api-process.js';
 import { startPostgresServer, type PostgresServer } from './support/postgres-server.js';
 
 const TOKEN = 'e2e-secret-token';
@@ -16,6 +22,7 @@ let postgres: PostgresServer;
 let databaseUrl: string;
 let dataDir: string;
 let api: ApiProcess;
+let worker: WorkerProcess;
 
 function start(): Promise<ApiProcess> {
   return startApiProcess({
@@ -31,8 +38,10 @@ beforeAll(async () => {
   databaseUrl = await postgres.createDatabase('resnet_lab');
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'resnet-lab-pg-'));
   api = await start();
+  worker = await startWorkerProcess({ DATABASE_URL: databaseUrl, DATA_DIR: dataDir });
 }, 120_000);
 afterAll(async () => {
+  await worker?.stop();
   await api?.stop();
   await postgres?.stop();
   await fs.rm(dataDir, { recursive: true, force: true });
@@ -40,7 +49,7 @@ afterAll(async () => {
 
 describe('the API on PostgreSQL', () => {
   it('migrates the database at start-up and keeps a run, its metrics and checkpoints across a restart', async () => {
-    expect(api.output()).toContain('database: PostgreSQL at postgresql://postgres@127.0.0.1:');
+    expect(api.output()).toContain('database: PostgreSQL at postgresql://postgres:***@127.0.0.1:');
     await setUp(api, TOKEN);
     const runId = await startRun(api, { epochs: 2 }, TOKEN);
     const events = await collect<ProgressEvent>(api.subscriptions(), PROGRESS, { runId });

@@ -16,6 +16,7 @@ import {
   openDatabase,
   postgresAdapterFactory,
   readMigrations,
+  redact,
   type SqlSession,
 } from '@resnet-lab/api';
 
@@ -36,6 +37,7 @@ const TABLES = [
   'ModelVersion',
   'Prediction',
   'Run',
+  'Worker',
   '_prisma_migrations',
 ];
 
@@ -106,7 +108,8 @@ describe('tracking database on PostgreSQL', () => {
     const second = await openDatabase({ dataDir, databaseUrl: url });
     try {
       expect(second.appliedMigrations).toEqual([]);
-      expect(second.description).toBe(`PostgreSQL at ${url}`);
+      expect(second.description).toBe(`PostgreSQL at ${redact(url)}`);
+      expect(second.description).not.toContain(new URL(url).password);
       const created = await second.prisma.model.create({
         data: {
           name: 'm',
@@ -146,7 +149,9 @@ describe('tracking database on PostgreSQL', () => {
 
       const before = await prisma(url, 'migrate', 'status');
       expect(before.exitCode).toBe(1);
-      expect(before.output).toContain(`Following migration have not yet been applied:\n${migrationNames.join('\n')}\n`);
+      expect(before.output).toMatch(
+        new RegExp(`Following migrations? have not yet been applied:\n${migrationNames.join('\n')}\n`),
+      );
 
       const database = await openDatabase({ dataDir, databaseUrl: url });
       await database.close();

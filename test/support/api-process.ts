@@ -1,5 +1,5 @@
-// The real API server as users start it (`resnet-lab-api`, i.e. `npm run api`), in a child process, with a GraphQL
-// client over HTTP and WebSocket for end-to-end tests.
+// The real API server and training workers as users start them (`resnet-lab-api`, `resnet-lab-worker`), in child
+// processes, with a GraphQL client over HTTP and WebSocket for end-to-end tests.
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
@@ -8,6 +8,7 @@ import { spawnUntilReady } from './ready-process.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const API_BIN = path.join(root, 'apps', 'api', 'bin', 'resnet-lab-api.js');
+const WORKER_BIN = path.join(root, 'apps', 'api', 'bin', 'resnet-lab-worker.js');
 const STARTUP_TIMEOUT_MS = 60_000;
 
 export interface GraphQLResult<Data> {
@@ -28,10 +29,8 @@ export interface ApiProcess {
   ): Promise<GraphQLResult<Data>>;
   /** A graphql-ws client; closed by stop(). */
   subscriptions(token?: string): Client;
-  /** Pids of the server's child processes: the training workers. */
-  workerPids(): number[];
-  /** Ctrl-C, then waits for the exit. */
-  stop(): Promise<void>;
+  /** SIGTERM, then waits for the exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
   /** SIGKILL, as a crash or a power cut would stop it. */
   kill(): Promise<void>;
 }
@@ -72,9 +71,45 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
       clients.push(client);
       return client;
     },
-    workerPids() {
+    async stop() {
+      await closeClients();
+      child.kill('SIGTERM');
+      await exited;
+      return child.exitCode;
+    },
+    async kill() {
+      await closeClients();
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+export interface WorkerProcess {
+  readonly process: ChildProcess;
+  output(): string;
+  /** Pids of its training child processes (one while it trains a run). */
+  trainingPids(): number[];
+  /** SIGTERM, then waits for the exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL, as a crash or a power cut would stop it. */
+  kill(): Promise<void>;
+}
+
+/** A training worker, joining the database of `env` (DATABASE_URL, or the embedded server of DATA_DIR). */
+export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
+  const { child, output, exited } = await spawnUntilReady('A worker', [WORKER_BIN], {
+    cwd: root,
+    env,
+    ready: /ready on /,
+    timeoutMs: STARTUP_TIMEOUT_MS,
+  });
+  return {
+    process: child,
+    output,
+    trainingPids() {
       try {
-        // Exited children that are not reaped yet (state Z) are not workers any more.
+        // Exited children that are not reaped yet (state Z) are not training any more.
         return execFileSync('ps', ['-o', 'pid=,stat=,args=', '--ppid', String(child.pid)], { encoding: 'utf8' })
           .split('\n')
           .map((line) => line.trim().split(/\s+/))
@@ -87,12 +122,11 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
       }
     },
     async stop() {
-      await closeClients();
-      child.kill('SIGINT');
+      child.kill('SIGTERM');
       await exited;
+      return child.exitCode;
     },
     async kill() {
-      await closeClients();
       child.kill('SIGKILL');
       await exited;
     },

@@ -6,12 +6,12 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from './graphql/schema.js';
 import { MAX_QUERY_DEPTH } from './graphql/limits.js';
-import { idleWorker, noisePng, startTestApi, stripesPng, type TestApi } from './test-support/test-api.js';
+import { noisePng, startTestApi, stripesPng, type TestApi } from '../test-support/test-api.js';
 import { isEnumType, isInputObjectType, isNamedType, isObjectType, isUnionType, type GraphQLArgument } from 'graphql';
 
 let test: TestApi;
 beforeAll(async () => {
-  test = await startTestApi({ MAX_IMAGE_BYTES: '2048' }, { startWorker: idleWorker });
+  test = await startTestApi({ MAX_IMAGE_BYTES: '2048' });
 });
 afterAll(async () => {
   await test.close();
@@ -394,7 +394,7 @@ describe('the schema', () => {
 describe('with API_TOKEN set', () => {
   let secured: TestApi;
   beforeAll(async () => {
-    secured = await startTestApi({ API_TOKEN: 'correct-horse-battery' }, { startWorker: idleWorker });
+    secured = await startTestApi({ API_TOKEN: 'correct-horse-battery' });
   });
   afterAll(async () => {
     await secured.close();

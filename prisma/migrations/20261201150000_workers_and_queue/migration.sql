@@ -1,5 +1,6 @@
--- Workers on any machine claim runs from the queue (graphile-worker, in its own schema); a run records which worker
--- trains it, how often it was claimed, and a cancel request the worker acts on.
+-- Workers on any machine claim runs from the queue (graphile-worker, in its own schema). A run records which worker
+-- trains it, how often it was claimed, and a cancel request the worker acts on. (No semicolons in comments: the
+-- schema engine splits the script on them.)
 
 -- CreateEnum
 CREATE TYPE "RunSource" AS ENUM ('QUEUE', 'CLI');

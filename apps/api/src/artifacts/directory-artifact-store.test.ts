@@ -68,6 +68,8 @@ describe('DirectoryArtifactStore', () => {
     await expect(store.copy('/tmp/a', 'registry/m/v1')).rejects.toThrow(
       'Invalid artifact key "/tmp/a": it is absolute.',
     );
+    // Above all, remove never takes the whole store.
+    await expect(store.remove('')).rejects.toThrow('Invalid artifact key "": it is empty.');
     await expect(store.list('/tmp')).rejects.toThrow('Invalid artifact key "/tmp": it is absolute.');
     await expect(store.sizeOf('/tmp')).rejects.toThrow('Invalid artifact key "/tmp": it is absolute.');
   });
@@ -153,13 +155,13 @@ describe('DirectoryArtifactStore', () => {
       await writeCheckpoint('runs/r/checkpoints/epoch-0003', Buffer.alloc(4096));
       // fs.cp copies regular files but refuses a named pipe, wherever it meets it.
       execFileSync('mkfifo', [store.resolve('runs/r/checkpoints/epoch-0003/pipe')]);
-      const copying = store.copy('runs/r/checkpoints/epoch-0003', 'registry/m/v1');
-      await expect(copying).rejects.toThrow(
-        `Cannot copy artifact "runs/r/checkpoints/epoch-0003" to "registry/m/v1" in directory ${root}.`,
-      );
-      await expect(copying.catch((error: Error) => (error.cause as { code: string }).code)).resolves.toBe(
-        'ERR_FS_CP_FIFO_PIPE',
-      );
+      const error = await store
+        .copy('runs/r/checkpoints/epoch-0003', 'registry/m/v1')
+        .catch((caught: unknown) => caught);
+      expect(error).toMatchObject({
+        message: `Cannot copy artifact "runs/r/checkpoints/epoch-0003" to "registry/m/v1" in directory ${root}.`,
+        cause: { code: 'ERR_FS_CP_FIFO_PIPE' },
+      });
       expect(await store.exists('registry/m/v1')).toBe(false);
       expect(await fs.readdir(store.resolve('registry/m'))).toEqual([]);
     });

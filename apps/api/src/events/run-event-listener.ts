@@ -90,8 +90,19 @@ export class RunEventListener {
     const { runId } = notification;
     switch (notification.kind) {
       case 'batch': {
-        const { kind: _kind, ...progress } = notification;
-        this.events.publishProgress({ __typename: 'BatchProgress', ...progress });
+        const { epoch, batch, batches, loss, accuracy, learningRate, imagesPerSecond, progress } = notification;
+        this.events.publishProgress({
+          __typename: 'BatchProgress',
+          runId,
+          epoch,
+          batch,
+          batches,
+          loss,
+          accuracy,
+          learningRate,
+          imagesPerSecond,
+          progress,
+        });
         return;
       }
       case 'epoch': {

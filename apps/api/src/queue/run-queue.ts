@@ -56,5 +56,6 @@ export class RunQueue {
 
 /** graphile-worker logs every job at info level; its warnings and errors are worth seeing. */
 export const quietLogger = new Logger(() => (level, message) => {
-  if (level === 'error' || level === 'warning') console.error(`[queue] ${message}`);
+  // LogLevel is an ambient const enum, which this project's module settings cannot read: compare its values.
+  if (['error', 'warning'].includes(level)) console.error(`[queue] ${message}`);
 });

@@ -1,7 +1,5 @@
 // Checkpoints: the checkpoints of runs, their promotion into a model's registry, and evaluation on a dataset in a
 // worker process.
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { Evaluation as TrainerEvaluation } from '@resnet-lab/trainer';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { badUserInput, conflict, notFound } from '../errors.js';

@@ -4,7 +4,7 @@
 import type { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import type { Prisma } from '../generated/prisma/client.js';
-import { ALL_RUN_ORDERS, expectedRunOrder, tiedRuns } from '../test-support/tied-runs.js';
+import { ALL_RUN_ORDERS, expectedRunOrder, tiedRuns } from '../../test-support/tied-runs.js';
 import {
   decodeRunCursor,
   encodeRunCursor,

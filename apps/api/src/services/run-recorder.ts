@@ -149,7 +149,8 @@ export class RunRecorder {
           },
         });
         await notify(transaction, { kind: 'checkpoint', runId, checkpointId: checkpoint.id });
-        superseded = await markSuperseded(transaction, runId);
+        // A CLI-tracked run's checkpoints are files on the CLI's machine, named by the client: not the API's to delete.
+        if (current.source !== 'CLI') superseded = await markSuperseded(transaction, runId);
       }
       await notify(transaction, { kind: 'updated', runId });
       return superseded;

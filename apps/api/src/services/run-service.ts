@@ -5,7 +5,6 @@ import {
   resolveTrainConfig,
   type TrainConfig,
   type TrainConfigInput,
-  type TrainingEvent,
 } from '@resnet-lab/trainer';
 import { badUserInput, conflict, notFound } from '../errors.js';
 import { FINAL_STATUSES, type RunEvents } from '../events/run-events.js';

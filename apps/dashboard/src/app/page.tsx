@@ -6,20 +6,10 @@ import { useState } from 'react';
 import { RunProgress, StatusBadge } from '../components/run-status';
 import { Empty, QueryView } from '../components/states';
 import { useQuery, useSubscription } from '../lib/api-context';
-import { RUN_STATUSES, RUN_UPDATED, RUNS, type RunStatus, type RunSummary } from '../lib/documents';
+import type { RunOrder, RunOrderField, RunStatus } from '../generated/graphql';
+import { RUN_STATUSES, RUN_UPDATED, RUNS } from '../lib/documents';
 import { dateTime, duration, fixed, percent } from '../lib/format';
 
-interface RunsData {
-  runs: {
-    totalCount: number;
-    pageInfo: { hasNextPage: boolean; endCursor: string | null };
-    edges: { node: RunSummary }[];
-  };
-  models: { id: string; name: string }[];
-  datasets: { id: string; name: string }[];
-}
-
-type SortField = 'CREATED_AT' | 'BEST_TEST_ACCURACY' | 'NAME';
 const PAGE_SIZE = 20;
 
 export default function RunsPage() {
@@ -27,7 +17,7 @@ export default function RunsPage() {
   const [status, setStatus] = useState<RunStatus | ''>('');
   const [modelId, setModelId] = useState('');
   const [datasetId, setDatasetId] = useState('');
-  const [sort, setSort] = useState<{ field: SortField; direction: 'ASC' | 'DESC' }>({
+  const [sort, setSort] = useState<RunOrder>({
     field: 'CREATED_AT',
     direction: 'DESC',
   });
@@ -39,10 +29,10 @@ export default function RunsPage() {
     ...(modelId ? { modelId } : {}),
     ...(datasetId ? { datasetId } : {}),
   };
-  const runs = useQuery<RunsData>(RUNS, { filter, orderBy: sort, first: PAGE_SIZE, after: cursors.at(-1) });
+  const runs = useQuery(RUNS, { filter, orderBy: sort, first: PAGE_SIZE, after: cursors.at(-1) });
 
   // Live: update runs on this page in place; a run that is not on it (a new one) may belong, so fetch again.
-  useSubscription<{ runUpdated: RunSummary }>(RUN_UPDATED, {}, ({ runUpdated }) => {
+  useSubscription(RUN_UPDATED, {}, ({ runUpdated }) => {
     const present = runs.data?.runs.edges.some((edge) => edge.node.id === runUpdated.id);
     if (!present) return runs.refetch();
     runs.setData(
@@ -60,14 +50,14 @@ export default function RunsPage() {
   });
 
   const resetPages = () => setCursors([null]);
-  const sortBy = (field: SortField) => {
+  const sortBy = (field: RunOrderField) => {
     setSort((previous) => ({
       field,
       direction: previous.field === field && previous.direction === 'DESC' ? 'ASC' : 'DESC',
     }));
     resetPages();
   };
-  const arrow = (field: SortField) => (sort.field === field ? (sort.direction === 'DESC' ? ' ↓' : ' ↑') : '');
+  const arrow = (field: RunOrderField) => (sort.field === field ? (sort.direction === 'DESC' ? ' ↓' : ' ↑') : '');
 
   return (
     <>

@@ -9,6 +9,7 @@ const LINKS = [
   ['/models', 'Models'],
   ['/predict', 'Predict'],
   ['/evaluate', 'Evaluate'],
+  ['/workers', 'Workers'],
 ] as const;
 
 export function Nav({ apiUrl }: { apiUrl: string }) {

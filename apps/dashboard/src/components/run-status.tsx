@@ -1,4 +1,4 @@
-import type { RunStatus } from '../lib/documents';
+import type { RunStatus } from '../generated/graphql';
 
 export function StatusBadge({ status }: { status: RunStatus }) {
   return <span className={`status status-${status.toLowerCase()}`}>{status}</span>;

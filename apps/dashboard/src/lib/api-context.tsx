@@ -1,7 +1,13 @@
 'use client';
 // Provides the GraphQL client to every page, and hooks to query and subscribe with loading and error states.
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { ApiUnreachableError, createGraphQLClient, type GraphQLClient } from './graphql-client';
+import {
+  ApiUnreachableError,
+  createGraphQLClient,
+  type GraphQLClient,
+  type OperationVariables,
+} from './graphql-client';
+import type { TypedDocument } from './typed-document';
 
 const ApiContext = createContext<GraphQLClient | null>(null);
 
@@ -19,20 +25,31 @@ export function useApi(): GraphQLClient {
 /** How often a query is retried while the API cannot be reached. */
 const RETRY_WHEN_DOWN_MS = 3000;
 
-export interface QueryState<Data> {
-  readonly data: Data | undefined;
+export interface QueryState<Result> {
+  readonly data: Result | undefined;
   readonly error: Error | undefined;
   readonly loading: boolean;
   /** Fetches again; the current data stays on screen meanwhile. */
   readonly refetch: () => void;
   /** Replaces the data locally, e.g. with a subscription's update. */
-  readonly setData: (update: (previous: Data | undefined) => Data | undefined) => void;
+  readonly setData: (update: (previous: Result | undefined) => Result | undefined) => void;
+}
+
+export interface QueryOptions {
+  /** Whether to wait: nothing is fetched while true. Default false. */
+  readonly skip?: boolean;
+  /** Milliseconds between the end of one fetch and the next; default none (fetch once). */
+  readonly pollIntervalMs?: number;
 }
 
 /** Runs a query; retries on its own while the API is down, so pages recover when it comes back. */
-export function useQuery<Data>(query: string, variables: Record<string, unknown> = {}, skip = false): QueryState<Data> {
+export function useQuery<Result, Variables extends OperationVariables>(
+  document: TypedDocument<Result, Variables>,
+  variables: NoInfer<Variables>,
+  { skip = false, pollIntervalMs }: QueryOptions = {},
+): QueryState<Result> {
   const client = useApi();
-  const [data, setData] = useState<Data | undefined>(undefined);
+  const [data, setData] = useState<Result | undefined>(undefined);
   const [error, setError] = useState<Error | undefined>(undefined);
   const [loading, setLoading] = useState(!skip);
   const [generation, setGeneration] = useState(0);
@@ -40,39 +57,41 @@ export function useQuery<Data>(query: string, variables: Record<string, unknown>
   useEffect(() => {
     if (skip) return;
     let active = true;
-    let retry: ReturnType<typeof setTimeout> | undefined;
+    let next: ReturnType<typeof setTimeout> | undefined;
     const run = () => {
       setLoading(true);
-      client.request<Data>(query, JSON.parse(key) as Record<string, unknown>).then(
+      client.request(document, JSON.parse(key) as Variables).then(
         (result) => {
           if (!active) return;
           setData(result);
           setError(undefined);
           setLoading(false);
+          if (pollIntervalMs !== undefined) next = setTimeout(run, pollIntervalMs);
         },
         (failure: Error) => {
           if (!active) return;
           setError(failure);
           setLoading(false);
-          if (failure instanceof ApiUnreachableError) retry = setTimeout(run, RETRY_WHEN_DOWN_MS);
+          if (failure instanceof ApiUnreachableError) next = setTimeout(run, RETRY_WHEN_DOWN_MS);
+          else if (pollIntervalMs !== undefined) next = setTimeout(run, pollIntervalMs);
         },
       );
     };
     run();
     return () => {
       active = false;
-      clearTimeout(retry);
+      clearTimeout(next);
     };
-  }, [client, query, key, skip, generation]);
+  }, [client, document, key, skip, pollIntervalMs, generation]);
   const refetch = useCallback(() => setGeneration((value) => value + 1), []);
   return { data, error, loading, refetch, setData };
 }
 
 /** Subscribes while mounted; the handler always sees the latest render's closure. */
-export function useSubscription<Data>(
-  query: string,
-  variables: Record<string, unknown>,
-  onData: (data: Data) => void,
+export function useSubscription<Result, Variables extends OperationVariables>(
+  document: TypedDocument<Result, Variables>,
+  variables: NoInfer<Variables>,
+  onData: (data: Result) => void,
   skip = false,
 ): void {
   const client = useApi();
@@ -81,8 +100,8 @@ export function useSubscription<Data>(
   const key = JSON.stringify(variables);
   useEffect(() => {
     if (skip) return;
-    return client.subscribe<Data>(query, JSON.parse(key) as Record<string, unknown>, {
+    return client.subscribe(document, JSON.parse(key) as Variables, {
       onData: (data) => handler.current(data),
     });
-  }, [client, query, key, skip]);
+  }, [client, document, key, skip]);
 }

@@ -1,166 +1,464 @@
-// The GraphQL operations the dashboard sends. Field names follow apps/api/src/schema.
+// The GraphQL operations the dashboard sends, each typed by src/generated/graphql.ts, which
+// scripts/generate-graphql-types.ts generates from these operations and the API's schema (`npm run generate`).
+// Every exported string of this file is an operation that the generator types and checks against the schema.
+import type {
+  CancelRunMutation,
+  CancelRunMutationVariables,
+  CompareQuery,
+  CompareQueryVariables,
+  CreateModelMutation,
+  CreateModelMutationVariables,
+  EvaluateCheckpointMutation,
+  EvaluateCheckpointMutationVariables,
+  ModelsQuery,
+  ModelsQueryVariables,
+  NewRunOptionsQuery,
+  NewRunOptionsQueryVariables,
+  PredictMutation,
+  PredictMutationVariables,
+  PredictOptionsQuery,
+  PredictOptionsQueryVariables,
+  PromoteCheckpointMutation,
+  PromoteCheckpointMutationVariables,
+  ResumeRunMutation,
+  ResumeRunMutationVariables,
+  RunProgressSubscription,
+  RunProgressSubscriptionVariables,
+  RunQuery,
+  RunQueryVariables,
+  RunsQuery,
+  RunsQueryVariables,
+  RunStatus,
+  RunUpdatedSubscription,
+  RunUpdatedSubscriptionVariables,
+  StartRunMutation,
+  StartRunMutationVariables,
+  WorkersQuery,
+  WorkersQueryVariables,
+} from '../generated/graphql';
+import { typedDocument } from './typed-document';
 
-export const RUN_FIELDS = `
-  id name status epochs currentEpoch currentBatch batchesPerEpoch progress bestTestAccuracy imagesPerSecond
-  durationSeconds createdAt startedAt finishedAt errorMessage backend device
-  model { id name } dataset { id name }
+export const RUN_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
+export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set<RunStatus>(['COMPLETED', 'FAILED', 'CANCELLED']);
+
+const RUN_SUMMARY = /* GraphQL */ `
+  fragment RunSummary on Run {
+    id
+    name
+    status
+    epochs
+    currentEpoch
+    currentBatch
+    batchesPerEpoch
+    progress
+    bestTestAccuracy
+    imagesPerSecond
+    durationSeconds
+    createdAt
+    startedAt
+    finishedAt
+    errorMessage
+    backend
+    device
+    model {
+      id
+      name
+    }
+    dataset {
+      id
+      name
+    }
+  }
 `;
 
-export type RunStatus = 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
-export const RUN_STATUSES: readonly RunStatus[] = ['QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED'];
-export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
-
-export interface RunSummary {
-  id: string;
-  name: string;
-  status: RunStatus;
-  epochs: number;
-  currentEpoch: number;
-  currentBatch: number;
-  batchesPerEpoch: number | null;
-  progress: number;
-  bestTestAccuracy: number | null;
-  imagesPerSecond: number | null;
-  durationSeconds: number | null;
-  createdAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  errorMessage: string | null;
-  backend: string | null;
-  device: string | null;
-  model: { id: string; name: string };
-  dataset: { id: string; name: string };
-}
-
-export const RUNS = `query Runs($filter: RunFilter, $orderBy: RunOrder, $first: Int, $after: String) {
-  runs(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
-    totalCount pageInfo { hasNextPage endCursor } edges { node { ${RUN_FIELDS} } }
+const EPOCH_METRIC_ROW = /* GraphQL */ `
+  fragment EpochMetricRow on EpochMetric {
+    epoch
+    trainLoss
+    trainAccuracy
+    testLoss
+    testAccuracy
+    learningRate
+    durationSeconds
+    imagesPerSecond
   }
-  models { id name }
-  datasets { id name }
-}`;
+`;
 
-export const RUN_UPDATED = `subscription { runUpdated { ${RUN_FIELDS} } }`;
-
-export interface EpochMetric {
-  epoch: number;
-  trainLoss: number;
-  trainAccuracy: number;
-  testLoss: number | null;
-  testAccuracy: number | null;
-  learningRate: number;
-  durationSeconds: number;
-  imagesPerSecond: number;
-}
-const METRIC_FIELDS =
-  'epoch trainLoss trainAccuracy testLoss testAccuracy learningRate durationSeconds imagesPerSecond';
-
-export interface CheckpointRow {
-  id: string;
-  epoch: number;
-  testAccuracy: number | null;
-  testLoss: number | null;
-  isBest: boolean;
-  sizeBytes: number;
-  available: boolean;
-  versions: { version: number; aliases: string[] }[];
-}
-const CHECKPOINT_FIELDS = 'id epoch testAccuracy testLoss isBest sizeBytes available versions { version aliases }';
-
-export const HYPERPARAMETER_FIELDS =
-  'epochs batchSize learningRate momentum weightDecay nesterov schedule stepSize milestones gamma augment normalization seed backend testFraction limitPerClass';
-
-export type Hyperparameters = Record<string, string | number | boolean | number[]>;
-
-export interface RunDetail extends RunSummary {
-  hyperparameters: Hyperparameters;
-  metrics: EpochMetric[];
-  checkpoints: CheckpointRow[];
-  latestCheckpoint: { id: string; epoch: number } | null;
-  resumedFrom: { id: string; epoch: number; run: { id: string; name: string } } | null;
-}
-
-export const RUN = `query Run($id: ID!) {
-  run(id: $id) {
-    ${RUN_FIELDS}
-    hyperparameters { ${HYPERPARAMETER_FIELDS} }
-    metrics { ${METRIC_FIELDS} }
-    checkpoints { ${CHECKPOINT_FIELDS} }
-    latestCheckpoint { id epoch }
-    resumedFrom { id epoch run { id name } }
-  }
-}`;
-
-export type ProgressEvent =
-  | {
-      __typename: 'BatchProgress';
-      epoch: number;
-      batch: number;
-      batches: number;
-      loss: number;
-      accuracy: number;
-      imagesPerSecond: number;
-      progress: number;
+const CHECKPOINT_ROW = /* GraphQL */ `
+  fragment CheckpointRow on Checkpoint {
+    id
+    epoch
+    testAccuracy
+    testLoss
+    isBest
+    sizeBytes
+    available
+    downloadPath
+    versions {
+      version
+      aliases
     }
-  | { __typename: 'EpochCompleted'; metric: EpochMetric }
-  | { __typename: 'CheckpointSaved'; checkpoint: CheckpointRow }
-  | { __typename: 'RunStatusChanged'; status: RunStatus; errorMessage: string | null };
-
-export const RUN_PROGRESS = `subscription RunProgress($runId: ID!) {
-  runProgress(runId: $runId) {
-    __typename
-    ... on BatchProgress { epoch batch batches loss accuracy imagesPerSecond progress }
-    ... on EpochCompleted { metric { ${METRIC_FIELDS} } }
-    ... on CheckpointSaved { checkpoint { ${CHECKPOINT_FIELDS} } }
-    ... on RunStatusChanged { status errorMessage }
   }
-}`;
+`;
 
-export const CANCEL_RUN = `mutation($id: ID!) { cancelRun(id: $id) { id status } }`;
-export const RESUME_RUN = `mutation($input: ResumeRunInput!) { resumeRun(input: $input) { id } }`;
-export const PROMOTE = `mutation($input: PromoteCheckpointInput!) {
-  promoteCheckpoint(input: $input) { version aliases model { name } }
-}`;
+export const RUNS = typedDocument<RunsQuery, RunsQueryVariables>(
+  /* GraphQL */ `
+    query Runs($filter: RunFilter, $orderBy: RunOrder, $first: Int, $after: String) {
+      runs(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            ...RunSummary
+          }
+        }
+      }
+      models {
+        id
+        name
+      }
+      datasets {
+        id
+        name
+      }
+    }
+  `,
+  RUN_SUMMARY,
+);
 
-export const COMPARE = `query Compare($ids: [ID!]!) {
-  compareRuns(ids: $ids) {
-    runs { id name status model { name } dataset { name } bestTestAccuracy metrics { ${METRIC_FIELDS} } }
-    hyperparameters { name values differs }
+export const RUN_UPDATED = typedDocument<RunUpdatedSubscription, RunUpdatedSubscriptionVariables>(
+  /* GraphQL */ `
+    subscription RunUpdated {
+      runUpdated {
+        ...RunSummary
+      }
+    }
+  `,
+  RUN_SUMMARY,
+);
+
+export const RUN = typedDocument<RunQuery, RunQueryVariables>(
+  /* GraphQL */ `
+    query Run($id: ID!) {
+      run(id: $id) {
+        ...RunSummary
+        attempts
+        worker {
+          id
+          host
+          device
+        }
+        hyperparameters {
+          epochs
+          batchSize
+          learningRate
+          momentum
+          weightDecay
+          nesterov
+          schedule
+          stepSize
+          milestones
+          gamma
+          augment
+          normalization
+          seed
+          backend
+          testFraction
+          limitPerClass
+        }
+        metrics {
+          ...EpochMetricRow
+        }
+        checkpoints {
+          ...CheckpointRow
+        }
+        latestCheckpoint {
+          id
+          epoch
+        }
+        resumedFrom {
+          id
+          epoch
+          run {
+            id
+            name
+          }
+        }
+      }
+    }
+  `,
+  RUN_SUMMARY,
+  EPOCH_METRIC_ROW,
+  CHECKPOINT_ROW,
+);
+
+export const RUN_PROGRESS = typedDocument<RunProgressSubscription, RunProgressSubscriptionVariables>(
+  /* GraphQL */ `
+    subscription RunProgress($runId: ID!) {
+      runProgress(runId: $runId) {
+        __typename
+        ... on BatchProgress {
+          epoch
+          batch
+          batches
+          loss
+          accuracy
+          imagesPerSecond
+          progress
+        }
+        ... on EpochCompleted {
+          metric {
+            ...EpochMetricRow
+          }
+        }
+        ... on CheckpointSaved {
+          checkpoint {
+            ...CheckpointRow
+          }
+        }
+        ... on RunStatusChanged {
+          status
+          errorMessage
+        }
+      }
+    }
+  `,
+  EPOCH_METRIC_ROW,
+  CHECKPOINT_ROW,
+);
+
+export const CANCEL_RUN = typedDocument<CancelRunMutation, CancelRunMutationVariables>(/* GraphQL */ `
+  mutation CancelRun($id: ID!) {
+    cancelRun(id: $id) {
+      id
+      status
+    }
   }
-}`;
+`);
 
-export const MODELS = `query Models {
-  models {
-    id name description parameterCount macs createdAt
-    architecture { arch stem width classes inputSize }
-    stages { name outputSize channels blocks description parameters macs }
-    runs { id name status bestTestAccuracy }
-    versions { id version aliases createdAt checkpoint { id epoch testAccuracy run { id name } } }
+export const RESUME_RUN = typedDocument<ResumeRunMutation, ResumeRunMutationVariables>(/* GraphQL */ `
+  mutation ResumeRun($input: ResumeRunInput!) {
+    resumeRun(input: $input) {
+      id
+    }
   }
-}`;
+`);
 
-export const CREATE_MODEL = `mutation($input: CreateModelInput!) { createModel(input: $input) { id name } }`;
-
-export const NEW_RUN_OPTIONS = `query NewRunOptions {
-  models { name architecture { arch classes inputSize } }
-  datasets { name format classNames imageSize available unavailableReason }
-}`;
-
-export const START_RUN = `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`;
-
-export const PREDICT_OPTIONS = `query PredictOptions {
-  models { name versions { version aliases checkpoint { id epoch } } }
-}`;
-
-export const PREDICT = `mutation($input: PredictInput!) {
-  predict(input: $input) { id latencyMs cached inputSha256 topK { classIndex label probability } checkpoint { id epoch } }
-}`;
-
-export const EVALUATE = `mutation($input: EvaluateCheckpointInput!) {
-  evaluateCheckpoint(input: $input) {
-    images loss accuracy durationSeconds classNames confusionMatrix
-    perClass { label images accuracy }
-    checkpoint { id epoch run { id name } }
-    dataset { name }
+export const PROMOTE = typedDocument<PromoteCheckpointMutation, PromoteCheckpointMutationVariables>(/* GraphQL */ `
+  mutation PromoteCheckpoint($input: PromoteCheckpointInput!) {
+    promoteCheckpoint(input: $input) {
+      version
+      aliases
+      model {
+        name
+      }
+    }
   }
-}`;
+`);
+
+export const COMPARE = typedDocument<CompareQuery, CompareQueryVariables>(
+  /* GraphQL */ `
+    query Compare($ids: [ID!]!) {
+      compareRuns(ids: $ids) {
+        runs {
+          id
+          name
+          status
+          model {
+            name
+          }
+          dataset {
+            name
+          }
+          bestTestAccuracy
+          metrics {
+            ...EpochMetricRow
+          }
+        }
+        hyperparameters {
+          name
+          values
+          differs
+        }
+      }
+    }
+  `,
+  EPOCH_METRIC_ROW,
+);
+
+export const MODELS = typedDocument<ModelsQuery, ModelsQueryVariables>(/* GraphQL */ `
+  query Models {
+    models {
+      id
+      name
+      description
+      parameterCount
+      macs
+      createdAt
+      architecture {
+        arch
+        stem
+        width
+        classes
+        inputSize
+      }
+      stages {
+        name
+        outputSize
+        channels
+        blocks
+        description
+        parameters
+        macs
+      }
+      runs {
+        id
+        name
+        status
+        bestTestAccuracy
+      }
+      versions {
+        id
+        version
+        aliases
+        createdAt
+        checkpoint {
+          id
+          epoch
+          testAccuracy
+          run {
+            id
+            name
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const CREATE_MODEL = typedDocument<CreateModelMutation, CreateModelMutationVariables>(/* GraphQL */ `
+  mutation CreateModel($input: CreateModelInput!) {
+    createModel(input: $input) {
+      id
+      name
+    }
+  }
+`);
+
+export const NEW_RUN_OPTIONS = typedDocument<NewRunOptionsQuery, NewRunOptionsQueryVariables>(/* GraphQL */ `
+  query NewRunOptions {
+    models {
+      name
+      architecture {
+        arch
+        classes
+        inputSize
+      }
+    }
+    datasets {
+      name
+      format
+      classNames
+      imageSize
+      available
+      unavailableReason
+    }
+  }
+`);
+
+export const START_RUN = typedDocument<StartRunMutation, StartRunMutationVariables>(/* GraphQL */ `
+  mutation StartRun($input: StartRunInput!) {
+    startRun(input: $input) {
+      id
+    }
+  }
+`);
+
+export const PREDICT_OPTIONS = typedDocument<PredictOptionsQuery, PredictOptionsQueryVariables>(/* GraphQL */ `
+  query PredictOptions {
+    models {
+      name
+      versions {
+        version
+        aliases
+        checkpoint {
+          id
+          epoch
+        }
+      }
+    }
+  }
+`);
+
+export const PREDICT = typedDocument<PredictMutation, PredictMutationVariables>(/* GraphQL */ `
+  mutation Predict($input: PredictInput!) {
+    predict(input: $input) {
+      id
+      latencyMs
+      cached
+      inputSha256
+      topK {
+        classIndex
+        label
+        probability
+      }
+      checkpoint {
+        id
+        epoch
+      }
+    }
+  }
+`);
+
+export const EVALUATE = typedDocument<EvaluateCheckpointMutation, EvaluateCheckpointMutationVariables>(/* GraphQL */ `
+  mutation EvaluateCheckpoint($input: EvaluateCheckpointInput!) {
+    evaluateCheckpoint(input: $input) {
+      images
+      loss
+      accuracy
+      durationSeconds
+      classNames
+      confusionMatrix
+      perClass {
+        label
+        images
+        accuracy
+      }
+      checkpoint {
+        id
+        epoch
+        run {
+          id
+          name
+        }
+      }
+      dataset {
+        name
+      }
+    }
+  }
+`);
+
+export const WORKERS = typedDocument<WorkersQuery, WorkersQueryVariables>(/* GraphQL */ `
+  query Workers($includeStopped: Boolean) {
+    system {
+      workers(includeStopped: $includeStopped) {
+        id
+        host
+        pid
+        backend
+        device
+        status
+        startedAt
+        lastHeartbeatAt
+        currentRun {
+          id
+          name
+        }
+      }
+    }
+  }
+`);

@@ -36,3 +36,13 @@ export function compact(value: number): string {
   }
   return String(value);
 }
+
+/** How long before `now` (milliseconds since the epoch) an ISO time was: 4 s ago, 12 min ago, 3 h ago. */
+export function ago(iso: string, now: number): string {
+  // Clocks of the API's machine and the browser's differ a little: never "in the future".
+  const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (seconds < 120) return `${seconds} s ago`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 120) return `${minutes} min ago`;
+  return `${Math.floor(minutes / 60)} h ago`;
+}

@@ -1,6 +1,8 @@
 // The dashboard's only way to the API: GraphQL queries and mutations over HTTP, subscriptions over WebSocket
-// (graphql-ws). Errors keep the API's `extensions` so forms can show field errors.
+// (graphql-ws). Operations are typed documents (lib/documents.ts), so results and variables are checked against the
+// API's schema. Errors keep the API's `extensions` so forms can show field errors.
 import { createClient, type Client } from 'graphql-ws';
+import type { TypedDocument } from './typed-document';
 
 export interface GraphQLErrorPayload {
   readonly message: string;
@@ -40,14 +42,27 @@ export class ApiUnreachableError extends Error {
   }
 }
 
+/** An operation's variables: any JSON object, as the generated `...Variables` types are. */
+export type OperationVariables = Record<string, unknown>;
+
+export interface SubscriptionHandlers<Result> {
+  onData: (data: Result) => void;
+  onError?: (error: Error) => void;
+  onComplete?: () => void;
+}
+
 export interface GraphQLClient {
+  /** The API's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   readonly url: string;
-  request<Data>(query: string, variables?: Record<string, unknown>): Promise<Data>;
+  request<Result, Variables extends OperationVariables>(
+    document: TypedDocument<Result, Variables>,
+    variables: NoInfer<Variables>,
+  ): Promise<Result>;
   /** Calls onData for each event until the returned function is called or the subscription ends. */
-  subscribe<Data>(
-    query: string,
-    variables: Record<string, unknown>,
-    handlers: { onData: (data: Data) => void; onError?: (error: Error) => void; onComplete?: () => void },
+  subscribe<Result, Variables extends OperationVariables>(
+    document: TypedDocument<Result, Variables>,
+    variables: NoInfer<Variables>,
+    handlers: SubscriptionHandlers<Result>,
   ): () => void;
 }
 
@@ -64,33 +79,36 @@ export function createGraphQLClient(url: string): GraphQLClient {
     }));
   return {
     url,
-    async request<Data>(query: string, variables: Record<string, unknown> = {}) {
+    async request<Result, Variables extends OperationVariables>(
+      document: TypedDocument<Result, Variables>,
+      variables: Variables,
+    ) {
       let response: Response;
       try {
         response = await fetch(url, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query, variables }),
+          body: JSON.stringify({ query: document, variables }),
         });
       } catch (error) {
         throw new ApiUnreachableError(url, error);
       }
-      let body: { data?: Data; errors?: GraphQLErrorPayload[] };
+      let body: { data?: Result; errors?: GraphQLErrorPayload[] };
       try {
         body = (await response.json()) as typeof body;
       } catch (error) {
         throw new ApiUnreachableError(url, error);
       }
       if (body.errors?.length) throw new ApiError(body.errors);
-      return body.data as Data;
+      return body.data as Result;
     },
-    subscribe<Data>(
-      query: string,
-      variables: Record<string, unknown>,
-      handlers: { onData: (data: Data) => void; onError?: (error: Error) => void; onComplete?: () => void },
+    subscribe<Result, Variables extends OperationVariables>(
+      document: TypedDocument<Result, Variables>,
+      variables: Variables,
+      handlers: SubscriptionHandlers<Result>,
     ) {
-      return sockets().subscribe<Data>(
-        { query, variables },
+      return sockets().subscribe<Result>(
+        { query: document, variables },
         {
           next: (result) => {
             if (result.errors?.length) handlers.onError?.(new ApiError(result.errors));

@@ -1,5 +1,6 @@
 // The New run form's fields and the checks it makes before sending; the API checks again and its field errors are
 // shown the same way.
+import type { StartRunInput } from '../generated/graphql';
 
 export const SCHEDULES = ['step', 'multistep', 'cosine', 'one-cycle', 'constant'] as const;
 
@@ -35,7 +36,7 @@ export const RUN_FORM_DEFAULTS: RunFormValues = {
 export type RunFormErrors = Partial<Record<keyof RunFormValues, string>>;
 
 /** Returns the StartRunInput, or the errors by field. */
-export function validateRunForm(values: RunFormValues): { input: Record<string, unknown> } | { errors: RunFormErrors } {
+export function validateRunForm(values: RunFormValues): { input: StartRunInput } | { errors: RunFormErrors } {
   const errors: RunFormErrors = {};
   const integer = (field: keyof RunFormValues, min: number, max: number): number => {
     const text = String(values[field]).trim();

@@ -6,27 +6,13 @@ import { Suspense } from 'react';
 import { LineSeriesChart } from '../../components/charts';
 import { StatusBadge } from '../../components/run-status';
 import { Empty, QueryView } from '../../components/states';
+import type { CompareQuery, EpochMetricRowFragment } from '../../generated/graphql';
 import { useQuery } from '../../lib/api-context';
-import { COMPARE, type EpochMetric, type RunStatus } from '../../lib/documents';
+import { COMPARE } from '../../lib/documents';
 import { percent } from '../../lib/format';
 
-interface Comparison {
-  compareRuns: {
-    runs: {
-      id: string;
-      name: string;
-      status: RunStatus;
-      model: { name: string };
-      dataset: { name: string };
-      bestTestAccuracy: number | null;
-      metrics: EpochMetric[];
-    }[];
-    hyperparameters: { name: string; values: string[]; differs: boolean }[];
-  };
-}
-
 /** One row per epoch with a column per run, as the charts want them. */
-function byEpoch(runs: Comparison['compareRuns']['runs'], pick: (metric: EpochMetric) => number | null) {
+function byEpoch(runs: CompareQuery['compareRuns']['runs'], pick: (metric: EpochMetricRowFragment) => number | null) {
   const epochs = [...new Set(runs.flatMap((run) => run.metrics.map((metric) => metric.epoch)))].sort((a, b) => a - b);
   return epochs.map((epoch) => {
     const row: Record<string, number | null> = { epoch };
@@ -40,7 +26,7 @@ function byEpoch(runs: Comparison['compareRuns']['runs'], pick: (metric: EpochMe
 
 function Compare() {
   const ids = (useSearchParams().get('ids') ?? '').split(',').filter(Boolean);
-  const comparison = useQuery<Comparison>(COMPARE, { ids }, ids.length < 2);
+  const comparison = useQuery(COMPARE, { ids }, { skip: ids.length < 2 });
   if (ids.length < 2) {
     return (
       <Empty>

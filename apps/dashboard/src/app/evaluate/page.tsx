@@ -4,21 +4,12 @@ import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useState } from 'react';
 import { Empty, ErrorMessage, Loading } from '../../components/states';
+import type { EvaluateCheckpointMutation } from '../../generated/graphql';
 import { useApi } from '../../lib/api-context';
 import { EVALUATE } from '../../lib/documents';
 import { duration, fixed, percent } from '../../lib/format';
 
-interface Evaluation {
-  images: number;
-  loss: number;
-  accuracy: number;
-  durationSeconds: number;
-  classNames: string[];
-  confusionMatrix: number[][];
-  perClass: { label: string; images: number; accuracy: number }[];
-  checkpoint: { id: string; epoch: number; run: { id: string; name: string } };
-  dataset: { name: string };
-}
+type Evaluation = EvaluateCheckpointMutation['evaluateCheckpoint'];
 
 /** White to blue by the share of the true class's images in the cell. */
 function cellColor(share: number): string {
@@ -36,7 +27,7 @@ function Evaluate() {
     let active = true;
     setEvaluation(null);
     setFailure(null);
-    api.request<{ evaluateCheckpoint: Evaluation }>(EVALUATE, { input: { checkpointId } }).then(
+    api.request(EVALUATE, { input: { checkpointId } }).then(
       (result) => active && setEvaluation(result.evaluateCheckpoint),
       (error: Error) => active && setFailure(error),
     );

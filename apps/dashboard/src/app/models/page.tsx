@@ -6,42 +6,14 @@ import { useState } from 'react';
 import { StatusBadge } from '../../components/run-status';
 import { Empty, ErrorMessage, QueryView } from '../../components/states';
 import { useApi, useQuery } from '../../lib/api-context';
-import { CREATE_MODEL, MODELS, type RunStatus } from '../../lib/documents';
+import { CREATE_MODEL, MODELS } from '../../lib/documents';
 import { ApiError } from '../../lib/graphql-client';
 import { compact, count, percent } from '../../lib/format';
-
-interface ModelsData {
-  models: {
-    id: string;
-    name: string;
-    description: string;
-    parameterCount: number;
-    macs: number;
-    architecture: { arch: string; stem: string; width: number; classes: number; inputSize: number };
-    stages: {
-      name: string;
-      outputSize: number;
-      channels: number;
-      blocks: number;
-      description: string;
-      parameters: number;
-      macs: number;
-    }[];
-    runs: { id: string; name: string; status: RunStatus; bestTestAccuracy: number | null }[];
-    versions: {
-      id: string;
-      version: number;
-      aliases: string[];
-      createdAt: string;
-      checkpoint: { id: string; epoch: number; testAccuracy: number | null; run: { id: string; name: string } };
-    }[];
-  }[];
-}
 
 const ARCHS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'];
 
 export default function ModelsPage() {
-  const models = useQuery<ModelsData>(MODELS);
+  const models = useQuery(MODELS, {});
   return (
     <>
       <h1>Models</h1>

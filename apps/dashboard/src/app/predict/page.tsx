@@ -4,23 +4,11 @@ import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useState } from 'react';
 import { ProbabilityBars } from '../../components/charts';
 import { Empty, ErrorMessage, QueryView } from '../../components/states';
+import type { PredictMutation } from '../../generated/graphql';
 import { useApi, useQuery } from '../../lib/api-context';
 import { PREDICT, PREDICT_OPTIONS } from '../../lib/documents';
 
-interface Options {
-  models: {
-    name: string;
-    versions: { version: number; aliases: string[]; checkpoint: { id: string; epoch: number } }[];
-  }[];
-}
-
-interface Prediction {
-  latencyMs: number;
-  cached: boolean;
-  inputSha256: string;
-  topK: { classIndex: number; label: string; probability: number }[];
-  checkpoint: { id: string; epoch: number };
-}
+type Prediction = PredictMutation['predict'];
 
 function readAsBase64(file: File): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -35,7 +23,7 @@ function readAsBase64(file: File): Promise<string> {
 function Predict() {
   const api = useApi();
   const fromQuery = useSearchParams().get('checkpoint');
-  const options = useQuery<Options>(PREDICT_OPTIONS);
+  const options = useQuery(PREDICT_OPTIONS, {});
   const [checkpointId, setCheckpointId] = useState(fromQuery ?? '');
   const [file, setFile] = useState<File | null>(null);
   const [preview, setPreview] = useState<string | null>(null);
@@ -57,7 +45,7 @@ function Predict() {
     setBusy(true);
     try {
       const imageBase64 = await readAsBase64(chosen);
-      const result = await api.request<{ predict: Prediction }>(PREDICT, {
+      const result = await api.request(PREDICT, {
         input: { checkpointId: target, imageBase64 },
       });
       setPrediction(result.predict);

@@ -7,25 +7,18 @@ import { useState } from 'react';
 import { LineSeriesChart } from '../../../components/charts';
 import { RunProgress, StatusBadge } from '../../../components/run-status';
 import { ErrorMessage, QueryView } from '../../../components/states';
+import type { CheckpointRowFragment, RunQuery } from '../../../generated/graphql';
 import { useApi, useQuery, useSubscription } from '../../../lib/api-context';
-import {
-  CANCEL_RUN,
-  FINAL_STATUSES,
-  PROMOTE,
-  RESUME_RUN,
-  RUN,
-  RUN_PROGRESS,
-  type CheckpointRow,
-  type ProgressEvent,
-  type RunDetail,
-} from '../../../lib/documents';
+import { CANCEL_RUN, FINAL_STATUSES, PROMOTE, RESUME_RUN, RUN, RUN_PROGRESS } from '../../../lib/documents';
 import { dateTime, duration, fixed, percent } from '../../../lib/format';
+
+type RunDetail = NonNullable<RunQuery['run']>;
 
 export default function RunPage() {
   const { id } = useParams<{ id: string }>();
   const api = useApi();
   const router = useRouter();
-  const run = useQuery<{ run: RunDetail | null }>(RUN, { id });
+  const run = useQuery(RUN, { id });
   const [batches, setBatches] = useState<{ epoch: number; points: { batch: number; loss: number }[] }>({
     epoch: 0,
     points: [],
@@ -34,7 +27,7 @@ export default function RunPage() {
   const [busy, setBusy] = useState(false);
   const live = run.data?.run && !FINAL_STATUSES.has(run.data.run.status);
 
-  useSubscription<{ runProgress: ProgressEvent }>(
+  useSubscription(
     RUN_PROGRESS,
     { runId: id },
     ({ runProgress: event }) => {
@@ -139,7 +132,7 @@ export default function RunPage() {
                   onClick={() =>
                     void act(async () => {
                       const epochs = canResume ? current.epochs : current.epochs + 10;
-                      const result = await api.request<{ resumeRun: { id: string } }>(RESUME_RUN, {
+                      const result = await api.request(RESUME_RUN, {
                         input: { runId: id, epochs },
                       });
                       router.push(`/runs/${result.resumeRun.id}`);
@@ -165,6 +158,20 @@ export default function RunPage() {
               <dd>{current.dataset.name}</dd>
               <dt>Backend</dt>
               <dd>{current.backend ? `${current.backend} (${current.device})` : '–'}</dd>
+              {current.worker && (
+                <>
+                  <dt>Worker</dt>
+                  <dd data-testid="run-worker">
+                    {current.worker.host} ({current.worker.device})
+                  </dd>
+                </>
+              )}
+              {current.attempts > 1 && (
+                <>
+                  <dt>Attempts</dt>
+                  <dd title="Its worker was lost and the run was re-queued (RUN_RETRIES)">{current.attempts}</dd>
+                </>
+              )}
               <dt>Best test accuracy</dt>
               <dd>{percent(current.bestTestAccuracy, 2)}</dd>
               <dt>Images/s</dt>
@@ -286,22 +293,20 @@ export default function RunPage() {
   );
 }
 
-function Checkpoints({ checkpoints, onPromoted }: { checkpoints: CheckpointRow[]; onPromoted: () => void }) {
+function Checkpoints({ checkpoints, onPromoted }: { checkpoints: CheckpointRowFragment[]; onPromoted: () => void }) {
   const api = useApi();
   const [aliases, setAliases] = useState('production');
   const [message, setMessage] = useState<string | null>(null);
   const [error, setError] = useState<Error | null>(null);
   if (checkpoints.length === 0) return <p className="state">No checkpoint yet: one is saved after each epoch.</p>;
-  const promote = async (checkpoint: CheckpointRow) => {
+  const promote = async (checkpoint: CheckpointRowFragment) => {
     setError(null);
     try {
       const list = aliases
         .split(',')
         .map((alias) => alias.trim())
         .filter(Boolean);
-      const result = await api.request<{
-        promoteCheckpoint: { version: number; aliases: string[]; model: { name: string } };
-      }>(PROMOTE, { input: { checkpointId: checkpoint.id, aliases: list } });
+      const result = await api.request(PROMOTE, { input: { checkpointId: checkpoint.id, aliases: list } });
       const { version, model } = result.promoteCheckpoint;
       setMessage(
         `Epoch ${checkpoint.epoch} is now ${model.name} v${version}${list.length ? ` (${list.join(', ')})` : ''}.`,
@@ -362,6 +367,15 @@ function Checkpoints({ checkpoints, onPromoted }: { checkpoints: CheckpointRow[]
                   </>
                 ) : (
                   <span className="state">pruned</span>
+                )}
+                {checkpoint.downloadPath && (
+                  <>
+                    {' '}
+                    {/* The path is on the API's server, not the dashboard's. */}
+                    <a href={new URL(checkpoint.downloadPath, api.url).href} download>
+                      Download
+                    </a>
+                  </>
                 )}
               </td>
             </tr>

@@ -15,22 +15,10 @@ import {
   type RunFormValues,
 } from '../../../lib/run-form';
 
-interface Options {
-  models: { name: string; architecture: { arch: string; classes: number; inputSize: number } }[];
-  datasets: {
-    name: string;
-    format: string;
-    classNames: string[];
-    imageSize: number | null;
-    available: boolean;
-    unavailableReason: string | null;
-  }[];
-}
-
 export default function NewRunPage() {
   const api = useApi();
   const router = useRouter();
-  const options = useQuery<Options>(NEW_RUN_OPTIONS);
+  const options = useQuery(NEW_RUN_OPTIONS, {});
   const [values, setValues] = useState<RunFormValues>(RUN_FORM_DEFAULTS);
   const [errors, setErrors] = useState<RunFormErrors & Record<string, string | undefined>>({});
   const [failure, setFailure] = useState<Error | null>(null);
@@ -52,7 +40,7 @@ export default function NewRunPage() {
     setErrors({});
     setSending(true);
     try {
-      const result = await api.request<{ startRun: { id: string } }>(START_RUN, { input: checked.input });
+      const result = await api.request(START_RUN, { input: checked.input });
       router.push(`/runs/${result.startRun.id}`);
     } catch (error) {
       if (error instanceof ApiError && Object.keys(error.fieldErrors).length > 0) setErrors(error.fieldErrors);

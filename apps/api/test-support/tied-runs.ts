@@ -1,6 +1,6 @@
 // Runs whose sort values tie and whose accuracies are partly missing, the six orders of the runs connection, and
 // the order each should come out in: the fixtures of the pagination tests.
-import type { RunOrder, RunSortKey } from '../services/run-pagination.js';
+import type { RunOrder, RunSortKey } from '../src/services/run-pagination.js';
 
 /** 25 runs whose sort values tie in groups of 4 to 7, 7 of them without an accuracy; ids unrelated to the rest. */
 export function tiedRuns(): RunSortKey[] {

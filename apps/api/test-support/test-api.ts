@@ -1,13 +1,14 @@
-// Starts the API in-process on a fresh embedded database for resolver tests, with helpers to run operations.
+// Starts the API in-process on a fresh database of the test run's PostgreSQL server, for resolver tests, with
+// helpers to run operations.
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { GraphQLFormattedError } from 'graphql';
 import { PNG } from 'pngjs';
-import { readConfig, type Environment } from '../config.js';
-import { startApi, type RunningApi } from '../server.js';
-import type { ServiceOptions } from '../services/create-services.js';
-import type { StartWorker, WorkerExit } from '../training/worker-process.js';
+import { readConfig, type Environment } from '../src/config.js';
+import { startApi, type RunningApi } from '../src/server.js';
+import type { ServiceOptions } from '../src/services/create-services.js';
+import { createTestDatabase } from './test-database.js';
 
 export interface TestApi {
   readonly api: RunningApi;
@@ -26,7 +27,7 @@ export interface TestApi {
 export async function startTestApi(env: Environment = {}, options: ServiceOptions = {}): Promise<TestApi> {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'resnet-lab-api-'));
   const logs: string[] = [];
-  const config = readConfig({ PORT: '0', DATA_DIR: dataDir, ...env });
+  const config = readConfig({ PORT: '0', DATA_DIR: dataDir, DATABASE_URL: await createTestDatabase(), ...env });
   const api = await startApi(config, { log: (line) => logs.push(line), ...options });
   return {
     api,
@@ -44,18 +45,6 @@ export async function startTestApi(env: Environment = {}, options: ServiceOption
     },
   };
 }
-
-/** A worker that accepts work and never reports, until it is killed: runs stay RUNNING, the rest QUEUED. */
-export const idleWorker: StartWorker = () => {
-  let exit!: (value: WorkerExit) => void;
-  const exited = new Promise<WorkerExit>((resolve) => (exit = resolve));
-  return {
-    pid: -1,
-    send: () => {},
-    exited,
-    kill: (signal = 'SIGTERM') => exit({ code: null, signal, stderrTail: '' }),
-  };
-};
 
 /** A PNG of horizontal stripes, 2 pixels high, as the synthetic dataset's first class. */
 export function stripesPng(size: number): Buffer {
