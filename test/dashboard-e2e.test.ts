@@ -51,6 +51,8 @@ function stripesPng(): Buffer {
 beforeAll(async () => {
   await fs.mkdir(ARTIFACTS, { recursive: true });
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'resnet-lab-dashboard-'));
+  // As root the embedded PostgreSQL server runs as the postgres user, which must be able to enter the directory.
+  await fs.chmod(dataDir, 0o755);
   lab = await startLab({ DATA_DIR: dataDir, PORT: '0', DASHBOARD_PORT: String(await freePort()) });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -223,6 +225,7 @@ describe('the dashboard', () => {
       },
     );
     const apiDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'resnet-lab-down-'));
+    await fs.chmod(apiDataDir, 0o755);
     try {
       await new Promise<void>((resolve) =>
         dashboard.stdout.on('data', (chunk: Buffer) => /Ready in/.test(String(chunk)) && resolve()),
