@@ -16,3 +16,7 @@ export { GRAPHQL_PATH, startApi } from './server.js';
 export type { RunningApi } from './server.js';
 export { startRunWorker } from './worker/run-worker.js';
 export type { RunningWorker } from './worker/run-worker.js';
+export { DirectoryArtifactStore } from './artifacts/directory-artifact-store.js';
+export type { ArtifactStore } from './artifacts/artifact-store.js';
+export { RunRecorder } from './services/run-recorder.js';
+export { sweepArtifacts } from './services/artifact-sweep.js';
