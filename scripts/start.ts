@@ -80,7 +80,6 @@ async function main(): Promise<number> {
     console.error(`Invalid configuration: ${error.message}`);
     return 2;
   }
-  ensureDashboardBuild();
   let embedded: EmbeddedPostgres | null = null;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === null) {
@@ -93,6 +92,12 @@ async function main(): Promise<number> {
     }
     databaseUrl = embedded.url;
     console.log(`[postgres] embedded PostgreSQL ready at ${redact(databaseUrl)} (data in ${config.dataDir}/postgres)`);
+  }
+  try {
+    ensureDashboardBuild();
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
   }
   const applied = await migrate(databaseUrl);
   if (applied.length > 0) console.log(`[postgres] applied migrations: ${applied.join(', ')}`);
