@@ -18,7 +18,7 @@ let api: ApiProcess;
 
 /** Runs a command as a user would, with DATA_DIR and nothing of the test runner's database settings. */
 async function run(args: string[]): Promise<{ code: number; output: string }> {
-  const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', DASHBOARD_PORT: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', DASHBOARD_PORT: '0' };
   delete env.DATABASE_URL;
   return promisify(execFile)(process.execPath, args, { cwd: root, env, timeout: 60_000 }).then(
     ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),

@@ -18,7 +18,7 @@ const database = await openDatabase({ dataDir: artifactDir!, databaseUrl: databa
 // Every operation, inside transactions too, and raw ones (the NOTIFYs), counts as a step once it has completed.
 const prisma = database.prisma.$extends({
   query: {
-    async $allOperations({ args, query }) {
+    async $allOperations({ args, query }: { args: unknown; query: (args: unknown) => Promise<unknown> }) {
       const result = await query(args);
       step();
       return result;

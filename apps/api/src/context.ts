@@ -10,6 +10,7 @@ import type { PredictionService } from './services/prediction-service.js';
 import type { RunCatalog } from './services/run-catalog.js';
 import type { RunRecorder } from './services/run-recorder.js';
 import type { RunService } from './services/run-service.js';
+import type { TrackedRunService } from './services/tracked-run-service.js';
 import type { WorkerService } from './services/worker-service.js';
 import type { BackendInfo } from '@resnet-lab/trainer';
 
@@ -25,6 +26,8 @@ export interface Services {
   readonly models: ModelService;
   readonly datasets: DatasetService;
   readonly runs: RunService;
+  /** Runs that `resnet-lab train --track` trains on its own machine and reports through the API. */
+  readonly trackedRuns: TrackedRunService;
   readonly runCatalog: RunCatalog;
   readonly checkpoints: CheckpointService;
   readonly predictions: PredictionService;

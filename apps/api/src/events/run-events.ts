@@ -1,20 +1,11 @@
 // In-process publish/subscribe of run progress: this API process's subscribers. Events reach it from PostgreSQL
 // (RunEventListener), whichever process recorded them.
+import type { BatchProgress } from '../generated/graphql.js';
 import type { Checkpoint, EpochMetric, Run } from '../generated/prisma/client.js';
 import { EventChannel } from './event-channel.js';
 
-export interface BatchProgressEvent {
-  readonly __typename: 'BatchProgress';
-  readonly runId: string;
-  readonly epoch: number;
-  readonly batch: number;
-  readonly batches: number;
-  readonly loss: number;
-  readonly accuracy: number;
-  readonly learningRate: number;
-  readonly imagesPerSecond: number;
-  readonly progress: number;
-}
+/** A training step, as the schema's BatchProgress type says (generated from the SDL, so the two cannot drift). */
+export type BatchProgressEvent = Omit<BatchProgress, '__typename'> & { readonly __typename: 'BatchProgress' };
 
 export interface EpochCompletedEvent {
   readonly __typename: 'EpochCompleted';

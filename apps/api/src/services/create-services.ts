@@ -17,6 +17,7 @@ import { PredictionService } from './prediction-service.js';
 import { RunCatalog } from './run-catalog.js';
 import { RunRecorder } from './run-recorder.js';
 import { RunService } from './run-service.js';
+import { TrackedRunService } from './tracked-run-service.js';
 import { WorkerRegistry } from './worker-registry.js';
 import { WorkerService } from './worker-service.js';
 
@@ -79,6 +80,7 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
       models,
       datasets,
       runs,
+      trackedRuns: new TrackedRunService(prisma, models, recorder),
       runCatalog: new RunCatalog(prisma, models, datasets),
       checkpoints,
       predictions,

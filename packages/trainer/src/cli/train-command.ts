@@ -1,12 +1,23 @@
-// `resnet-lab train`: the seed's training run from the command line, printing its per-batch and per-epoch lines.
+// `resnet-lab train`: the seed's training run from the command line, printing its per-batch and per-epoch lines, and
+// with --track reporting them to a ResNet Lab API.
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RESNET_ARCHS } from '@resnet-lab/resnet';
+import { loadDataset, type LoadedDataset } from '../data/index.js';
 import { readCheckpointMetadata } from '../training/checkpoint.js';
 import { BACKEND_CHOICES } from '../backend/index.js';
-import { NORMALIZATIONS, SCHEDULES, TRAIN_DEFAULTS, type TrainConfigInput } from '../training/train-config.js';
-import { train } from '../training/train.js';
-import type { TrainingEvent } from '../training/training-events.js';
+import {
+  NORMALIZATIONS,
+  SCHEDULES,
+  TRAIN_DEFAULTS,
+  resolveTrainConfig,
+  type TrainConfig,
+  type TrainConfigInput,
+} from '../training/train-config.js';
+import { datasetOptionsFor, train } from '../training/train.js';
+import type { TrainResult, TrainingEvent } from '../training/training-events.js';
 import type { CliIo } from './cli-io.js';
+import { TrackRunError, trackRun, type TrackRunInput, type TrackedRun } from './track-run.js';
 import { TrainingPrinter } from './training-printer.js';
 import { UsageError, parseNumberOption, parsePositiveIntegerOption } from './usage-error.js';
 
@@ -39,6 +50,13 @@ checkpoints/best under --out.
   --resume <checkpoint>  continue from a checkpoint directory; its settings apply unless given here
   --log-every <n>        print every n-th batch (default 100, as the seed)
   --json                 print one JSON event per line instead
+  --track <api-url>      report the run to a ResNet Lab API's GraphQL endpoint (e.g. http://localhost:4000/graphql)
+                         so that it shows live in the dashboard, under a model named after the architecture;
+                         cancelling it there stops it after the current batch. Keeps every epoch's checkpoint in
+                         checkpoints/epoch-<n>, which the API's checkpoint rows point at. An API that cannot be
+                         reached at the start is an error (exit code 1); one that stops answering later is warned
+                         about once, and training goes on untracked.
+  --track-token <token>  the API's API_TOKEN, when it has one (default $RESNET_LAB_API_TOKEN)
 `;
 
 export async function trainCommand(args: string[], io: CliIo, signal?: AbortSignal): Promise<number> {
@@ -69,6 +87,8 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
       resume: { type: 'string' },
       'log-every': { type: 'string' },
       json: { type: 'boolean', default: false },
+      track: { type: 'string' },
+      'track-token': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -113,15 +133,113 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
   const logEvery = parsePositiveIntegerOption('log-every', values['log-every'] ?? '100');
   const outDir = values.out ?? defaultRunDirectory(config.arch ?? TRAIN_DEFAULTS.arch);
   const printer = new TrainingPrinter(io, { logEvery, progressBar: !values.json && process.stderr.isTTY });
-  const onEvent = values.json
+  const print = values.json
     ? (event: TrainingEvent) => io.stdout(`${JSON.stringify(event)}\n`)
     : (event: TrainingEvent) => printer.print(event);
 
-  const result = await train(config, { outDir, resumeFrom: values.resume, signal, onEvent });
+  const result =
+    values.track === undefined
+      ? await train(config, { outDir, resumeFrom: values.resume, signal, onEvent: print })
+      : await trainTracked(config, {
+          apiUrl: values.track,
+          token: values['track-token'] ?? process.env['RESNET_LAB_API_TOKEN'],
+          outDir,
+          resumeFrom: values.resume,
+          signal,
+          print,
+          io,
+        });
+  // The API could not be reached (or refused the run): said on stderr, nothing trained.
+  if (result === null) return 1;
   if (values.json) io.stdout(`${JSON.stringify({ kind: 'result', ...result })}\n`);
   else printer.printResult(result, outDir);
   return result.status === 'completed' ? 0 : 130;
 }
+
+interface TrackedTrainingOptions {
+  readonly apiUrl: string;
+  readonly token: string | undefined;
+  readonly outDir: string;
+  readonly resumeFrom: string | undefined;
+  readonly signal: AbortSignal | undefined;
+  readonly print: (event: TrainingEvent) => void;
+  readonly io: CliIo;
+}
+
+/**
+ * Trains as `train` does while reporting every event to the API, which may cancel the run; ends the run there with
+ * the outcome. Null when the API could not register the run, before anything trained.
+ */
+async function trainTracked(config: TrainConfigInput, options: TrackedTrainingOptions): Promise<TrainResult | null> {
+  const { io } = options;
+  const resolved = resolveTrainConfig(config);
+  // Loaded first, so that the API learns the class names and image size before the run starts.
+  const dataset = await loadDataset(resolved.data, datasetOptionsFor(resolved));
+  // Absolute, so that the checkpoint paths the API records mean something on this machine.
+  const outDir = path.resolve(options.outDir);
+  const cancel = new AbortController();
+  let tracker: TrackedRun;
+  try {
+    tracker = await trackRun(options.apiUrl, options.token, trackRunInput(resolved, dataset, outDir), {
+      warn: (message) => io.stderr(`resnet-lab train --track: ${message}\n`),
+      onCancelRequested: () => {
+        io.stderr('\nCancelled through the API; stopping after the current batch...\n');
+        cancel.abort(new Error('Cancelled through the API'));
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof TrackRunError)) throw error;
+    io.stderr(`resnet-lab train: --track: ${error.message}\n`);
+    return null;
+  }
+  let result: TrainResult;
+  try {
+    result = await train(resolved, {
+      outDir,
+      resumeFrom: options.resumeFrom,
+      signal: options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal,
+      dataset,
+      keepEpochCheckpoints: true,
+      onEvent: (event) => {
+        options.print(event);
+        tracker.report(event);
+      },
+    });
+  } catch (error) {
+    await tracker.finish('FAILED', error instanceof Error ? error.message : String(error));
+    throw error;
+  }
+  await tracker.finish(result.status === 'completed' ? 'COMPLETED' : 'CANCELLED');
+  return result;
+}
+
+/** The run as the API records it: the model and dataset it trains, and where its checkpoints are. */
+function trackRunInput(config: TrainConfig, dataset: LoadedDataset, outputDir: string): TrackRunInput {
+  const { classNames } = dataset.train;
+  const inputSize = dataset.train.height;
+  const { arch, stem, width } = config;
+  const location = dataset.format === 'synthetic' ? dataset.location : path.resolve(dataset.location);
+  return {
+    // One model per architecture, e.g. 'resnet18-cifar-w0.5-10c-32px': runs of the same network group together.
+    modelName: `${arch}-${stem}-w${width}-${classNames.length}c-${inputSize}px`,
+    arch,
+    stem,
+    width,
+    classes: classNames.length,
+    inputSize,
+    datasetName: location,
+    datasetFormat: DATASET_FORMATS[dataset.format],
+    classNames,
+    config: JSON.stringify({ ...config, data: location }),
+    outputDir,
+  };
+}
+
+const DATASET_FORMATS = {
+  synthetic: 'SYNTHETIC',
+  'cifar10-binary': 'CIFAR10_BINARY',
+  'image-folder': 'IMAGE_FOLDER',
+} as const satisfies Record<LoadedDataset['format'], TrackRunInput['datasetFormat']>;
 
 function defaultRunDirectory(arch: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);

@@ -1,5 +1,5 @@
-// Resolvers of runs.graphql: the runs list and comparison, starting, resuming and cancelling runs, and their live
-// progress.
+// Resolvers of runs.graphql: the runs list and comparison, starting, resuming and cancelling runs, tracking runs
+// that the CLI trains, and their live progress.
 import type { TrainConfig } from '@resnet-lab/trainer';
 import type { ApiContext } from '../../context.js';
 import { notFound } from '../../errors.js';
@@ -18,6 +18,10 @@ export const runResolvers: Resolvers = {
     startRun: (_, { input }, { services }) => services.runs.start(input),
     cancelRun: (_, { id }, { services }) => services.runs.cancel(id),
     resumeRun: (_, { input }, { services }) => services.runs.resume(input),
+    trackRun: (_, { input }, { services }) => services.trackedRuns.track(input),
+    reportTrainingEvents: (_, { runId, events }, { services }) => services.trackedRuns.report(runId, events),
+    finishTrackedRun: (_, { runId, status, errorMessage }, { services }) =>
+      services.trackedRuns.finish(runId, status, errorMessage),
   },
 
   Subscription: {
