@@ -119,7 +119,12 @@ describe('the API end to end', () => {
       expect(checkpoint.location).toBe(`runs/${runId}/checkpoints/epoch-${String(checkpoint.epoch).padStart(4, '0')}`);
       const directory = path.join(dataDir, 'artifacts', checkpoint.location);
       const names = await fs.readdir(directory);
-      const weights = await fs.readFile(path.join(directory, names.find((name) => name.endsWith('.bin'))!));
+      const weights = await fs.readFile(
+        path.join(
+          directory,
+          names.find((name) => name.endsWith('.bin'))!,
+        ),
+      );
       expect(checkpoint.sha256).toBe(createHash('sha256').update(weights).digest('hex'));
       const sizes = await Promise.all(names.map(async (name) => (await fs.stat(path.join(directory, name))).size));
       expect(checkpoint.sizeBytes).toBe(sizes.reduce((total, size) => total + size, 0));

@@ -78,7 +78,10 @@ export function embeddedPaths(dataDir: string) {
  * Starts the data directory's server and owns it. Refuses (EmbeddedPostgresInUseError) when a live process already
  * owns it; adopts a server whose owner died without stopping it.
  */
-export async function startEmbeddedPostgres(dataDir: string, options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgres> {
   const paths = embeddedPaths(dataDir);
   const existing = await readRecord(dataDir);
   if (existing && isAlive(existing.ownerPid) && existing.ownerPid !== process.pid) {
@@ -199,7 +202,10 @@ export async function joinEmbeddedPostgres(dataDir: string): Promise<EmbeddedPos
 }
 
 /** Joins the data directory's running server, or starts (and owns) it. */
-export async function openEmbeddedPostgres(dataDir: string, options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+export async function openEmbeddedPostgres(
+  dataDir: string,
+  options: EmbeddedPostgresOptions,
+): Promise<EmbeddedPostgres> {
   return (await joinEmbeddedPostgres(dataDir)) ?? startEmbeddedPostgres(dataDir, options);
 }
 

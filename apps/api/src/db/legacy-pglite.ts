@@ -5,7 +5,10 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { legacyPGliteDir } from '../config.js';
 
-export async function warnAboutPGlite(dataDir: string, log: (message: string) => void = console.error): Promise<boolean> {
+export async function warnAboutPGlite(
+  dataDir: string,
+  log: (message: string) => void = console.error,
+): Promise<boolean> {
   const directory = legacyPGliteDir(dataDir);
   const found = await fs.access(path.join(directory, 'PG_VERSION')).then(
     () => true,

@@ -79,7 +79,9 @@ export class RunEventListener {
     const previous = this.chains.get(runId) ?? Promise.resolve();
     const next = previous
       .then(() => this.deliver(notification))
-      .catch((error: unknown) => this.log(`Run events: could not deliver a ${notification.kind} event of ${runId}: ${String(error)}`))
+      .catch((error: unknown) =>
+        this.log(`Run events: could not deliver a ${notification.kind} event of ${runId}: ${String(error)}`),
+      )
       .finally(() => {
         if (this.chains.get(runId) === next) this.chains.delete(runId);
       });

@@ -13,7 +13,7 @@ export const RUN_CONTROL_CHANNEL = 'resnet_lab_run_control';
 
 export type RunNotification =
   /** A training step: carried whole, since nothing of it is stored. */
-  | Omit<BatchProgressEvent, '__typename'> & { readonly kind: 'batch' }
+  | (Omit<BatchProgressEvent, '__typename'> & { readonly kind: 'batch' })
   /** An epoch's metric row (`EpochMetric.id`). */
   | { readonly kind: 'epoch'; readonly runId: string; readonly metricId: string }
   /** A checkpoint row (`Checkpoint.id`). */

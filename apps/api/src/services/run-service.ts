@@ -1,11 +1,6 @@
 // Runs: what a client may start, resume and cancel, checked and put in the queue.
 import { randomUUID } from 'node:crypto';
-import {
-  TrainConfigError,
-  resolveTrainConfig,
-  type TrainConfig,
-  type TrainConfigInput,
-} from '@resnet-lab/trainer';
+import { TrainConfigError, resolveTrainConfig, type TrainConfig, type TrainConfigInput } from '@resnet-lab/trainer';
 import { badUserInput, conflict, notFound } from '../errors.js';
 import { FINAL_STATUSES, type RunEvents } from '../events/run-events.js';
 import { RUN_CONTROL_CHANNEL } from '../events/run-notification.js';

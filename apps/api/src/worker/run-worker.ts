@@ -189,7 +189,9 @@ class ClaimedRuns {
           if (message.type === 'event') await this.recorder.record(runId, message.event, message.checkpoint);
           else result = message;
         })
-        .catch((error: unknown) => this.options.log(`Run ${runId}: could not record a worker message: ${String(error)}`));
+        .catch((error: unknown) =>
+          this.options.log(`Run ${runId}: could not record a worker message: ${String(error)}`),
+        );
     };
     const child = this.options.startWorker(handle);
     let resolveDone!: () => void;
