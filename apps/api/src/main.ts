@@ -60,6 +60,12 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
   console.log(
     `  mutations: ${config.apiToken ? 'need Authorization: Bearer <API_TOKEN>' : 'open (API_TOKEN is not set)'}`,
   );
+  const workers = await api.services.workers.list({ includeStopped: false });
+  console.log(
+    workers.length > 0
+      ? `  workers online: ${workers.length}`
+      : '  workers online: none yet; runs wait QUEUED until one starts (`npx resnet-lab-worker`, or `npm start`)',
+  );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);

@@ -76,6 +76,11 @@ export class WorkerRegistry {
     await this.queue.unlockWorkers([worker.queueWorkerId]);
     const silence = `its worker on ${worker.host} (pid ${worker.pid}) stopped heartbeating`;
     for (const run of runs) {
+      if (run.cancelRequestedAt) {
+        await this.prisma.$transaction((transaction) => dequeueRun(transaction, run.id));
+        await this.recorder.finish(run.id, { status: 'CANCELLED', errorMessage: null });
+        continue;
+      }
       if (run.attempts <= this.options.runRetries) {
         await this.recorder.requeue(
           run.id,
