@@ -34,6 +34,25 @@ export default tseslint.config(
       eqeqeq: 'error',
     },
   },
+  // Test helpers live outside src/ (`<package>/test-support`); production code must not reach them.
+  {
+    files: ['**/src/**/*.ts', '**/src/**/*.tsx'],
+    ignores: ['**/*.test.ts', '**/*.test.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/test-support', '**/test-support/**', '@resnet-lab/*/test-support'],
+              message:
+                'Test helpers are for tests only: import test-support from *.test.ts files, not production code.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   // Plain JavaScript (this file, the CLI launcher) has no types to check against.
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   prettier,

@@ -6,10 +6,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ConfigError,
   EmbeddedPostgresInUseError,
   migrate,
-  readConfig,
+  readCommandConfig,
   redact,
   startEmbeddedPostgres,
   type EmbeddedPostgres,
@@ -72,14 +71,8 @@ function startChild(
 }
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = readConfig(process.env);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    console.error(`Invalid configuration: ${error.message}`);
-    return 2;
-  }
+  const config = readCommandConfig(process.env);
+  if (!config) return 2;
   let embedded: EmbeddedPostgres | null = null;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === null) {

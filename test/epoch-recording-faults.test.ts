@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { DirectoryArtifactStore, RunRecorder, openDatabase, sweepArtifacts, type Database } from '@resnet-lab/api';
 import { createTestDatabase } from '@resnet-lab/api/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { epochEvent } from './support/epoch-event.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const CHILD = path.join(import.meta.dirname, 'support', 'record-epoch-with-fault.ts');
@@ -157,39 +158,3 @@ describe('recording an epoch, killed between any two steps', () => {
     expect(outcomes).toEqual([...Array<string>(steps - 1).fill('rolled back'), 'committed']);
   });
 });
-
-/** An epoch as the child reports it (support/record-epoch-with-fault.ts): each better than the last. */
-function epochEvent(
-  epoch: number,
-  directory: string,
-): Parameters<RunRecorder['record']> extends [string, ...infer Rest] ? Rest : never {
-  return [
-    {
-      kind: 'epoch',
-      backend: { name: 'cpu', device: 'CPU' },
-      epoch,
-      epochs: 10,
-      trainLoss: 1 / epoch,
-      trainAccuracy: epoch / 10,
-      testLoss: 1 / epoch,
-      testAccuracy: epoch / 10,
-      learningRate: 0.1,
-      durationSeconds: 1,
-      imagesPerSecond: 100,
-      elapsedSeconds: epoch,
-      checkpoint: directory,
-      epochCheckpoint: directory,
-      weightsSha256: 'a'.repeat(64),
-      isBest: true,
-    },
-    {
-      epoch,
-      location: directory,
-      isBest: true,
-      testAccuracy: epoch / 10,
-      testLoss: 1 / epoch,
-      sizeBytes: 3,
-      sha256: 'a'.repeat(64),
-    },
-  ];
-}

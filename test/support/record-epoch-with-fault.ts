@@ -4,6 +4,7 @@
 // With n = 0 it records the whole epoch and prints how many steps that took.
 // Usage: tsx record-epoch-with-fault.ts <database url> <artifact dir> <run id> <epoch> <checkpoint dir> <n>
 import { DirectoryArtifactStore, RunRecorder, openDatabase } from '@resnet-lab/api';
+import { epochEvent } from './epoch-event.js';
 
 const [databaseUrl, artifactDir, runId, epochText, checkpointDirectory, killAfterText] = process.argv.slice(2);
 const epoch = Number(epochText);
@@ -33,37 +34,6 @@ const faultyStore = Object.assign(Object.create(store) as DirectoryArtifactStore
   },
 });
 const recorder = new RunRecorder(prisma as unknown as typeof database.prisma, faultyStore);
-const backend = { name: 'cpu', device: 'CPU' };
-await recorder.record(
-  runId!,
-  {
-    kind: 'epoch',
-    backend,
-    epoch,
-    epochs: 10,
-    trainLoss: 1 / epoch,
-    trainAccuracy: epoch / 10,
-    testLoss: 1 / epoch,
-    // Each epoch better than the last: the older checkpoints that are neither latest nor best get pruned.
-    testAccuracy: epoch / 10,
-    learningRate: 0.1,
-    durationSeconds: 1,
-    imagesPerSecond: 100,
-    elapsedSeconds: epoch,
-    checkpoint: checkpointDirectory!,
-    epochCheckpoint: checkpointDirectory!,
-    weightsSha256: 'a'.repeat(64),
-    isBest: true,
-  },
-  {
-    epoch,
-    location: checkpointDirectory!,
-    isBest: true,
-    testAccuracy: epoch / 10,
-    testLoss: 1 / epoch,
-    sizeBytes: 3,
-    sha256: 'a'.repeat(64),
-  },
-);
+await recorder.record(runId!, ...epochEvent(epoch, checkpointDirectory!));
 await database.close();
 console.log(`steps: ${steps}`);

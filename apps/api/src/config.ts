@@ -72,6 +72,23 @@ export function readConfig(env: Environment, cwd = process.cwd()): ApiConfig {
   };
 }
 
+/**
+ * The configuration of a command (`resnet-lab-api`, `resnet-lab-worker`, `npm start`), or null after printing
+ * `Invalid configuration: <variable>: <problem>` for the caller to exit with code 2.
+ */
+export function readCommandConfig(
+  env: Environment,
+  report: (message: string) => void = console.error,
+): ApiConfig | null {
+  try {
+    return readConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    report(`Invalid configuration: ${error.message}`);
+    return null;
+  }
+}
+
 /** Where ResNet Lab 0.1 kept its embedded PGlite database, which this version no longer reads. */
 export function legacyPGliteDir(dataDir: string): string {
   return path.join(dataDir, 'db');

@@ -1,5 +1,5 @@
 // Public entry point of @resnet-lab/api: start the server or a worker, or open its database on its own.
-export { CONFIG_DEFAULTS, ConfigError, readConfig, redact } from './config.js';
+export { CONFIG_DEFAULTS, ConfigError, readCommandConfig, readConfig, redact } from './config.js';
 export type { ApiConfig, Environment } from './config.js';
 export { NameAsTextClient, postgresAdapterFactory } from './db/adapters.js';
 export { migrate, openDatabase } from './db/database.js';

@@ -1,7 +1,7 @@
 // `resnet-lab-api`: reads the configuration from the environment, starts the API and prints its endpoint. SIGTERM or
 // Ctrl-C stops it gracefully: it stops accepting, closes subscriptions and the database, and exits 0 (within
 // STOP_TIMEOUT_MS, else it exits 1 and says what hung). Runs go on in their workers.
-import { ConfigError, readConfig, redact } from './config.js';
+import { readCommandConfig, redact } from './config.js';
 import { openDatabase } from './db/database.js';
 import { EmbeddedPostgresInUseError } from './db/embedded-postgres.js';
 import { warnAboutPGlite } from './db/legacy-pglite.js';
@@ -17,16 +17,8 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     );
     return 2;
   }
-  let config;
-  try {
-    config = readConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Invalid configuration: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = readCommandConfig(process.env);
+  if (!config) return 2;
   if (args[0] === 'migrate') {
     const database = await openDatabase(config, { owner: 'npm run db:migrate' });
     const applied = database.appliedMigrations;

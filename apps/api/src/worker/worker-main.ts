@@ -2,7 +2,7 @@
 // DATA_DIR while `npm start` runs it) and the artifact location (ARTIFACT_DIR, default DATA_DIR/artifacts).
 // SIGTERM or Ctrl-C stops the run in progress at the next batch boundary, leaves it re-queued or resumable, and
 // exits 0.
-import { ConfigError, readConfig } from '../config.js';
+import { readCommandConfig } from '../config.js';
 import { startRunWorker } from './run-worker.js';
 
 export async function main(args: readonly string[] = process.argv.slice(2)): Promise<number> {
@@ -13,16 +13,8 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     );
     return 2;
   }
-  let config;
-  try {
-    config = readConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(`Invalid configuration: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = readCommandConfig(process.env);
+  if (!config) return 2;
   let worker;
   try {
     worker = await startRunWorker(config, {

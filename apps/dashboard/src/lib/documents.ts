@@ -314,7 +314,8 @@ export const MODELS = typedDocument<ModelsQuery, ModelsQueryVariables>(/* GraphQ
         parameters
         macs
       }
-      runs {
+      runCount
+      runs(first: 10) {
         id
         name
         status

@@ -20,8 +20,8 @@ import {
   leakedByRepeatedConvolutions,
   uniformValues,
   valuesOn,
-} from '../test-support/convolution-cases.js';
-import { relativeDifference } from '../test-support/relative-difference.js';
+} from '../../test-support/convolution-cases.js';
+import { relativeDifference } from '../../test-support/relative-difference.js';
 import { seededRandom } from '../data/random.js';
 
 const ONEDNN_KERNELS = [

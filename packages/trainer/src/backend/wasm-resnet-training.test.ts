@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { seededRandom } from '../data/random.js';
 import { useBackend } from './compute-backend.js';
-import { relativeDifference } from '../test-support/relative-difference.js';
+import { relativeDifference } from '../../test-support/relative-difference.js';
 
 const TOLERANCE = 1e-4;
 const BATCH = 2;

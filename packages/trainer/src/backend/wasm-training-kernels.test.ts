@@ -13,8 +13,8 @@ import {
   leakedByRepeatedConvolutions,
   uniformValues,
   valuesOn,
-} from '../test-support/convolution-cases.js';
-import { relativeDifference } from '../test-support/relative-difference.js';
+} from '../../test-support/convolution-cases.js';
+import { relativeDifference } from '../../test-support/relative-difference.js';
 
 beforeAll(async () => {
   await useBackend('wasm');

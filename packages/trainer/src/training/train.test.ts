@@ -12,7 +12,7 @@ import { predictImages } from './predict-images.js';
 import { TrainConfigError, type TrainConfigInput } from './train-config.js';
 import { train } from './train.js';
 import type { EpochEvent, TrainingEvent } from './training-events.js';
-import { relativeDifference } from '../test-support/relative-difference.js';
+import { relativeDifference } from '../../test-support/relative-difference.js';
 
 let root: string;
 beforeAll(async () => {

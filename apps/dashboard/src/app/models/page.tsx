@@ -1,14 +1,12 @@
 'use client';
-// Models: each architecture's per-stage summary (as in the paper's table), its runs, versions and aliases; and a
-// form to create one.
-import Link from 'next/link';
+// Models: each architecture's per-stage summary (as in the paper's table), its newest runs, versions and aliases;
+// and a form to create one.
 import { useState } from 'react';
-import { StatusBadge } from '../../components/run-status';
 import { Empty, ErrorMessage, QueryView } from '../../components/states';
 import { useApi, useQuery } from '../../lib/api-context';
 import { CREATE_MODEL, MODELS } from '../../lib/documents';
 import { ApiError } from '../../lib/graphql-client';
-import { compact, count, percent } from '../../lib/format';
+import { ModelCard } from '../../ui/models/model-card';
 
 const ARCHS = ['resnet18', 'resnet34', 'resnet50', 'resnet101', 'resnet152'];
 
@@ -23,81 +21,7 @@ export default function ModelsPage() {
           list.length === 0 ? (
             <Empty>No models yet: create one above.</Empty>
           ) : (
-            list.map((model) => (
-              <section key={model.id} className="card" data-testid={`model-${model.name}`}>
-                <h2>{model.name}</h2>
-                <p>
-                  {model.architecture.arch}, {model.architecture.stem} stem, width {model.architecture.width},{' '}
-                  {model.architecture.classes} classes, {model.architecture.inputSize}x{model.architecture.inputSize}{' '}
-                  input · {count(model.parameterCount)} parameters · {compact(model.macs)} MACs per image
-                  {model.description ? ` · ${model.description}` : ''}
-                </p>
-                <table>
-                  <thead>
-                    <tr>
-                      <th>Layer</th>
-                      <th>Output</th>
-                      <th className="number">Channels</th>
-                      <th>Structure</th>
-                      <th className="number">Parameters</th>
-                      <th className="number">MACs</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {model.stages.map((stage) => (
-                      <tr key={stage.name}>
-                        <td>{stage.name}</td>
-                        <td>
-                          {stage.outputSize}x{stage.outputSize}
-                        </td>
-                        <td className="number">{stage.channels}</td>
-                        <td>{stage.description}</td>
-                        <td className="number">{count(stage.parameters)}</td>
-                        <td className="number">{count(stage.macs)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-                <h3>Versions</h3>
-                {model.versions.length === 0 ? (
-                  <p className="state">None yet: promote a checkpoint from a run&apos;s page.</p>
-                ) : (
-                  <table data-testid={`versions-${model.name}`}>
-                    <tbody>
-                      {model.versions.map((version) => (
-                        <tr key={version.id}>
-                          <td>v{version.version}</td>
-                          <td>{version.aliases.join(', ')}</td>
-                          <td>
-                            <Link href={`/runs/${version.checkpoint.run.id}`}>{version.checkpoint.run.name}</Link>,
-                            epoch {version.checkpoint.epoch}
-                          </td>
-                          <td className="number">{percent(version.checkpoint.testAccuracy, 2)}</td>
-                          <td>
-                            <Link href={`/predict?checkpoint=${version.checkpoint.id}`}>Predict</Link>
-                          </td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                )}
-                <h3>Runs</h3>
-                {model.runs.length === 0 ? (
-                  <p className="state">
-                    None yet: <Link href="/runs/new">start one</Link>.
-                  </p>
-                ) : (
-                  <ul>
-                    {model.runs.map((run) => (
-                      <li key={run.id}>
-                        <Link href={`/runs/${run.id}`}>{run.name}</Link> <StatusBadge status={run.status} />{' '}
-                        {percent(run.bestTestAccuracy, 2)}
-                      </li>
-                    ))}
-                  </ul>
-                )}
-              </section>
-            ))
+            list.map((model) => <ModelCard key={model.id} model={model} />)
           )
         }
       </QueryView>

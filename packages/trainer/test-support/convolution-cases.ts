@@ -1,7 +1,7 @@
 // Convolution cases shared by the tests of the wasm backend's convolution kernels (wasm's own and oneDNN's): every
 // kernel size, stride and padding ResNets use and more, checked against the cpu backend.
 import * as tf from '@tensorflow/tfjs';
-import { seededRandom } from '../data/random.js';
+import { seededRandom } from '../src/data/random.js';
 
 export type Padding = 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
 
