@@ -103,8 +103,8 @@ async function main(): Promise<number> {
     stopping = true;
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
-  process.once('SIGINT', stopAll);
-  process.once('SIGTERM', stopAll);
+  process.on('SIGINT', stopAll);
+  process.on('SIGTERM', stopAll);
   for (let index = 1; index <= config.runConcurrency; index++) {
     const worker = startChild(
       `worker ${index}`,

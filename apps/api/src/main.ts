@@ -59,8 +59,8 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
       : '  workers online: none yet; runs wait QUEUED until one starts (`npx resnet-lab-worker`, or `npm start`)',
   );
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
+    process.on('SIGINT', resolve);
+    process.on('SIGTERM', resolve);
   });
   console.log('Stopping...');
   const timeout = setTimeout(() => {

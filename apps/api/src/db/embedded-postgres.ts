@@ -3,7 +3,7 @@
 // it (starts it, stops it at exit); the API, workers and `npm run db:migrate` on the same DATA_DIR join it while it
 // runs. A second owner on the same DATA_DIR is refused with the process that holds it, so two launchers never
 // write one cluster, and a server left running by an owner that was killed is adopted rather than corrupted.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import net from 'node:net';
@@ -93,7 +93,9 @@ export async function startEmbeddedPostgres(
   const password = await readOrCreatePassword(paths.password);
   const serverCommand = async (program: string, args: string[]) => {
     try {
-      return await run(program, args, { ...runAs, env: { ...process.env, LC_ALL: 'C' } });
+      // Detached: in a session of its own, so that Ctrl-C in the terminal (SIGINT to the whole foreground process
+      // group) does not shut the server down under the API and workers that are still stopping on it.
+      return await runDetached(program, args, { ...runAs, env: { ...process.env, LC_ALL: 'C' } });
     } catch (error) {
       const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
       throw new Error(`${path.basename(program)} failed: ${(stderr || stdout || (error as Error).message).trim()}`, {
@@ -343,6 +345,22 @@ async function createDatabaseIfMissing(adminUrl: string, database: string): Prom
   } finally {
     await client.end();
   }
+}
+
+/** execFile, in a new session (setsid): rejects with stdout and stderr when the command fails. */
+function runDetached(program: string, args: string[], options: SpawnOptions): Promise<{ stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      if (code === 0) resolve({ stdout });
+      else reject(Object.assign(new Error(`${program} exited with code ${String(code)}`), { stdout, stderr }));
+    });
+  });
 }
 
 async function freePort(): Promise<number> {

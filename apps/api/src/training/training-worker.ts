@@ -97,5 +97,8 @@ async function run(request: WorkerRequest): Promise<void> {
 }
 
 process.on('message', (request: WorkerRequest) => void run(request));
+// Ctrl-C in a terminal reaches every process of the foreground group: the worker that started this one decides when
+// training stops (at a batch boundary, through a cancel request), so this process ignores it.
+process.on('SIGINT', () => {});
 // The API going away (its IPC channel closing) stops the run rather than leaving an orphan training.
 process.on('disconnect', () => controller.abort(new Error('The API process went away.')));

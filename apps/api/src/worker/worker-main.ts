@@ -25,12 +25,16 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     console.error(`The worker could not start: ${(error as Error).message}`);
     return 1;
   }
+  // Every signal is handled, however many arrive: Ctrl-C reaches each process of the group, and launchers relay it.
+  let stopping = false;
   const stop = () => {
+    if (stopping) return;
+    stopping = true;
     console.log('Stopping: the run in progress stops at its next batch boundary...');
     void worker.stop();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
   await worker.stopped;
   console.log('Worker stopped.');
   return 0;
