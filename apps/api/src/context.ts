@@ -34,8 +34,11 @@ export interface Services {
   readonly workers: WorkerService;
   readonly system: {
     readonly databaseDescription: string;
-    readonly activeBackend: BackendInfo;
-    readonly availableBackends: readonly string[];
+    /**
+     * The compute backend for predictions and evaluations, loaded on first use (it holds about 130 MB): the
+     * backend in use, and the ones this machine can load.
+     */
+    backend(): Promise<{ readonly active: BackendInfo; readonly available: readonly string[] }>;
   };
 }
 

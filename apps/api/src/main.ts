@@ -44,11 +44,10 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     }
     throw error;
   }
-  const { activeBackend } = api.services.system;
   console.log(`ResNet Lab API ready at ${api.url}`);
   console.log(`  subscriptions: ${api.subscriptionsUrl}`);
   console.log(`  database: ${api.services.system.databaseDescription}`);
-  console.log(`  backend: ${activeBackend.name} (${activeBackend.device}), for predictions; runs train in workers`);
+  console.log('  compute: loaded on the first prediction or evaluation; runs train in workers');
   console.log(
     `  mutations: ${config.apiToken ? 'need Authorization: Bearer <API_TOKEN>' : 'open (API_TOKEN is not set)'}`,
   );

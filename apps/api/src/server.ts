@@ -15,6 +15,7 @@ import { parseCheckpointDownloadPath, sendCheckpointDownload } from './artifacts
 import { ERROR_CODES } from './errors.js';
 import { queryLimitRules } from './graphql/limits.js';
 import { buildSchema } from './graphql/schema.js';
+import { subscribeSharingResults } from './graphql/shared-subscription-execution.js';
 import { createServices, type ServiceOptions, type StartedServices } from './services/create-services.js';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -62,6 +63,7 @@ export async function startApi(config: ApiConfig, options: ServiceOptions = {}):
         services,
         authorized: isAuthorized(config.apiToken, connection.connectionParams?.authorization),
       }),
+      subscribe: subscribeSharingResults,
       validate: (validationSchema: GraphQLSchema, document) =>
         validate(validationSchema, document, [...specifiedRules, ...limitRules]),
       onError: (_context, _id, _payload, errors) => {

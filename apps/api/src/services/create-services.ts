@@ -1,7 +1,7 @@
 // Opens the database and wires the services together; the HTTP server and the tests both start here. The API trains
 // nothing itself: workers (worker/run-worker.ts) claim runs from the queue, and their events reach this process's
 // subscribers through PostgreSQL (RunEventListener).
-import { availableBackends, useBackend } from '@resnet-lab/trainer';
+import { availableBackends, useBackend, type BackendInfo } from '@resnet-lab/trainer';
 import { DirectoryArtifactStore } from '../artifacts/directory-artifact-store.js';
 import type { ApiConfig } from '../config.js';
 import type { Services } from '../context.js';
@@ -44,7 +44,10 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
     const queue = await RunQueue.open(database.url);
     cleanups.push(() => queue.close());
     const artifacts = new DirectoryArtifactStore(config.artifactDir);
-    const activeBackend = await useBackend('auto');
+    // Loaded on the first prediction, evaluation or system query: an API that only tracks stays small.
+    let backend: Promise<{ active: BackendInfo; available: readonly string[] }> | null = null;
+    const loadBackend = () =>
+      (backend ??= (async () => ({ active: await useBackend('auto'), available: await availableBackends() }))());
     const events = new RunEvents();
     const listener = await RunEventListener.start(database.url, prisma, events, log);
     cleanups.push(() => listener.close());
@@ -66,7 +69,7 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
     const runs = new RunService(prisma, datasets, events);
     await runs.ensureQueued();
     const checkpoints = new CheckpointService(prisma, artifacts, { startWorker: options.startWorker });
-    const predictions = new PredictionService(prisma, checkpoints, artifacts, {
+    const predictions = new PredictionService(prisma, checkpoints, artifacts, loadBackend, {
       cacheSize: config.predictionCacheSize,
       maxImageBytes: config.maxImageBytes,
     });
@@ -87,8 +90,7 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
       workers: new WorkerService(prisma),
       system: {
         databaseDescription: database.description,
-        activeBackend,
-        availableBackends: await availableBackends(),
+        backend: loadBackend,
       },
       close: cleanUp,
     };

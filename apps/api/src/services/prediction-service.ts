@@ -33,6 +33,8 @@ export class PredictionService {
     private readonly prisma: PrismaClient,
     private readonly checkpoints: CheckpointService,
     private readonly artifacts: ArtifactStore,
+    /** Loads the compute backend, once. */
+    private readonly loadBackend: () => Promise<unknown>,
     private readonly options: { readonly cacheSize: number; readonly maxImageBytes: number },
   ) {}
 
@@ -142,11 +144,13 @@ export class PredictionService {
       this.cache.set(location, existing);
       return { classifier: await existing, cached: true };
     }
-    const loading = loadCheckpoint(this.artifacts.resolve(location)).then((checkpoint) => {
-      checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
-      const { classNames, normalization } = checkpoint.metadata;
-      return { model: checkpoint.model, classNames, normalization };
-    });
+    const loading = this.loadBackend()
+      .then(() => loadCheckpoint(this.artifacts.resolve(location)))
+      .then((checkpoint) => {
+        checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
+        const { classNames, normalization } = checkpoint.metadata;
+        return { model: checkpoint.model, classNames, normalization };
+      });
     this.cache.set(location, loading);
     loading.catch(() => this.cache.delete(location));
     while (this.cache.size > this.options.cacheSize) {

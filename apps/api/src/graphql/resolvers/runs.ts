@@ -1,10 +1,9 @@
 // Resolvers of runs.graphql: the runs list and comparison, starting, resuming and cancelling runs, tracking runs
 // that the CLI trains, and their live progress.
 import type { TrainConfig } from '@resnet-lab/trainer';
-import type { ApiContext } from '../../context.js';
-import { notFound } from '../../errors.js';
-import { FINAL_STATUSES, statusChanged, type RunProgressEvent } from '../../events/run-events.js';
+import type { RunProgressEvent } from '../../events/run-events.js';
 import type { Resolvers } from '../../generated/graphql.js';
+import { runProgress } from './run-progress.js';
 import type { Run } from '../../generated/prisma/client.js';
 
 export const runResolvers: Resolvers = {
@@ -58,30 +57,3 @@ export const runResolvers: Resolvers = {
     milestones: (config) => [...config.milestones],
   },
 };
-
-/**
- * A run's events from now on, after a replay of the epochs it already finished, so that a client that subscribes
- * late still draws the whole curve. Ends after the event with a final status.
- */
-async function* runProgress(services: ApiContext['services'], runId: string): AsyncGenerator<RunProgressEvent> {
-  // Subscribe before reading the run: an event between the read and the subscription would otherwise be lost.
-  const channel = services.events.subscribeProgress(runId);
-  try {
-    const run = await services.runCatalog.find(runId);
-    if (!run) throw notFound('run', runId);
-    const finished = await services.runCatalog.metrics(runId);
-    for (const metric of finished) yield { __typename: 'EpochCompleted', runId, metric };
-    const replayedEpoch = finished.at(-1)?.epoch ?? 0;
-    if (FINAL_STATUSES.has(run.status)) {
-      yield statusChanged(run);
-      return;
-    }
-    for await (const event of channel) {
-      if (event.__typename === 'EpochCompleted' && event.metric.epoch <= replayedEpoch) continue;
-      yield event;
-      if (event.__typename === 'RunStatusChanged' && FINAL_STATUSES.has(event.status)) return;
-    }
-  } finally {
-    channel.close();
-  }
-}

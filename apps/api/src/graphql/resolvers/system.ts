@@ -8,16 +8,19 @@ const TFJS_VERSION = (require('@tensorflow/tfjs/package.json') as { version: str
 
 export const systemResolvers: Resolvers = {
   Query: {
-    system: (_, __, { services }) => ({
-      version: API_VERSION,
-      nodeVersion: process.version,
-      tfjsVersion: TFJS_VERSION,
-      availableBackends: [...services.system.availableBackends],
-      activeBackend: services.system.activeBackend,
-      database: services.system.databaseDescription,
-      runConcurrency: services.config.runConcurrency,
-      mutationsRequireToken: services.config.apiToken !== null,
-    }),
+    system: async (_, __, { services }) => {
+      const backend = await services.system.backend();
+      return {
+        version: API_VERSION,
+        nodeVersion: process.version,
+        tfjsVersion: TFJS_VERSION,
+        availableBackends: [...backend.available],
+        activeBackend: backend.active,
+        database: services.system.databaseDescription,
+        runConcurrency: services.config.runConcurrency,
+        mutationsRequireToken: services.config.apiToken !== null,
+      };
+    },
   },
 
   System: {
