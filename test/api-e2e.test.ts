@@ -37,7 +37,7 @@ beforeAll(async () => {
   // As root the embedded server runs as the postgres user, which must be able to enter the directory.
   await fs.chmod(dataDir, 0o755);
   api = await startApiProcess({ DATA_DIR: dataDir });
-  worker = await startWorkerProcess({ DATA_DIR: dataDir, WORKER_HEARTBEAT_SECONDS: '1' });
+  worker = await startWorkerProcess({ DATA_DIR: dataDir, WORKER_HEARTBEAT_SECONDS: '2' });
   await setUp(api);
 }, 120_000);
 afterAll(async () => {

@@ -36,7 +36,7 @@ beforeAll(async () => {
     DATABASE_URL: databaseUrl,
     DATA_DIR: dataDir,
     ARTIFACT_DIR: path.join(dataDir, 'shared-artifacts'),
-    WORKER_HEARTBEAT_SECONDS: '1',
+    WORKER_HEARTBEAT_SECONDS: '2',
     // A lost worker's run is re-queued once from its last checkpoint.
     RUN_RETRIES: '1',
     // Three workers share two cores.

@@ -24,7 +24,7 @@ let worker: WorkerProcess | null = null;
 
 beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'resnet-lab-shutdown-'));
-  env = { DATABASE_URL: await createTestDatabase('shutdown'), DATA_DIR: dataDir, WORKER_HEARTBEAT_SECONDS: '1' };
+  env = { DATABASE_URL: await createTestDatabase('shutdown'), DATA_DIR: dataDir, WORKER_HEARTBEAT_SECONDS: '2' };
   api = await startApiProcess(env);
   await setUp(api);
 }, 120_000);

@@ -29,8 +29,11 @@ export class WorkerRegistry {
     },
   ) {}
 
-  register(identity: WorkerIdentity): Promise<Worker> {
-    return this.prisma.worker.create({ data: { host: os.hostname(), pid: process.pid, ...identity } });
+  /** Registers this process, with a first heartbeat by the database's clock. */
+  async register(identity: WorkerIdentity): Promise<Worker> {
+    const worker = await this.prisma.worker.create({ data: { host: os.hostname(), pid: process.pid, ...identity } });
+    await this.heartbeat(worker.id);
+    return worker;
   }
 
   /**
@@ -38,11 +41,11 @@ export class WorkerRegistry {
    * run was settled by someone else, and it must stop training it.
    */
   async heartbeat(workerId: string): Promise<boolean> {
-    const { count } = await this.prisma.worker.updateMany({
-      where: { id: workerId, status: 'ONLINE' },
-      data: { lastHeartbeatAt: new Date() },
-    });
-    return count === 1;
+    // The database's clock, not this machine's: workers and the processes that judge them may disagree on the time.
+    // In UTC, as Prisma stores every timestamp.
+    const updated = await this.prisma.$executeRaw`
+      UPDATE "Worker" SET "lastHeartbeatAt" = now() AT TIME ZONE 'UTC' WHERE id = ${workerId} AND status = 'ONLINE'`;
+    return updated === 1;
   }
 
   async stopped(workerId: string): Promise<void> {
@@ -54,21 +57,14 @@ export class WorkerRegistry {
 
   /** Settles every worker silent for MISSED_HEARTBEATS intervals. Returns how many this call settled. */
   async settleLost(): Promise<number> {
-    const silentSince = new Date(Date.now() - MISSED_HEARTBEATS * this.options.heartbeatSeconds * 1000);
-    const silent = await this.prisma.worker.findMany({
-      where: { status: 'ONLINE', lastHeartbeatAt: { lt: silentSince } },
-    });
-    let settled = 0;
-    for (const worker of silent) {
-      const { count } = await this.prisma.worker.updateMany({
-        where: { id: worker.id, status: 'ONLINE', lastHeartbeatAt: { lt: silentSince } },
-        data: { status: 'LOST', stoppedAt: new Date() },
-      });
-      if (count === 0) continue; // another process settled it, or it came back
-      settled++;
-      await this.settleRunsOf(worker);
-    }
-    return settled;
+    const silence = MISSED_HEARTBEATS * this.options.heartbeatSeconds;
+    // Taken by one conditional update, judged by the database's clock (see heartbeat): so once, whoever asks.
+    const lost = await this.prisma.$queryRaw<{ id: string }[]>`
+      UPDATE "Worker" SET status = 'LOST', "stoppedAt" = now() AT TIME ZONE 'UTC'
+      WHERE status = 'ONLINE' AND "lastHeartbeatAt" < now() AT TIME ZONE 'UTC' - make_interval(secs => ${silence})
+      RETURNING id`;
+    for (const { id } of lost) await this.settleRunsOf(await this.prisma.worker.findUniqueOrThrow({ where: { id } }));
+    return lost.length;
   }
 
   private async settleRunsOf(worker: Worker): Promise<void> {
