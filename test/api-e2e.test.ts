@@ -290,4 +290,30 @@ describe('the API end to end', () => {
       metrics: [1, 2, 3, 4, 5, 6].map((epoch) => ({ epoch })),
     });
   });
+
+  it('ends the run of a worker killed with SIGKILL FAILED as interrupted and resumable (RUN_RETRIES=0)', async () => {
+    const runId = await startRun(api, { epochs: 30 });
+    const events: ProgressEvent[] = [];
+    const streamed = collect<ProgressEvent>(api.subscriptions(), PROGRESS, { runId }, (event) => events.push(event));
+    await waitFor(events, (event) => event.__typename === 'CheckpointSaved');
+    const training = worker.trainingPids();
+    const { pid } = worker.process;
+    await worker.kill();
+    // Silent for 3 heartbeats (2 s each here), it is declared lost.
+    await streamed;
+    const result = await api.request<{ run: { errorMessage: string; latestCheckpoint: { epoch: number } } }>(
+      `query($id: ID!) { run(id: $id) { errorMessage latestCheckpoint { epoch } } }`,
+      { id: runId },
+    );
+    expect(events.at(-1)).toMatchObject({ __typename: 'RunStatusChanged', status: 'FAILED' });
+    expect(result.data!.run.errorMessage).toMatch(
+      new RegExp(
+        `^Interrupted: its worker on \\S+ \\(pid ${pid}\\) stopped heartbeating\\. ` +
+          `Resume it from its epoch ${result.data!.run.latestCheckpoint.epoch} checkpoint with resumeRun\\.$`,
+      ),
+    );
+    // Its training process went with it.
+    for (const child of training) expect(() => process.kill(child, 0)).toThrow();
+    worker = await startWorkerProcess({ DATA_DIR: dataDir, WORKER_HEARTBEAT_SECONDS: '2' });
+  });
 });

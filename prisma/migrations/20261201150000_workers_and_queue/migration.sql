@@ -22,6 +22,7 @@ CREATE TABLE "Worker" (
     "backend" TEXT NOT NULL,
     "device" TEXT NOT NULL,
     "queueWorkerId" TEXT NOT NULL,
+    "heartbeatSeconds" INTEGER NOT NULL,
     "status" "WorkerStatus" NOT NULL DEFAULT 'ONLINE',
     "startedAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "lastHeartbeatAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,

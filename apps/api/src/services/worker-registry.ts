@@ -31,7 +31,9 @@ export class WorkerRegistry {
 
   /** Registers this process, with a first heartbeat by the database's clock. */
   async register(identity: WorkerIdentity): Promise<Worker> {
-    const worker = await this.prisma.worker.create({ data: { host: os.hostname(), pid: process.pid, ...identity } });
+    const worker = await this.prisma.worker.create({
+      data: { host: os.hostname(), pid: process.pid, heartbeatSeconds: this.options.heartbeatSeconds, ...identity },
+    });
     await this.heartbeat(worker.id);
     return worker;
   }
@@ -57,11 +59,11 @@ export class WorkerRegistry {
 
   /** Settles every worker silent for MISSED_HEARTBEATS intervals. Returns how many this call settled. */
   async settleLost(): Promise<number> {
-    const silence = MISSED_HEARTBEATS * this.options.heartbeatSeconds;
     // Taken by one conditional update, judged by the database's clock (see heartbeat): so once, whoever asks.
     const lost = await this.prisma.$queryRaw<{ id: string }[]>`
       UPDATE "Worker" SET status = 'LOST', "stoppedAt" = now() AT TIME ZONE 'UTC'
-      WHERE status = 'ONLINE' AND "lastHeartbeatAt" < now() AT TIME ZONE 'UTC' - make_interval(secs => ${silence})
+      WHERE status = 'ONLINE'
+        AND "lastHeartbeatAt" < now() AT TIME ZONE 'UTC' - make_interval(secs => ${MISSED_HEARTBEATS} * "heartbeatSeconds")
       RETURNING id`;
     for (const { id } of lost) await this.settleRunsOf(await this.prisma.worker.findUniqueOrThrow({ where: { id } }));
     return lost.length;

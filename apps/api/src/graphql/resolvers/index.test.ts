@@ -22,6 +22,8 @@ beforeAll(async () => {
         backend: 'wasm',
         device: 'CPU',
         queueWorkerId: `queue-${host}`,
+        // Heartbeats from long ago, on a schedule long enough that the API's lost-worker sweep leaves them be.
+        heartbeatSeconds: 1_000_000,
         status,
         lastHeartbeatAt: at(heartbeat),
       },
