@@ -17,7 +17,7 @@ export const ALL_RUN_ORDERS: readonly RunOrder[] = (['CREATED_AT', 'BEST_TEST_AC
   (field) => (['ASC', 'DESC'] as const).map((direction) => ({ field, direction })),
 );
 
-/** The order as the schema describes it, written out independently of runOrderBy: value, then id; nulls last. */
+/** The order as the schema describes it, written out independently of runPageQuery: value, then id; nulls last. */
 export function expectedRunOrder(runs: readonly RunSortKey[], order: RunOrder): string[] {
   const sign = order.direction === 'ASC' ? 1 : -1;
   const value = (run: RunSortKey) =>

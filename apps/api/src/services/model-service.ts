@@ -5,6 +5,7 @@ import { badUserInput, conflict } from '../errors.js';
 import type { Model, ModelAlias, ModelVersion, PrismaClient, Run } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
+import { ExpiringCache } from './expiring-cache.js';
 import { checkName } from './names.js';
 import { checkPageSize } from './page-size.js';
 
@@ -21,11 +22,20 @@ export interface CreateModelInput {
 /** One of a model's unique keys. */
 export type ModelKey = { readonly id: string } | { readonly name: string };
 
+/**
+ * How long a model read by id is reused, in milliseconds. Every page of the runs list asks for the models of its
+ * runs; a model never changes once created, so reading each once a second instead of once a page loses nothing.
+ */
+export const MODEL_MAX_AGE_MS = 1_000;
+
 export class ModelService {
-  // The loaders batch the lookups that a list of models (or of versions, or runs) makes once per item.
+  // The loaders batch the lookups that a list of models (or of versions, or runs) makes once per item. What every
+  // page of the runs list and the Models page read is raw SQL, whose rows have the types of Prisma's (see
+  // RunCatalog.list): Prisma compiling a query costs the API more CPU than running it costs PostgreSQL.
   private readonly models = new BatchLoader<string, Model>(async (ids) =>
-    byId(await this.prisma.model.findMany({ where: { id: { in: [...ids] } } })),
+    byId(await this.prisma.$queryRaw<Model[]>`SELECT * FROM "Model" WHERE "id" IN (${Prisma.join(ids)})`),
   );
+  private readonly recentModels = new ExpiringCache<string, Model | undefined>(MODEL_MAX_AGE_MS);
   private readonly versionsOfModels = new BatchLoader<string, ModelVersion[]>(async (modelIds) =>
     groupBy(
       await this.prisma.modelVersion.findMany({
@@ -53,13 +63,13 @@ export class ModelService {
       (alias) => alias.versionId,
     ),
   );
+  // One count per model, each over its range of the (modelId, createdAt, id) index: a GROUP BY over the models'
+  // runs reads every run of the table when the list holds every model.
   private readonly runCounts = new BatchLoader<string, number>(async (modelIds) => {
-    const counts = await this.prisma.run.groupBy({
-      by: ['modelId'],
-      where: { modelId: { in: [...modelIds] } },
-      _count: { _all: true },
-    });
-    return new Map(counts.map((count) => [count.modelId, count._count._all]));
+    const counts = await this.prisma.$queryRaw<{ id: string; count: number }[]>`
+      SELECT "model"."id", (SELECT count(*)::int FROM "Run" WHERE "Run"."modelId" = "model"."id") AS "count"
+      FROM "Model" AS "model" WHERE "model"."id" IN (${Prisma.join(modelIds)})`;
+    return new Map(counts.map(({ id, count }) => [id, count]));
   });
   /** By page size: one batch asks for the same number of runs of every model. */
   private readonly newestRuns = new Map<number, BatchLoader<string, Run[]>>();
@@ -68,16 +78,16 @@ export class ModelService {
 
   /** All models, newest first. */
   list(): Promise<Model[]> {
-    return this.prisma.model.findMany({ orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] });
+    return this.prisma.$queryRaw<Model[]>`SELECT * FROM "Model" ORDER BY "createdAt" DESC, "id" DESC`;
   }
 
   find(key: ModelKey): Promise<Model | null> {
     return this.prisma.model.findUnique({ where: key });
   }
 
-  /** A model that a stored row refers to, so it exists. */
+  /** A model that a stored row refers to, so it exists; as read up to MODEL_MAX_AGE_MS ago. */
   async get(id: string): Promise<Model> {
-    return referenced('model', id, await this.models.load(id));
+    return referenced('model', id, await this.recentModels.get(id, () => this.models.load(id)));
   }
 
   /** The model's registered versions, newest first. */
@@ -121,21 +131,18 @@ export class ModelService {
   }
 
   /**
-   * The newest `limit` runs of each model, in two statements however many models: one ranks the runs of each model
-   * by age and keeps the ids of the first `limit`, the other reads those runs. (A nested `take` in Prisma reads every
-   * run of the models and cuts the lists in memory.)
+   * The newest `limit` runs of each model, in one statement however many models: for each model, the first `limit`
+   * entries of its range of the (modelId, createdAt, id) index. (A nested `take` in Prisma reads every run of the
+   * models and cuts the lists in memory.)
    */
   private async loadNewestRuns(modelIds: readonly string[], limit: number): Promise<Map<string, Run[]>> {
-    const newest = await this.prisma.$queryRaw<{ id: string }[]>(Prisma.sql`
-      SELECT "id" FROM (
-        SELECT "id", row_number() OVER (PARTITION BY "modelId" ORDER BY "createdAt" DESC, "id" DESC) AS "rank"
-        FROM "Run" WHERE "modelId" IN (${Prisma.join(modelIds)})
-      ) AS "ranked"
-      WHERE "rank" <= ${limit}`);
-    const runs = await this.prisma.run.findMany({
-      where: { id: { in: newest.map((row) => row.id) } },
-      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    });
+    const runs = await this.prisma.$queryRaw<Run[]>`
+      SELECT "run".* FROM "Model" AS "model"
+      CROSS JOIN LATERAL (
+        SELECT * FROM "Run" WHERE "Run"."modelId" = "model"."id" ORDER BY "createdAt" DESC, "id" DESC LIMIT ${limit}
+      ) AS "run"
+      WHERE "model"."id" IN (${Prisma.join(modelIds)})
+      ORDER BY "run"."modelId", "run"."createdAt" DESC, "run"."id" DESC`;
     return groupBy(runs, (run) => run.modelId);
   }
 

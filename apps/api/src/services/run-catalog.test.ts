@@ -27,7 +27,13 @@ beforeAll(async () => {
   catalog = new RunCatalog(prisma, models, new DatasetService(prisma, os.tmpdir()));
   datasetId = (
     await prisma.dataset.create({
-      data: { name: 'tiny', format: 'SYNTHETIC', location: 'synthetic', classNames: ['a', 'b'] },
+      data: {
+        name: 'tiny',
+        format: 'SYNTHETIC',
+        location: 'synthetic',
+        classNames: ['a', 'b'],
+        options: { classes: 2, trainCount: 8, testCount: 4, imageSize: 8 },
+      },
     })
   ).id;
   const model = await models.create({ name: 'tied', arch: 'resnet18', width: 0.0625, classes: 2, inputSize: 8 });
@@ -36,7 +42,7 @@ beforeAll(async () => {
       ...run,
       modelId: model.id,
       datasetId,
-      config: {},
+      config: { learningRate: 0.1, milestones: [50, 100], augment: index % 2 === 0 },
       epochs: 1,
       outputDir: '',
       status: index % 3 === 0 ? 'COMPLETED' : 'QUEUED',
@@ -62,12 +68,13 @@ function countStatements(prisma: PrismaClient): { readonly client: PrismaClient;
   return { client: client as unknown as PrismaClient, count: () => statements };
 }
 
-/** Every page from the first to the last, with the totalCount of each. */
+/** Every page from the first to the last, with the totalCount of each; fails past 100 pages, which none has. */
 async function allPages(args: RunListArgs): Promise<{ ids: string[][]; totalCounts: number[] }> {
   const ids: string[][] = [];
   const totalCounts: number[] = [];
   let after: string | null = null;
   for (;;) {
+    if (ids.length === 100) throw new Error(`Expected the pages to end, got 100: ${JSON.stringify(ids.flat())}`);
     const page = await catalog.list({ ...args, after });
     ids.push(page.edges.map((edge) => edge.node.id));
     totalCounts.push(page.totalCount);
@@ -85,12 +92,82 @@ describe('RunCatalog.list', () => {
     expect(totalCounts).toEqual([25, 25, 25, 25, 25, 25, 25]);
   });
 
+  it.each(ALL_RUN_ORDERS)('pages by $field $direction with a page ending at every run', async (orderBy) => {
+    const expected = expectedRunOrder(tiedRuns(), orderBy);
+    for (const first of [1, 2, 3, 5, 6]) {
+      const { ids } = await allPages({ orderBy, first });
+      expect(ids.flat(), `first: ${first}`).toEqual(expected);
+    }
+  });
+
   it('counts and pages the runs of the filter alone', async () => {
     const orderBy = { field: 'BEST_TEST_ACCURACY', direction: 'DESC' } as const;
     const completed = tiedRuns().filter((_, index) => index % 3 === 0);
     const { ids, totalCounts } = await allPages({ filter: { status: ['COMPLETED'] }, orderBy, first: 4 });
     expect(ids.flat()).toEqual(expectedRunOrder(completed, orderBy));
     expect(totalCounts).toEqual([9, 9, 9]);
+  });
+
+  it('reads runs, their model and their dataset as Prisma does: dates, enums, JSON, arrays and BigInt alike', async () => {
+    const { prisma } = database;
+    const { node } = (await catalog.list({ filter: { status: ['COMPLETED'] }, first: 1 })).edges[0]!;
+    expect(node).toEqual(await prisma.run.findUniqueOrThrow({ where: { id: node.id } }));
+    expect(node.createdAt).toBeInstanceOf(Date);
+    expect(await catalog.model(node)).toEqual(await prisma.model.findUniqueOrThrow({ where: { id: node.modelId } }));
+    expect(typeof (await catalog.model(node)).parameterCount).toBe('bigint');
+    expect(await catalog.dataset(node)).toEqual(await prisma.dataset.findUniqueOrThrow({ where: { id: datasetId } }));
+  });
+
+  it('takes a cursor value as a parameter, whatever it holds', async () => {
+    const orderBy = { field: 'NAME', direction: 'ASC' } as const;
+    const forged = { ...orderBy, value: "name-1' OR 'x'='x", id: 'run-99' };
+    const page = await catalog.list({
+      orderBy,
+      first: 100,
+      after: Buffer.from(JSON.stringify(forged)).toString('base64url'),
+    });
+    expect(page.edges.map((edge) => edge.node.id)).toEqual(
+      expectedRunOrder(tiedRuns(), orderBy).filter((id) => tiedRuns().find((run) => run.id === id)!.name > 'name-1'),
+    );
+  });
+
+  it('pages past accuracies that differ only in their 17th significant digit', async () => {
+    const { prisma } = database;
+    const model = await models.create({ name: 'close', arch: 'resnet18', width: 0.0625, classes: 2, inputSize: 8 });
+    // 0.1 + 0.2 is 0.30000000000000004, the double after 0.3. Prisma rounds the numbers it sends to 16 significant
+    // digits, so the runs are stored by SQL: other writers than this API can store any double.
+    const runs = [0.3, 0.1 + 0.2, 0.3, 0.1 + 0.2].map((bestTestAccuracy, index) => ({
+      id: `close-${index}`,
+      name: 'close',
+      createdAt: new Date(Date.UTC(2026, 0, 1)),
+      bestTestAccuracy,
+    }));
+    try {
+      await prisma.run.createMany({
+        data: runs.map(({ id, name }) => ({
+          id,
+          name,
+          modelId: model.id,
+          datasetId,
+          config: {},
+          epochs: 1,
+          outputDir: '',
+        })),
+      });
+      for (const run of runs) {
+        await prisma.$executeRaw`
+          UPDATE "Run" SET "bestTestAccuracy" = CAST(${String(run.bestTestAccuracy)} AS double precision)
+          WHERE "id" = ${run.id}`;
+      }
+      for (const direction of ['ASC', 'DESC'] as const) {
+        const orderBy = { field: 'BEST_TEST_ACCURACY', direction } as const;
+        const { ids } = await allPages({ filter: { modelId: model.id }, orderBy, first: 1 });
+        expect(ids.flat(), direction).toEqual(expectedRunOrder(runs, orderBy));
+      }
+    } finally {
+      await prisma.run.deleteMany({ where: { modelId: model.id } });
+      await prisma.model.delete({ where: { id: model.id } });
+    }
   });
 
   it('starts newest first by default', async () => {
@@ -185,9 +262,9 @@ describe("a model's runs", () => {
     await addModels('many', 6, 5);
     const many = await modelsPage();
     expect(many.result.errors).toBeUndefined();
-    // The models, the newest runs' ids and the runs, the counts, the versions, their aliases, their checkpoints and
-    // the checkpoints' runs.
-    expect([few.statements, many.statements]).toEqual([8, 8]);
+    // The models, their newest runs, their run counts, the versions, their aliases, their checkpoints and the
+    // checkpoints' runs.
+    expect([few.statements, many.statements]).toEqual([7, 7]);
     const listed = (many.result.data as { models: { name: string }[] }).models;
     expect(listed).toHaveLength(9);
     const queued = { status: 'QUEUED', bestTestAccuracy: null };

@@ -2,24 +2,25 @@
 // run's metrics, model and dataset. RunService holds the write side (start, resume, cancel, and what workers report).
 import type { TrainConfig } from '@resnet-lab/trainer';
 import { badUserInput, notFound } from '../errors.js';
-import type { Dataset, EpochMetric, Model, Prisma, PrismaClient, Run, RunStatus } from '../generated/prisma/client.js';
+import { Prisma } from '../generated/prisma/client.js';
+import type { Dataset, EpochMetric, Model, PrismaClient, Run, RunStatus } from '../generated/prisma/client.js';
 import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
 import type { DatasetService } from './dataset-service.js';
+import { ExpiringCache } from './expiring-cache.js';
 import type { ModelService } from './model-service.js';
 import { checkPageSize } from './page-size.js';
-import {
-  DEFAULT_RUN_ORDER,
-  decodeRunCursor,
-  encodeRunCursor,
-  runOrderBy,
-  runsAfter,
-  type RunOrder,
-} from './run-pagination.js';
+import { DEFAULT_RUN_ORDER, decodeRunCursor, encodeRunCursor, runPageQuery, type RunOrder } from './run-pagination.js';
 import { HYPERPARAMETER_FIELDS } from './run-service.js';
 
 /** Runs in a page when the client does not say. */
 export const DEFAULT_RUNS_PAGE_SIZE = 20;
 export const MAX_COMPARED_RUNS = 20;
+/**
+ * How long a filter's totalCount is reused, in milliseconds. Counting every run that matches reads all of them, the
+ * one cost of a page that grows with the table; the dashboard asks for it with every page, so it is counted at most
+ * once per this period per filter and process, and may lag behind the runs by as much.
+ */
+export const RUN_COUNT_MAX_AGE_MS = 1_000;
 
 /** Conditions a listed run meets; an empty or missing one matches every run. */
 export interface RunFilter {
@@ -40,7 +41,7 @@ export interface RunListArgs {
 export interface RunPage {
   readonly edges: { readonly cursor: string; readonly node: Run }[];
   readonly pageInfo: { readonly hasNextPage: boolean; readonly endCursor: string | null };
-  /** Runs matching the filter, all pages together. */
+  /** Runs matching the filter, all pages together, as counted up to RUN_COUNT_MAX_AGE_MS ago. */
   readonly totalCount: number;
 }
 
@@ -60,6 +61,9 @@ export class RunCatalog {
     ),
   );
 
+  /** By filter (runsMatching's key). */
+  private readonly counts = new ExpiringCache<string, number>(RUN_COUNT_MAX_AGE_MS);
+
   constructor(
     private readonly prisma: PrismaClient,
     private readonly models: ModelService,
@@ -68,20 +72,23 @@ export class RunCatalog {
 
   /**
    * One page of the runs that match the filter, in the given order (newest first by default), and how many match
-   * in all. The page and the count read the same condition.
+   * in all. The page and the count read the same condition. Both are raw SQL: Prisma's query builder cannot say
+   * "after this row" as an index range (see run-pagination.ts), and compiling a query costs the API more CPU than
+   * running it costs PostgreSQL. `SELECT *` rows have the types of Prisma's Run: the driver adapter reads timestamps
+   * as Date, jsonb as parsed JSON, enums as their names and bigint as BigInt, as Prisma Client does.
    */
   async list(args: RunListArgs = {}): Promise<RunPage> {
     const pageSize = checkPageSize('first', args.first ?? DEFAULT_RUNS_PAGE_SIZE);
     const order = args.orderBy ?? DEFAULT_RUN_ORDER;
+    const after = args.after ? decodeRunCursor(order, args.after) : null;
     const matching = runsMatching(args.filter ?? {});
-    const after = args.after ? runsAfter(decodeRunCursor(order, args.after)) : null;
     const [rows, totalCount] = await Promise.all([
-      this.prisma.run.findMany({
-        where: after ? { AND: [matching, after] } : matching,
-        orderBy: runOrderBy(order),
-        take: pageSize + 1,
+      this.prisma.$queryRaw<Run[]>(runPageQuery(matching.condition, order, after, pageSize + 1)),
+      this.counts.get(matching.key, async () => {
+        const [{ count }] = await this.prisma.$queryRaw<[{ count: number }]>`
+          SELECT count(*)::int AS "count" FROM "Run" WHERE ${matching.condition}`;
+        return count;
       }),
-      this.prisma.run.count({ where: matching }),
     ]);
     const edges = rows.slice(0, pageSize).map((node) => ({ cursor: encodeRunCursor(order, node), node }));
     return {
@@ -128,11 +135,19 @@ export class RunCatalog {
   }
 }
 
-function runsMatching(filter: RunFilter): Prisma.RunWhereInput {
+/** The filter as a condition on "Run", and a key that is the same for every filter with the same meaning. */
+function runsMatching(filter: RunFilter): { readonly condition: Prisma.Sql; readonly key: string } {
+  const statuses = [...new Set(filter.status ?? [])].sort();
+  const conditions: Prisma.Sql[] = [];
+  if (statuses.length > 0) {
+    const values = statuses.map((status) => Prisma.sql`CAST(${status} AS "RunStatus")`);
+    conditions.push(Prisma.sql`"status" IN (${Prisma.join(values)})`);
+  }
+  if (filter.modelId) conditions.push(Prisma.sql`"modelId" = ${filter.modelId}`);
+  if (filter.datasetId) conditions.push(Prisma.sql`"datasetId" = ${filter.datasetId}`);
   return {
-    ...(filter.status?.length ? { status: { in: [...filter.status] } } : {}),
-    ...(filter.modelId ? { modelId: filter.modelId } : {}),
-    ...(filter.datasetId ? { datasetId: filter.datasetId } : {}),
+    condition: conditions.length > 0 ? Prisma.join(conditions, ' AND ') : Prisma.sql`TRUE`,
+    key: JSON.stringify([statuses, filter.modelId || null, filter.datasetId || null]),
   };
 }
 

@@ -1,10 +1,11 @@
 // Keyset pagination of the `runs` connection. A cursor holds the sort value and id of the last run of a page; the
-// next page is the runs beyond that pair in the sort order, found with a `where` condition and a LIMIT, so a page
-// costs the same however deep it is. (Prisma's own `cursor` re-reads the cursor row and, on a nullable sort column,
-// fetches every remaining row: prisma/orm#15710.) The sort always ends with the id, so runs whose sort values tie
-// are never skipped or repeated.
+// next page is the runs beyond that pair in the sort order, read as a range of the index on (sort column, id) with a
+// LIMIT, so a page costs the same however deep it is. (Prisma's own `cursor` re-reads the cursor row and, on a
+// nullable sort column, fetches every remaining row: prisma/orm#15710. Its `where` can only say "beyond" as an OR
+// chain, which PostgreSQL applies as a filter, not a range.) The sort always ends with the id, so runs whose sort
+// values tie are never skipped or repeated.
 import { badUserInput } from '../errors.js';
-import type { Prisma, Run } from '../generated/prisma/client.js';
+import { Prisma, type Run } from '../generated/prisma/client.js';
 
 export type RunOrderField = 'CREATED_AT' | 'BEST_TEST_ACCURACY' | 'NAME';
 export type SortDirection = 'ASC' | 'DESC';
@@ -61,45 +62,66 @@ export function decodeRunCursor(order: RunOrder, text: string): RunCursor {
   return { ...order, value: value as RunCursor['value'], id };
 }
 
-export function runOrderBy(order: RunOrder): Prisma.RunOrderByWithRelationInput[] {
-  const direction = order.direction === 'ASC' ? 'asc' : 'desc';
-  switch (order.field) {
-    case 'CREATED_AT':
-      return [{ createdAt: direction }, { id: direction }];
-    case 'BEST_TEST_ACCURACY':
-      // Runs without an accuracy yet come last either way: a leaderboard starts with its best or worst scores.
-      return [{ bestTestAccuracy: { sort: direction, nulls: 'last' } }, { id: direction }];
-    case 'NAME':
-      return [{ name: direction }, { id: direction }];
-  }
+const ASC = Prisma.raw('ASC');
+const DESC = Prisma.raw('DESC');
+const GREATER = Prisma.raw('>');
+const LESS = Prisma.raw('<');
+const TRUE = Prisma.raw('TRUE');
+
+const SORT_COLUMNS: Record<RunOrderField, Prisma.Sql> = {
+  CREATED_AT: Prisma.raw('"createdAt"'),
+  NAME: Prisma.raw('"name"'),
+  BEST_TEST_ACCURACY: Prisma.raw('"bestTestAccuracy"'),
+};
+
+/**
+ * The statement that reads one page: at most `limit` runs that match `matching` (a condition on "Run"), in the
+ * order asked, after the cursor when there is one. Each part of it reads one range of the index on (sort column,
+ * id), from the start or from the cursor: a row-value comparison, which PostgreSQL makes the start of the range.
+ */
+export function runPageQuery(
+  matching: Prisma.Sql,
+  order: RunOrder,
+  cursor: RunCursor | null,
+  limit: number,
+): Prisma.Sql {
+  const direction = order.direction === 'ASC' ? ASC : DESC;
+  const beyond = order.direction === 'ASC' ? GREATER : LESS;
+  const column = SORT_COLUMNS[order.field];
+  const range = (condition: Prisma.Sql) => Prisma.sql`
+    SELECT * FROM "Run" WHERE ${matching} AND ${condition}
+    ORDER BY ${column} ${direction}, "id" ${direction} LIMIT ${limit}`;
+  const afterCursor =
+    cursor && cursor.value !== null
+      ? Prisma.sql`(${column}, "id") ${beyond} (${sqlSortValue(cursor)}, ${cursor.id})`
+      : TRUE;
+  if (order.field !== 'BEST_TEST_ACCURACY') return range(afterCursor);
+  // Runs without an accuracy yet come last either way: a leaderboard starts with its best or worst scores. An index
+  // keeps nulls at one end, so the scored runs and the unscored ones are two ranges of it, each read in its own
+  // order, then put one after the other. After an unscored run come only unscored ones, after a scored one the rest
+  // of the scored ones and then every unscored one.
+  if (cursor?.value === null) return range(Prisma.sql`${column} IS NULL AND "id" ${beyond} ${cursor.id}`);
+  return Prisma.sql`
+    SELECT * FROM (
+      (${range(Prisma.sql`${column} IS NOT NULL AND ${afterCursor}`)})
+      UNION ALL
+      (${range(Prisma.sql`${column} IS NULL`)})
+    ) AS "page"
+    ORDER BY ${column} ${direction} NULLS LAST, "id" ${direction} LIMIT ${limit}`;
 }
 
-/** The runs that come after the cursor in its order (runOrderBy's), as a condition. */
-export function runsAfter(cursor: RunCursor): Prisma.RunWhereInput {
-  const beyond = <T>(value: T): { gt: T } | { lt: T } => (cursor.direction === 'ASC' ? { gt: value } : { lt: value });
-  const idBeyond = { id: beyond(cursor.id) };
+/** The cursor's sort value as a parameter of the column's type, so that the comparison can use the index. */
+function sqlSortValue(cursor: RunCursor): Prisma.Sql {
   switch (cursor.field) {
-    case 'CREATED_AT': {
-      const createdAt = new Date(cursor.value as string);
-      return { OR: [{ createdAt: beyond(createdAt) }, { createdAt, ...idBeyond }] };
-    }
-    case 'NAME': {
-      const name = cursor.value as string;
-      return { OR: [{ name: beyond(name) }, { name, ...idBeyond }] };
-    }
-    case 'BEST_TEST_ACCURACY': {
-      // Nulls last: after a run with an accuracy come the rest of the scored runs, then every unscored one; after
-      // an unscored run, only unscored ones.
-      if (cursor.value === null) return { bestTestAccuracy: null, ...idBeyond };
-      const accuracy = cursor.value as number;
-      return {
-        OR: [
-          { bestTestAccuracy: beyond(accuracy) },
-          { bestTestAccuracy: accuracy, ...idBeyond },
-          { bestTestAccuracy: null },
-        ],
-      };
-    }
+    case 'CREATED_AT':
+      // Prisma stores a DateTime as UTC in timestamp(3), which ignores the ISO text's 'Z': its digits are the value.
+      return Prisma.sql`CAST(${cursor.value} AS timestamp(3))`;
+    case 'NAME':
+      return Prisma.sql`CAST(${cursor.value} AS text)`;
+    case 'BEST_TEST_ACCURACY':
+      // As text: Prisma rounds a number parameter to 16 significant digits, and a double can need 17 to be the
+      // cursor's exact value (String gives the shortest text that parses back to it).
+      return Prisma.sql`CAST(${String(cursor.value)} AS double precision)`;
   }
 }
 
