@@ -4,7 +4,8 @@
 // exactly one worker; job keys make enqueueing a run twice a no-op; and forceUnlockWorkers hands the job of a worker
 // that died back to the queue at once instead of after a lock timeout. The Run row stays the source of truth for
 // a run's state: a worker claims a job's run only while it is QUEUED.
-import { Logger, makeWorkerUtils, type WorkerUtils } from 'graphile-worker';
+import { Logger, makeWorkerUtils, runMigrations, type WorkerUtils } from 'graphile-worker';
+import pg from 'pg';
 import type { Prisma } from '../generated/prisma/client.js';
 
 /** The task every run job names. */
@@ -37,11 +38,10 @@ export async function dequeueRun(transaction: Prisma.TransactionClient, runId: s
 export class RunQueue {
   private constructor(private readonly utils: WorkerUtils) {}
 
-  /** Connects, and installs or upgrades graphile-worker's schema (idempotent, under its own lock). */
+  /** Installs or upgrades graphile-worker's schema, then connects. */
   static async open(connectionString: string): Promise<RunQueue> {
-    const utils = await makeWorkerUtils({ connectionString, logger: quietLogger });
-    await utils.migrate();
-    return new RunQueue(utils);
+    await installQueueSchema(connectionString);
+    return new RunQueue(await makeWorkerUtils({ connectionString, logger: quietLogger }));
   }
 
   /** Releases the jobs of workers that stopped without finishing them, so that others can take them. */
@@ -51,6 +51,29 @@ export class RunQueue {
 
   async close(): Promise<void> {
     await this.utils.release();
+  }
+}
+
+/** An advisory lock key of ours: graphile-worker's schema installation. */
+const QUEUE_SCHEMA_LOCK = 72707370;
+
+/**
+ * graphile-worker's own migration is not safe against a concurrent one: two processes starting on a fresh database
+ * (two APIs, an API and a worker) both try to create its schema, and one fails with a duplicate key. Holding an
+ * advisory lock around it makes the second wait, then find the schema there.
+ */
+export async function installQueueSchema(connectionString: string): Promise<void> {
+  const client = new pg.Client({ connectionString });
+  await client.connect();
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [QUEUE_SCHEMA_LOCK]);
+    try {
+      await runMigrations({ connectionString, logger: quietLogger });
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [QUEUE_SCHEMA_LOCK]);
+    }
+  } finally {
+    await client.end();
   }
 }
 
