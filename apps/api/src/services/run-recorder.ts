@@ -8,7 +8,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { FINAL_STATUSES } from '../events/run-events.js';
 import { RUN_EVENTS_CHANNEL, encodeRunNotification, type RunNotification } from '../events/run-notification.js';
 import type { Prisma, PrismaClient, Run } from '../generated/prisma/client.js';
-import { enqueueRun } from '../queue/run-queue.js';
+import { dequeueRun, enqueueRun } from '../queue/run-queue.js';
 import type { SavedCheckpoint } from '../training/worker-protocol.js';
 
 /** Batch progress is written to the run row (and `runUpdated` fires) at most this often; subscribers get every batch. */
@@ -181,29 +181,50 @@ export class RunRecorder {
     });
   }
 
-  /** Puts a run back in the queue (row and job in one transaction), to resume from its latest checkpoint with files. */
-  async requeue(runId: string, reason: string): Promise<Run> {
+  /**
+   * Settles a run whose training stopped without finishing, because its worker shut down or was lost (`why` says
+   * which): CANCELLED when a cancel was asked for; else back in the queue, to resume from its latest checkpoint with
+   * files, while it has retries left (a run is claimed at most `runRetries` + 1 times); else FAILED as interrupted,
+   * saying how to resume it. One transaction, with its queue job. Returns the status the run is left in.
+   */
+  async interrupt(runId: string, why: string, runRetries: number): Promise<Run['status']> {
     this.progress.delete(runId);
     return this.prisma.$transaction(async (transaction) => {
+      const run = await transaction.run.findUniqueOrThrow({ where: { id: runId } });
+      if (FINAL_STATUSES.has(run.status)) return run.status;
       const latest = await transaction.checkpoint.findFirst({
         where: { runId, prunedAt: null },
         orderBy: { epoch: 'desc' },
       });
-      const run = await transaction.run.update({
-        where: { id: runId },
-        data: {
-          status: 'QUEUED',
-          errorMessage: reason,
-          resumedFromCheckpointId: latest?.id ?? null,
-          currentEpoch: latest?.epoch ?? 0,
-          currentBatch: 0,
-        },
-      });
-      await enqueueRun(transaction, runId);
+      const data: Prisma.RunUpdateInput = run.cancelRequestedAt
+        ? { status: 'CANCELLED', errorMessage: null, finishedAt: new Date() }
+        : run.attempts <= runRetries
+          ? {
+              status: 'QUEUED',
+              errorMessage: `Re-queued (attempt ${run.attempts + 1} of ${runRetries + 1}): ${why}.`,
+              resumedFromCheckpoint: latest ? { connect: { id: latest.id } } : { disconnect: true },
+              currentEpoch: latest?.epoch ?? 0,
+              currentBatch: 0,
+            }
+          : {
+              status: 'FAILED',
+              errorMessage: `Interrupted: ${why}. ${resumeHint(latest?.epoch ?? null)}`,
+              finishedAt: new Date(),
+            };
+      const { status } = await transaction.run.update({ where: { id: runId }, data });
+      if (status === 'QUEUED') await enqueueRun(transaction, runId);
+      else await dequeueRun(transaction, runId);
       await notify(transaction, { kind: 'status', runId });
-      return run;
+      return status;
     });
   }
+}
+
+/** What a person can do with an interrupted run. */
+export function resumeHint(lastEpoch: number | null): string {
+  return lastEpoch === null
+    ? 'It had no checkpoint yet; start it again.'
+    : `Resume it from its epoch ${lastEpoch} checkpoint with resumeRun.`;
 }
 
 /**

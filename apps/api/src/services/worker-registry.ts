@@ -4,7 +4,7 @@
 // interrupted and resumable. A conditional update decides which process settles a lost worker, so it happens once.
 import os from 'node:os';
 import type { PrismaClient, Worker } from '../generated/prisma/client.js';
-import { dequeueRun, type RunQueue } from '../queue/run-queue.js';
+import type { RunQueue } from '../queue/run-queue.js';
 import type { RunRecorder } from './run-recorder.js';
 
 /** A worker silent for this many heartbeat intervals is lost. */
@@ -72,38 +72,10 @@ export class WorkerRegistry {
   private async settleRunsOf(worker: Worker): Promise<void> {
     const runs = await this.prisma.run.findMany({ where: { workerId: worker.id, status: 'RUNNING' } });
     await this.queue.unlockWorkers([worker.queueWorkerId]);
-    const silence = `its worker on ${worker.host} (pid ${worker.pid}) stopped heartbeating`;
+    const why = `its worker on ${worker.host} (pid ${worker.pid}) stopped heartbeating`;
     for (const run of runs) {
-      if (run.cancelRequestedAt) {
-        await this.prisma.$transaction((transaction) => dequeueRun(transaction, run.id));
-        await this.recorder.finish(run.id, { status: 'CANCELLED', errorMessage: null });
-        continue;
-      }
-      if (run.attempts <= this.options.runRetries) {
-        await this.recorder.requeue(
-          run.id,
-          `Re-queued (attempt ${run.attempts + 1} of ${this.options.runRetries + 1}): ${silence}.`,
-        );
-        this.options.log(`Run ${run.id}: ${silence}; re-queued from its last checkpoint.`);
-      } else {
-        await this.prisma.$transaction((transaction) => dequeueRun(transaction, run.id));
-        const last = await this.prisma.checkpoint.findFirst({
-          where: { runId: run.id, prunedAt: null },
-          orderBy: { epoch: 'desc' },
-        });
-        await this.recorder.finish(run.id, {
-          status: 'FAILED',
-          errorMessage: `Interrupted: ${silence}. ${resumeHint(last?.epoch ?? null)}`,
-        });
-        this.options.log(`Run ${run.id}: ${silence}; marked FAILED (RUN_RETRIES=${this.options.runRetries}).`);
-      }
+      const status = await this.recorder.interrupt(run.id, why, this.options.runRetries);
+      this.options.log(`Run ${run.id}: ${why}; now ${status} (RUN_RETRIES=${this.options.runRetries}).`);
     }
   }
-}
-
-/** What a person can do with an interrupted run. */
-export function resumeHint(lastEpoch: number | null): string {
-  return lastEpoch === null
-    ? 'It had no checkpoint yet; start it again.'
-    : `Resume it from its epoch ${lastEpoch} checkpoint with resumeRun.`;
 }

@@ -9,7 +9,6 @@ import type { Database } from '../db/database.js';
 import { enqueueRun, type TrainRunPayload } from '../queue/run-queue.js';
 import { DatasetService } from '../services/dataset-service.js';
 import { notify, type RunRecorder } from '../services/run-recorder.js';
-import { resumeHint } from '../services/worker-registry.js';
 import { describeUnexpectedExit, type StartWorker } from '../training/worker-process.js';
 import type { TrainRequest, WorkerMessage } from '../training/worker-protocol.js';
 
@@ -114,21 +113,7 @@ export class ClaimedRuns {
     if (active.reason === 'abandon') return; // declared lost: another process settled the run
     const stoppedEarly = result?.type === 'trained' && result.result.status === 'cancelled';
     if (active.reason === 'shutdown' && (stoppedEarly || result === null)) {
-      const run = await this.database.prisma.run.findUniqueOrThrow({ where: { id: runId } });
-      if (run.cancelRequestedAt) {
-        await this.recorder.finish(runId, { status: 'CANCELLED', errorMessage: null });
-      } else if (run.attempts <= this.options.runRetries) {
-        await this.recorder.requeue(runId, 'Re-queued: its worker shut down; it continues from its last checkpoint.');
-      } else {
-        const last = await this.database.prisma.checkpoint.findFirst({
-          where: { runId, prunedAt: null },
-          orderBy: { epoch: 'desc' },
-        });
-        await this.recorder.finish(runId, {
-          status: 'FAILED',
-          errorMessage: `Interrupted: its worker shut down. ${resumeHint(last?.epoch ?? null)}`,
-        });
-      }
+      await this.recorder.interrupt(runId, 'its worker shut down', this.options.runRetries);
       return;
     }
     if (result?.type === 'trained') {
