@@ -3,9 +3,9 @@
 // would. Training is real (tiny ResNet-18, tiny synthetic data, on wasm).
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
+import { makeEmbeddedDataDir } from '@resnet-lab/api/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   collect,
@@ -33,9 +33,7 @@ function stripesPng(size: number): string {
 }
 
 beforeAll(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'resnet-lab-e2e-'));
-  // As root the embedded server runs as the postgres user, which must be able to enter the directory.
-  await fs.chmod(dataDir, 0o755);
+  dataDir = await makeEmbeddedDataDir('resnet-lab-e2e-');
   api = await startApiProcess({ DATA_DIR: dataDir });
   worker = await startWorkerProcess({ DATA_DIR: dataDir, WORKER_HEARTBEAT_SECONDS: '2' });
   await setUp(api);

@@ -3,10 +3,10 @@
 // test-artifacts/dashboard/.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { makeEmbeddedDataDir } from '@resnet-lab/api/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiProcess } from './support/api-process.js';
 import { freePort } from './support/free-port.js';
@@ -50,9 +50,7 @@ function stripesPng(): Buffer {
 
 beforeAll(async () => {
   await fs.mkdir(ARTIFACTS, { recursive: true });
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'resnet-lab-dashboard-'));
-  // As root the embedded PostgreSQL server runs as the postgres user, which must be able to enter the directory.
-  await fs.chmod(dataDir, 0o755);
+  dataDir = await makeEmbeddedDataDir('resnet-lab-dashboard-');
   lab = await startLab({ DATA_DIR: dataDir, PORT: '0', DASHBOARD_PORT: String(await freePort()) });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -224,8 +222,7 @@ describe('the dashboard', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
-    const apiDataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'resnet-lab-down-'));
-    await fs.chmod(apiDataDir, 0o755);
+    const apiDataDir = await makeEmbeddedDataDir('resnet-lab-down-');
     try {
       await new Promise<void>((resolve) =>
         dashboard.stdout.on('data', (chunk: Buffer) => /Ready in/.test(String(chunk)) && resolve()),

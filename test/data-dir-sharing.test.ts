@@ -3,9 +3,9 @@
 // the process that holds it, and nothing that was confirmed is lost.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { makeEmbeddedDataDir } from '@resnet-lab/api/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiProcess, type ApiProcess } from './support/api-process.js';
 
@@ -35,9 +35,7 @@ async function modelNames(server: ApiProcess): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'resnet-lab-shared-'));
-  // As root the embedded server runs as the postgres user, which must be able to enter the directory.
-  await fs.chmod(dataDir, 0o755);
+  dataDir = await makeEmbeddedDataDir('resnet-lab-shared-');
   api = await startApiProcess({ DATA_DIR: dataDir });
 }, 60_000);
 
