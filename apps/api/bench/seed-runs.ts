@@ -1,7 +1,7 @@
 // Fills a migrated database with a tracking history the size of a busy lab's, in set-based SQL (generate_series,
 // INSERT ... SELECT): models, the built-in datasets and one more, thousands of runs in every status with an
 // EpochMetric row per finished epoch and their latest and best checkpoints, plus one live run to subscribe to.
-import type { TrainConfig } from '@resnet-lab/trainer';
+import { resolveTrainConfig, type TrainConfig } from '@resnet-lab/trainer';
 import { RESNET_ARCHS, summarizeResNet } from '@resnet-lab/resnet';
 import type pg from 'pg';
 
@@ -149,27 +149,12 @@ function modelRows(widths: readonly number[]) {
   );
 }
 
-/** The hyperparameters every seeded run stores (the trainer's defaults); the SQL varies a few per run. */
-function trainConfigTemplate(): Omit<TrainConfig, 'data' | 'arch' | 'width'> {
-  return {
-    stem: 'cifar',
-    epochs: 50,
-    batchSize: 128,
-    learningRate: 0.1,
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    nesterov: false,
-    schedule: 'step',
-    stepSize: 50,
-    milestones: [50, 100],
-    gamma: 0.1,
-    augment: true,
-    normalization: 'dataset',
-    seed: 0,
-    backend: 'auto',
-    testFraction: 0.1,
-    limitPerClass: 0,
-  };
+/**
+ * The hyperparameters every seeded run stores: the trainer's defaults, as resolveTrainConfig fills them in. The SQL
+ * sets each run's data, arch and width over these, and varies a few others.
+ */
+function trainConfigTemplate(): TrainConfig {
+  return resolveTrainConfig({ data: 'synthetic', arch: 'resnet18' });
 }
 
 // The two datasets the API registers at start-up (it only refreshes their location) and an image folder without
