@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 
 /** The database the API uses inside the embedded cluster. */
-export const EMBEDDED_DATABASE = 'resnet_lab';
+const EMBEDDED_DATABASE = 'resnet_lab';
 const SUPERUSER = 'postgres';
 /** PostgreSQL refuses to run as root; as root the cluster runs as this OS user (created if missing). */
 const OS_USER = 'postgres';
@@ -65,7 +65,7 @@ export class EmbeddedPostgresInUseError extends Error {
 }
 
 /** The cluster directory, its password and its runtime record inside a data directory. */
-export function embeddedPaths(dataDir: string) {
+function embeddedPaths(dataDir: string) {
   return {
     cluster: path.join(dataDir, 'postgres'),
     password: path.join(dataDir, 'postgres.password'),

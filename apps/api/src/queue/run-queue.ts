@@ -62,7 +62,7 @@ const QUEUE_SCHEMA_LOCK = 72707370;
  * (two APIs, an API and a worker) both try to create its schema, and one fails with a duplicate key. Holding an
  * advisory lock around it makes the second wait, then find the schema there.
  */
-export async function installQueueSchema(connectionString: string): Promise<void> {
+async function installQueueSchema(connectionString: string): Promise<void> {
   const client = new pg.Client({ connectionString });
   await client.connect();
   try {
