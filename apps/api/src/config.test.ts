@@ -19,7 +19,13 @@ describe('readConfig', () => {
       maxBodyBytes: 16 * 1024 * 1024,
       maxImageBytes: 8 * 1024 * 1024,
       predictionCacheSize: 4,
-      corsOrigins: '*',
+      corsOrigins: ['http://localhost:3000', 'http://127.0.0.1:3000', 'http://[::1]:3000'],
+      allowedHosts: ['localhost', '127.0.0.1', '::1'],
+      datasetRoots: ['/srv/lab/data/datasets'],
+      cacheDir: '/srv/lab/data/cache',
+      maxImagePixels: 50_000_000,
+      maxSubscriptionsPerConnection: 100,
+      maxConnectionsPerClient: 256,
     });
   });
 
@@ -39,6 +45,11 @@ describe('readConfig', () => {
         MAX_IMAGE_BYTES: '1024',
         PREDICTION_CACHE_SIZE: '8',
         CORS_ORIGINS: 'http://localhost:3000, https://lab.example.com',
+        ALLOWED_HOSTS: 'lab.example.com, 10.0.0.5',
+        DATASET_ROOTS: '/mnt/datasets:shared/images',
+        MAX_IMAGE_PIXELS: '1000000',
+        MAX_SUBSCRIPTIONS_PER_CONNECTION: '5',
+        MAX_CONNECTIONS_PER_CLIENT: '7',
       },
       '/srv',
     );
@@ -56,6 +67,12 @@ describe('readConfig', () => {
       maxImageBytes: 1024,
       predictionCacheSize: 8,
       corsOrigins: ['http://localhost:3000', 'https://lab.example.com'],
+      allowedHosts: ['localhost', '127.0.0.1', '::1', 'lab.example.com', '10.0.0.5'],
+      datasetRoots: ['/mnt/datasets', '/srv/shared/images'],
+      cacheDir: '/var/lib/lab/cache',
+      maxImagePixels: 1_000_000,
+      maxSubscriptionsPerConnection: 5,
+      maxConnectionsPerClient: 7,
     });
   });
 

@@ -27,6 +27,21 @@ export interface ApiConfig {
   readonly predictionCacheSize: number;
   /** Browser origins allowed to call the API (the dashboard's), or '*' for any. */
   readonly corsOrigins: readonly string[] | '*';
+  /**
+   * Host header values (names, without the port) the API answers, so that DNS rebinding cannot reach it: loopback
+   * names by default, plus `ALLOWED_HOSTS`; '*' for any.
+   */
+  readonly allowedHosts: readonly string[] | '*';
+  /** Directories under which `registerDataset` may read datasets. */
+  readonly datasetRoots: readonly string[];
+  /** Where decoded image folders are cached (never inside the user's dataset folder). */
+  readonly cacheDir: string;
+  /** Largest image (width x height) `predict` decodes. */
+  readonly maxImagePixels: number;
+  /** Subscriptions one WebSocket connection may hold at once. */
+  readonly maxSubscriptionsPerConnection: number;
+  /** WebSocket connections one client address may hold at once. */
+  readonly maxConnectionsPerClient: number;
 }
 
 export const CONFIG_DEFAULTS = {
@@ -39,7 +54,15 @@ export const CONFIG_DEFAULTS = {
   maxBodyBytes: 16 * 1024 * 1024,
   maxImageBytes: 8 * 1024 * 1024,
   predictionCacheSize: 4,
+  /** 50 megapixels: an 8,660 x 5,773 photo; more than any phone camera of 2026 takes. */
+  maxImagePixels: 50_000_000,
+  maxSubscriptionsPerConnection: 100,
+  maxConnectionsPerClient: 256,
+  dashboardPort: 3000,
 } as const;
+
+/** Host names that always reach this machine only. */
+export const LOOPBACK_HOSTS = ['localhost', '127.0.0.1', '::1'] as const;
 
 export class ConfigError extends Error {
   constructor(
@@ -69,6 +92,24 @@ export function readConfig(env: Environment, cwd = process.cwd()): ApiConfig {
     maxImageBytes: integer(env, 'MAX_IMAGE_BYTES', CONFIG_DEFAULTS.maxImageBytes, 1024, 1024 ** 3),
     predictionCacheSize: integer(env, 'PREDICTION_CACHE_SIZE', CONFIG_DEFAULTS.predictionCacheSize, 1, 1000),
     corsOrigins: corsOrigins(env),
+    allowedHosts: allowedHosts(env),
+    datasetRoots: datasetRoots(env, cwd, dataDir),
+    cacheDir: path.join(dataDir, 'cache'),
+    maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', CONFIG_DEFAULTS.maxImagePixels, 1, 1_000_000_000),
+    maxSubscriptionsPerConnection: integer(
+      env,
+      'MAX_SUBSCRIPTIONS_PER_CONNECTION',
+      CONFIG_DEFAULTS.maxSubscriptionsPerConnection,
+      1,
+      1_000_000,
+    ),
+    maxConnectionsPerClient: integer(
+      env,
+      'MAX_CONNECTIONS_PER_CLIENT',
+      CONFIG_DEFAULTS.maxConnectionsPerClient,
+      1,
+      1_000_000,
+    ),
   };
 }
 
@@ -142,8 +183,12 @@ function apiToken(env: Environment): string | null {
 
 function corsOrigins(env: Environment): readonly string[] | '*' {
   const text = nonEmpty(env, 'CORS_ORIGINS');
-  // Any origin by default: the API holds no cookies, and mutations are guarded by a bearer token when it matters.
-  if (text === undefined || text === '*') return '*';
+  // The dashboard's origins by default: without a token, any page the user visits could otherwise drive the API.
+  if (text === undefined) {
+    const port = integer(env, 'DASHBOARD_PORT', CONFIG_DEFAULTS.dashboardPort, 1, 65535);
+    return [`http://localhost:${port}`, `http://127.0.0.1:${port}`, `http://[::1]:${port}`];
+  }
+  if (text === '*') return '*';
   return text.split(',').map((origin) => {
     const trimmed = origin.trim();
     let parsed: URL | null = null;
@@ -159,6 +204,37 @@ function corsOrigins(env: Environment): readonly string[] | '*' {
       );
     }
     return trimmed;
+  });
+}
+
+function allowedHosts(env: Environment): readonly string[] | '*' {
+  const text = nonEmpty(env, 'ALLOWED_HOSTS');
+  if (text === '*') return '*';
+  const extra = (text ?? '')
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter((host) => host !== '');
+  for (const host of extra) {
+    if (!/^(\*\.)?[a-z0-9.:[\]-]+$/.test(host) || host.includes('/')) {
+      throw new ConfigError(
+        'ALLOWED_HOSTS',
+        `expected '*' or comma-separated host names without port or scheme (e.g. lab.example.com, 10.0.0.5, ` +
+          `*.internal), got '${host}'.`,
+      );
+    }
+  }
+  return [...new Set([...LOOPBACK_HOSTS, ...extra])];
+}
+
+function datasetRoots(env: Environment, cwd: string, dataDir: string): readonly string[] {
+  const text = nonEmpty(env, 'DATASET_ROOTS');
+  if (text === undefined) return [path.join(dataDir, 'datasets')];
+  return text.split(path.delimiter).map((root) => {
+    const trimmed = root.trim();
+    if (trimmed === '') {
+      throw new ConfigError('DATASET_ROOTS', `expected directories separated by '${path.delimiter}', got '${text}'.`);
+    }
+    return path.resolve(cwd, trimmed);
   });
 }
 
