@@ -7,9 +7,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   EmbeddedPostgresInUseError,
+  checkDiskSpace,
+  describeFatalError,
+  listenAddressError,
   migrate,
   readCommandConfig,
   redact,
+  reportDiskFull,
   startEmbeddedPostgres,
   type EmbeddedPostgres,
 } from '@resnet-lab/api';
@@ -73,12 +77,24 @@ function startChild(
 async function main(): Promise<number> {
   const config = readCommandConfig(process.env);
   if (!config) return 2;
+  // Here as well as in the API, so that it stops before the database starts and the dashboard builds.
+  const exposed = listenAddressError(config);
+  if (exposed) {
+    console.error(`Invalid configuration: ${exposed.message}`);
+    return 2;
+  }
+  const lowSpace = await checkDiskSpace(config);
+  if (lowSpace) {
+    console.error(lowSpace.message);
+    return 1;
+  }
   let embedded: EmbeddedPostgres | null = null;
   let databaseUrl = config.databaseUrl;
   if (databaseUrl === null) {
     try {
       embedded = await startEmbeddedPostgres(config.dataDir, { owner: 'npm start' });
     } catch (error) {
+      if (await reportDiskFull(error, config)) return 1;
       if (!(error instanceof EmbeddedPostgresInUseError)) throw error;
       console.error(error.message);
       return 1;
@@ -92,9 +108,23 @@ async function main(): Promise<number> {
     await embedded?.stop();
     throw error;
   }
-  const applied = await migrate(databaseUrl);
+  let applied: string[];
+  try {
+    applied = await migrate(databaseUrl);
+  } catch (error) {
+    await embedded?.stop();
+    if (await reportDiskFull(error, config)) return 1;
+    throw error;
+  }
   if (applied.length > 0) console.log(`[postgres] applied migrations: ${applied.join(', ')}`);
-  const env = { ...process.env, DATABASE_URL: databaseUrl, ARTIFACT_DIR: config.artifactDir };
+  const port = process.env.DASHBOARD_PORT ?? DEFAULT_DASHBOARD_PORT;
+  const host = process.env.HOST ?? '127.0.0.1';
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    ARTIFACT_DIR: config.artifactDir,
+    ...dashboardOrigin(config.corsOrigins, host, port),
+  };
 
   const api = startChild('api', [API_BIN], { cwd: root, env }, /ready at (\S+)[\s\S]*mutations: /);
   const children: ChildProcess[] = [api.child];
@@ -119,8 +149,6 @@ async function main(): Promise<number> {
     const apiUrl = (await api.ready)[1]!;
     // A server listening on every interface is reached in a browser through localhost.
     const browserApiUrl = process.env.RESNET_LAB_API_URL ?? apiUrl.replace('//0.0.0.0:', '//127.0.0.1:');
-    const port = process.env.DASHBOARD_PORT ?? DEFAULT_DASHBOARD_PORT;
-    const host = process.env.HOST ?? '127.0.0.1';
     const dashboard = startChild(
       'dashboard',
       [NEXT_BIN, 'start', '--port', port, '--hostname', host],
@@ -154,10 +182,28 @@ async function main(): Promise<number> {
   return Math.max(...codes);
 }
 
+/**
+ * CORS_ORIGINS for the API when browsers load the dashboard from an address outside the API's default origins
+ * (HOST=10.0.0.5: http://10.0.0.5:3000), unless CORS_ORIGINS says otherwise.
+ */
+function dashboardOrigin(corsOrigins: readonly string[] | '*', host: string, port: string): NodeJS.ProcessEnv {
+  // On every interface the dashboard is shown, and reached, as http://127.0.0.1:<port>.
+  if (process.env.CORS_ORIGINS?.trim() || corsOrigins === '*' || host === '0.0.0.0' || host === '::') return {};
+  const origin = new URL(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`).origin;
+  return corsOrigins.includes(origin) ? {} : { CORS_ORIGINS: [...corsOrigins, origin].join(',') };
+}
+
 function exitOf(child: ChildProcess): Promise<number> {
   if (child.exitCode !== null) return Promise.resolve(child.exitCode);
   if (child.signalCode !== null) return Promise.resolve(1);
   return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
 }
 
-process.exitCode = await main();
+try {
+  process.exitCode = await main();
+} catch (error) {
+  // Rather than Node's report of an uncaught error, which opens with the source line that threw: for a minified
+  // module (Prisma's runtime) that line is the whole file.
+  console.error(describeFatalError(error));
+  process.exitCode = 1;
+}

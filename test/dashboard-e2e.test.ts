@@ -69,8 +69,14 @@ describe('the dashboard', () => {
     const consoleErrors: string[] = [];
     page.on('console', (message) => message.type() === 'error' && consoleErrors.push(message.text()));
 
-    // An empty lab says so, and points to the way forward.
-    await page.goto(lab.dashboardUrl);
+    // An empty lab says so, and points to the way forward. No other site may frame it.
+    const response = await page.goto(lab.dashboardUrl);
+    expect(response!.headers()).toMatchObject({
+      'x-frame-options': 'SAMEORIGIN',
+      'content-security-policy': "frame-ancestors 'self'",
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+    });
     await page.getByText('No runs yet.').waitFor();
 
     // A model from the Models page; a tiny synthetic dataset through the API (the dashboard does not register data).
@@ -234,7 +240,12 @@ describe('the dashboard', () => {
         `The API is not reachable. Cannot reach the API at http://127.0.0.1:${apiPort}/graphql`,
       );
       await screenshot(page, 'api-down');
-      const api = await startApiProcess({ PORT: String(apiPort), DATA_DIR: apiDataDir });
+      // The API allows the origin of the dashboard on DASHBOARD_PORT only.
+      const api = await startApiProcess({
+        PORT: String(apiPort),
+        DATA_DIR: apiDataDir,
+        DASHBOARD_PORT: String(dashboardPort),
+      });
       try {
         await page.getByText('No runs yet.').waitFor({ timeout: 30_000 });
         await expect(page.locator('[data-testid=api-down]').count()).resolves.toBe(0);

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { makeEmbeddedDataDir } from '@resnet-lab/api/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiProcess, type ApiProcess } from './support/api-process.js';
+import { freePort } from './support/free-port.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const API_BIN = path.join(root, 'apps', 'api', 'bin', 'resnet-lab-api.js');
@@ -18,7 +19,13 @@ let api: ApiProcess;
 
 /** Runs a command as a user would, with DATA_DIR and nothing of the test runner's database settings. */
 async function run(args: string[]): Promise<{ code: number; output: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', DASHBOARD_PORT: '0' };
+  // DASHBOARD_PORT names one port (not 0): the API allows the dashboard's origin on it.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    DASHBOARD_PORT: String(await freePort()),
+  };
   delete env.DATABASE_URL;
   return promisify(execFile)(process.execPath, args, { cwd: root, env, timeout: 60_000 }).then(
     ({ stdout, stderr }) => ({ code: 0, output: stdout + stderr }),

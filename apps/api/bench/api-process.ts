@@ -21,6 +21,8 @@ export interface ApiProcessOptions {
   readonly startTimeoutMs: number;
   /** Options for node itself, e.g. --cpu-prof (which NODE_OPTIONS does not take). */
   readonly nodeArguments?: readonly string[];
+  /** Settings of this process (e.g. MAX_IMAGE_PIXELS), over the ones set here. */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 export interface ApiProcess {
@@ -52,6 +54,9 @@ export async function startApiProcess(options: ApiProcessOptions): Promise<ApiPr
       DATA_DIR: options.dataDir,
       HOST: '127.0.0.1',
       PORT: '0',
+      // Thousands of subscribers, each on its own WebSocket, all from this machine's address.
+      MAX_CONNECTIONS_PER_CLIENT: '1000000',
+      ...options.environment,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

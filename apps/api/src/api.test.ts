@@ -5,7 +5,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSchema } from './graphql/schema.js';
-import { MAX_QUERY_DEPTH } from './graphql/limits.js';
+import { QUERY_LIMITS } from './graphql/limits.js';
 import { noisePng, startTestApi, stripesPng, type TestApi } from '../test-support/test-api.js';
 import { isEnumType, isInputObjectType, isNamedType, isObjectType, isUnionType, type GraphQLArgument } from 'graphql';
 
@@ -105,16 +105,17 @@ describe('datasets', () => {
       imageSize: 16,
       available: true,
     });
+    // Under DATA_DIR/datasets, the default DATASET_ROOTS, which the API created at start-up.
+    expect((await fs.stat(path.join(test.dataDir, 'datasets'))).isDirectory()).toBe(true);
+    const location = path.join(test.dataDir, 'datasets', 'nonexistent');
     const missing = errorOf(
       await test.execute(
-        `mutation { registerDataset(input: { name: "photos", format: IMAGE_FOLDER, location: "/nonexistent/photos" }) { id } }`,
+        `mutation($location: String) {
+          registerDataset(input: { name: "photos", format: IMAGE_FOLDER, location: $location }) { id } }`,
+        { location },
       ),
     );
-    expect(missing.extensions).toMatchObject({
-      code: 'BAD_USER_INPUT',
-      field: 'location',
-      value: '/nonexistent/photos',
-    });
+    expect(missing.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'location', value: location });
     const badShape = errorOf(
       await test.execute(
         `mutation { registerDataset(input: { name: "s", format: SYNTHETIC, synthetic: { classes: 11 } }) { id } }`,
@@ -130,7 +131,7 @@ describe('image-folder datasets', () => {
       classNames trainSize testSize available unavailableReason } }`;
 
   it('reads a train/ and test/ layout as training reads it, and says when the folder is gone', async () => {
-    const location = path.join(test.dataDir, 'photos');
+    const location = path.join(test.dataDir, 'datasets', 'photos');
     const counts = { train: { cat: 3, dog: 2 }, test: { cat: 1, dog: 1 } };
     for (const [split, classes] of Object.entries(counts)) {
       for (const [className, images] of Object.entries(classes)) {
@@ -352,11 +353,13 @@ describe('predictions and checkpoints', () => {
 });
 
 describe('limits', () => {
-  it(`refuses queries deeper than ${MAX_QUERY_DEPTH} levels before running them`, async () => {
+  it(`refuses queries deeper than ${QUERY_LIMITS.maxDepth} levels before running them`, async () => {
     const nested = 'model { runs { '.repeat(7) + 'id' + ' } }'.repeat(7);
     const error = errorOf(await test.execute(`{ runs { edges { node { ${nested} } } } }`));
     expect(error.extensions).toMatchObject({ code: 'GRAPHQL_VALIDATION_FAILED' });
-    expect(error.message).toBe('Operation anonymous is 18 levels deep; the limit is 12.');
+    expect(error.message).toBe(
+      'Query depth limit of 15 exceeded, found 18. Simplify the operation or split it in several requests.',
+    );
   });
 });
 

@@ -3,7 +3,14 @@
 // its cause, and reported to clients without details.
 import { GraphQLError } from 'graphql';
 
-export const ERROR_CODES = ['BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT', 'UNAUTHENTICATED'] as const;
+export const ERROR_CODES = [
+  'BAD_USER_INPUT',
+  'NOT_FOUND',
+  'CONFLICT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'LIMIT_EXCEEDED',
+] as const;
 export type ApiErrorCode = (typeof ERROR_CODES)[number];
 
 /** Invalid input: names the input field and the value given. */
@@ -28,6 +35,16 @@ export function unauthenticated(): GraphQLError {
       'connection params as `authorization`).',
     { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } },
   );
+}
+
+/** A request the client may not make whatever its token, e.g. a path outside the allowed roots. */
+export function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+}
+
+/** A request over one of the server's documented limits; the message names the setting. */
+export function limitExceeded(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'LIMIT_EXCEEDED' } });
 }
 
 /** Values echoed back in errors, shortened so that a 5 MB base64 image is not. */

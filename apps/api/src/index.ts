@@ -1,4 +1,5 @@
 // Public entry point of @resnet-lab/api: start the server or a worker, or open its database on its own.
+export { MINIMUM_FREE_BYTES, checkDiskSpace } from './check-disk-space.js';
 export { CONFIG_DEFAULTS, ConfigError, readCommandConfig, readConfig, redact } from './config.js';
 export type { ApiConfig, Environment } from './config.js';
 export { NameAsTextClient, postgresAdapterFactory } from './db/adapters.js';
@@ -11,7 +12,10 @@ export {
   type EmbeddedPostgres,
 } from './db/embedded-postgres.js';
 export { MIGRATIONS_DIR, MigrationError, applyMigrations, readMigrations } from './db/migrate.js';
+export { describeFatalError } from './describe-fatal-error.js';
 export type { Migration, SqlSession } from './db/migrate.js';
+export { listenAddressError } from './listen-address-error.js';
+export { reportDiskFull } from './report-disk-full.js';
 export { GRAPHQL_PATH, startApi } from './server.js';
 export type { RunningApi } from './server.js';
 export { startRunWorker } from './worker/run-worker.js';

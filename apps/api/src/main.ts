@@ -1,10 +1,13 @@
 // `resnet-lab-api`: reads the configuration from the environment, starts the API and prints its endpoint. SIGTERM or
 // Ctrl-C stops it gracefully: it stops accepting, closes subscriptions and the database, and exits 0 (within
 // STOP_TIMEOUT_MS, else it exits 1 and says what hung). Runs go on in their workers.
+import { checkDiskSpace } from './check-disk-space.js';
 import { readCommandConfig, redact } from './config.js';
 import { openDatabase } from './db/database.js';
 import { EmbeddedPostgresInUseError } from './db/embedded-postgres.js';
 import { warnAboutPGlite } from './db/legacy-pglite.js';
+import { listenAddressError } from './listen-address-error.js';
+import { reportDiskFull } from './report-disk-full.js';
 import { startApi } from './server.js';
 
 /** How long a graceful stop may take. */
@@ -19,8 +22,19 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
   }
   const config = readCommandConfig(process.env);
   if (!config) return 2;
+  const lowSpace = await checkDiskSpace(config);
+  if (lowSpace) {
+    console.error(lowSpace.message);
+    return 1;
+  }
   if (args[0] === 'migrate') {
-    const database = await openDatabase(config, { owner: 'npm run db:migrate' });
+    let database;
+    try {
+      database = await openDatabase(config, { owner: 'npm run db:migrate' });
+    } catch (error) {
+      if (await reportDiskFull(error, config)) return 1;
+      throw error;
+    }
     const applied = database.appliedMigrations;
     console.log(
       applied.length > 0
@@ -29,6 +43,11 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
     );
     await database.close();
     return 0;
+  }
+  const exposed = listenAddressError(config);
+  if (exposed) {
+    console.error(`Invalid configuration: ${exposed.message}`);
+    return 2;
   }
   console.log(
     `Starting the ResNet Lab API (database: ${config.databaseUrl ? redact(config.databaseUrl) : `embedded PostgreSQL in ${config.dataDir}/postgres`})...`,
@@ -42,6 +61,7 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
       console.error(error.message);
       return 1;
     }
+    if (await reportDiskFull(error, config)) return 1;
     throw error;
   }
   console.log(`ResNet Lab API ready at ${api.url}`);

@@ -1,5 +1,5 @@
 // The HTTP server: Apollo Server for queries and mutations at /graphql, graphql-ws subscriptions on the same port
-// and path, a request-body limit, and a graceful stop.
+// and path, the Host/Origin/connection checks of http/request-guards.ts, a request-body limit, and a graceful stop.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, HeaderMap, type GraphQLRequest } from '@apollo/server';
@@ -8,31 +8,22 @@ import {
   ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginLandingPageDisabled,
 } from '@apollo/server/plugin/disabled';
-import { unwrapResolverError } from '@apollo/server/errors';
-import { GraphQLError, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { ApiConfig } from './config.js';
 import { isAuthorized, type ApiContext } from './context.js';
 import { parseCheckpointDownloadPath, sendCheckpointDownload } from './artifacts/checkpoint-download.js';
-import { ERROR_CODES } from './errors.js';
-import { queryLimitRules } from './graphql/limits.js';
+import { ErrorReporter } from './error-reporter.js';
+import { formatHttpError } from './graphql/format-error.js';
+import { PARSE_OPTIONS, queryLimitRules } from './graphql/limits.js';
 import { buildSchema } from './graphql/schema.js';
 import { subscribeSharingResults } from './graphql/shared-subscription-execution.js';
+import { refuseSubscriptionsOverHttp } from './graphql/refuse-subscriptions-over-http.js';
+import { serveGraphQLOverWebSocket } from './graphql/websocket-server.js';
+import { createRequestGuards } from './http/request-guards.js';
+import { listenAddressError } from './listen-address-error.js';
 import { createServices, type ServiceOptions, type StartedServices } from './services/create-services.js';
 
 export const GRAPHQL_PATH = '/graphql';
-
-/** Codes whose messages are meant for clients; anything else is reported as an internal error. */
-const CLIENT_ERROR_CODES = new Set<string>([
-  ...ERROR_CODES,
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-]);
 
 export interface RunningApi {
   /** The GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
@@ -50,6 +41,9 @@ export interface RunningApi {
 
 export async function startApi(config: ApiConfig, options: ServiceOptions = {}): Promise<RunningApi> {
   const log = options.log ?? ((message: string) => console.error(message));
+  const exposed = listenAddressError(config);
+  if (exposed) throw exposed;
+  const guards = createRequestGuards(config);
   const services = await createServices(config, options);
   const schema = await buildSchema();
   const httpServer = http.createServer();
@@ -57,45 +51,48 @@ export async function startApi(config: ApiConfig, options: ServiceOptions = {}):
     server: httpServer,
     path: GRAPHQL_PATH,
     maxPayload: config.maxBodyBytes,
+    verifyClient: guards.verifyWebSocketClient,
   });
   const limitRules = queryLimitRules();
-  const subscriptions = useServer<Record<string, unknown>>(
+  const reporter = new ErrorReporter(log);
+  const subscriptions = serveGraphQLOverWebSocket(
     {
       schema,
-      context: (connection) => ({
+      context: (connectionParams): ApiContext & Record<string, unknown> => ({
         services,
-        authorized: isAuthorized(config.apiToken, connection.connectionParams?.authorization),
+        authorized: isAuthorized(config.apiToken, connectionParams?.authorization),
       }),
       subscribe: subscribeSharingResults,
-      validate: (validationSchema: GraphQLSchema, document) =>
-        validate(validationSchema, document, [...specifiedRules, ...limitRules]),
-      onError: (_context, _id, _payload, errors) => {
-        for (const error of errors) reportUnexpected(error, log);
-      },
+      validationRules: limitRules,
+      maxSubscriptionsPerConnection: config.maxSubscriptionsPerConnection,
+      reporter,
     },
     webSocketServer,
   );
   const apollo = new ApolloServer<ApiContext>({
     schema,
     validationRules: limitRules,
+    parseOptions: PARSE_OPTIONS,
     csrfPrevention: true,
     // Our own handler stops the server (main.ts): Apollo's would re-send the signal before the services close.
     stopOnTerminationSignals: false,
     includeStacktraceInErrorResponses: false,
-    formatError: (formatted, error) => formatError(formatted, error, log),
+    formatError: (formatted, error) => formatHttpError(formatted, error, reporter),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
       // No field has cache hints: the plugin's per-field hooks cost 3-4% of a runs-list request for nothing.
       ApolloServerPluginCacheControlDisabled(),
+      refuseSubscriptionsOverHttp(GRAPHQL_PATH),
       { serverWillStart: () => Promise.resolve({ drainServer: async () => subscriptions.dispose() }) },
     ],
   });
   await apollo.start();
 
   httpServer.on('request', (request, response) => {
+    if (!guards.admitRequest(request, response)) return;
     handleHttp(apollo, services, config, request, response).catch((error: unknown) => {
-      log(`Unexpected error handling ${request.method} ${request.url}: ${describe(error)}`);
+      reporter.report(error, `Unexpected error handling ${request.method} ${request.url}`);
       if (!response.headersSent) sendJson(response, 500, { errors: [{ message: 'Internal server error' }] });
       else response.end();
     });
@@ -215,32 +212,4 @@ async function readBody(request: http.IncomingMessage, limit: number): Promise<B
 function sendJson(response: http.ServerResponse, status: number, value: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(value));
-}
-
-function formatError(
-  formatted: GraphQLFormattedError,
-  error: unknown,
-  log: (message: string) => void,
-): GraphQLFormattedError {
-  const code = formatted.extensions?.code;
-  if (typeof code === 'string' && CLIENT_ERROR_CODES.has(code)) return formatted;
-  // Apollo marks variable-coercion failures BAD_USER_INPUT; those are handled above. Everything else is ours.
-  reportUnexpected(unwrapResolverError(error), log);
-  return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, path: formatted.path };
-}
-
-function reportUnexpected(error: unknown, log: (message: string) => void): void {
-  if (
-    error instanceof GraphQLError &&
-    typeof error.extensions.code === 'string' &&
-    CLIENT_ERROR_CODES.has(error.extensions.code)
-  )
-    return;
-  log(`Internal error: ${describe(error)}`);
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause ? `\nCaused by: ${describe(error.cause)}` : '';
-  return `${error.stack ?? error.message}${cause}`;
 }

@@ -1,73 +1,55 @@
-// Validation rules that refuse queries too deep or too large before they run: a nested query such as
-// runs → model → runs → model ... would otherwise make the server do unbounded work.
-import {
-  GraphQLError,
-  Kind,
-  type ASTVisitor,
-  type FragmentDefinitionNode,
-  type SelectionSetNode,
-  type ValidationContext,
-} from 'graphql';
+// Limits that refuse costly operations before they run, from graphql-armor's validation rules (cost, depth,
+// aliases, directives) and graphql-js's own token limit in the parser. Each fragment is measured once however often
+// it is spread, so a document of fragments that each spread the previous one twice costs milliseconds to refuse.
+// The same limits apply over HTTP (Apollo) and WebSocket (graphql-ws): see server.ts and websocket-server.ts.
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
 
-export const MAX_QUERY_DEPTH = 12;
-/** Field selections in one operation, fragments expanded. */
-export const MAX_QUERY_FIELDS = 1500;
+export const QUERY_LIMITS = {
+  /** Lexical tokens in one document: a 200-line query has about 1,000. */
+  maxTokens: 5_000,
+  /** Nested fields in one operation; fragments add no level of their own. graphql-js's introspection query has 15. */
+  maxDepth: 15,
+  /** Aliased fields in one operation (each alias runs its field again). */
+  maxAliases: 30,
+  /** Directives in one operation. */
+  maxDirectives: 50,
+  /**
+   * graphql-armor's cost: 1 per scalar, 2 per object, times 1.5 per level of nesting, times a literal `first` (at
+   * most 100). The dashboard's heaviest operation costs 209, graphql-js's introspection query 15,543 (measured by
+   * limits.test.ts); a runs page of 100 with their models costs about 13,000, and nesting another list in it
+   * multiplies that.
+   */
+  maxCost: 20_000,
+} as const;
 
-export function queryLimitRules(maxDepth = MAX_QUERY_DEPTH, maxFields = MAX_QUERY_FIELDS) {
+/** For graphql-js's parse(): documents over the token limit are refused while they are read. */
+export const PARSE_OPTIONS: ParseOptions = { maxTokens: QUERY_LIMITS.maxTokens };
+
+/** Validation rules to add to graphql-js's specified rules. */
+export function queryLimitRules(limits = QUERY_LIMITS): ValidationRule[] {
+  const common = {
+    // Introspection is measured like any query: nested `__schema { types { fields { type { fields ...` is as
+    // costly as anything else.
+    ignoreIntrospection: false,
+    flattenFragments: true,
+    exposeLimits: true,
+    propagateOnRejection: false,
+    onReject: [reportLimit],
+  };
   return [
-    (context: ValidationContext): ASTVisitor => ({
-      OperationDefinition(operation) {
-        const fragments = new Map<string, FragmentDefinitionNode>();
-        for (const definition of context.getDocument().definitions) {
-          if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-        }
-        const measured = measure(operation.selectionSet, fragments, 0, new Set());
-        const name = operation.name?.value ?? 'anonymous';
-        if (measured.depth > maxDepth) {
-          context.reportError(
-            new GraphQLError(`Operation ${name} is ${measured.depth} levels deep; the limit is ${maxDepth}.`, {
-              extensions: { code: 'QUERY_TOO_COMPLEX' },
-            }),
-          );
-        } else if (measured.fields > maxFields) {
-          context.reportError(
-            new GraphQLError(`Operation ${name} selects ${measured.fields} fields; the limit is ${maxFields}.`, {
-              extensions: { code: 'QUERY_TOO_COMPLEX' },
-            }),
-          );
-        }
-      },
-    }),
+    maxDepthRule({ ...common, n: limits.maxDepth }),
+    maxAliasesRule({ ...common, n: limits.maxAliases }),
+    maxDirectivesRule({ ...common, n: limits.maxDirectives }),
+    costLimitRule({ ...common, maxCost: limits.maxCost }),
   ];
 }
 
-function measure(
-  selectionSet: SelectionSetNode,
-  fragments: ReadonlyMap<string, FragmentDefinitionNode>,
-  depth: number,
-  visiting: ReadonlySet<string>,
-): { depth: number; fields: number } {
-  let deepest = depth;
-  let fields = 0;
-  for (const selection of selectionSet.selections) {
-    let inner: { depth: number; fields: number } | null = null;
-    if (selection.kind === Kind.FIELD) {
-      fields += 1;
-      if (selection.selectionSet) inner = measure(selection.selectionSet, fragments, depth + 1, visiting);
-      else deepest = Math.max(deepest, depth + 1);
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      inner = measure(selection.selectionSet, fragments, depth, visiting);
-    } else {
-      const fragment = fragments.get(selection.name.value);
-      // Unknown or cyclic fragments are reported by the standard rules.
-      if (fragment && !visiting.has(fragment.name.value)) {
-        inner = measure(fragment.selectionSet, fragments, depth, new Set([...visiting, fragment.name.value]));
-      }
-    }
-    if (inner) {
-      deepest = Math.max(deepest, inner.depth);
-      fields += inner.fields;
-    }
-  }
-  return { depth: deepest, fields };
+/** graphql-armor reports "Syntax Error: Query depth limit of 12 exceeded, found 18."; the prefix misleads. */
+function reportLimit(context: ValidationContext | null, error: GraphQLError): void {
+  const message = error.message.replace(/^Syntax Error: /, '');
+  context?.reportError(new GraphQLError(`${message} Simplify the operation or split it in several requests.`));
 }
