@@ -1,12 +1,13 @@
 // Checkpoints: the checkpoints of runs, their promotion into a model's registry, and evaluation on a dataset in a
 // worker process.
-import type { Evaluation as TrainerEvaluation } from '@resnet-lab/trainer';
+import type { Evaluation as TrainerEvaluation, TrainConfig } from '@resnet-lab/trainer';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
 import type { Checkpoint, Dataset, ModelVersion, Prediction, PrismaClient } from '../generated/prisma/client.js';
 import { describeUnexpectedExit, startWorkerProcess, type StartWorker } from '../training/worker-process.js';
 import type { WorkerMessage } from '../training/worker-protocol.js';
 import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
+import { checkDatasetFits } from './dataset-fit.js';
 import { DatasetService } from './dataset-service.js';
 import { isUniqueViolation } from './model-service.js';
 import { checkName } from './names.js';
@@ -52,6 +53,7 @@ export class CheckpointService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly artifacts: ArtifactStore,
+    private readonly datasets: DatasetService,
     private readonly options: { readonly startWorker?: StartWorker } = {},
   ) {}
 
@@ -148,16 +150,48 @@ export class CheckpointService {
           return created;
         });
       } catch (error) {
-        if (!isUniqueViolation(error) || attempt >= PROMOTE_ATTEMPTS) throw error;
+        // Another promotion took this number: the files at its location are that version's now.
+        if (isUniqueViolation(error)) {
+          if (attempt < PROMOTE_ATTEMPTS) continue;
+          throw error;
+        }
+        // No version refers to the copy: remove it rather than leave files that nothing owns.
+        await this.artifacts.remove(location).catch((removal: unknown) => {
+          throw new AggregateError([error, removal], `Promotion failed, and removing its copy ${location} failed.`);
+        });
+        throw error;
       }
     }
   }
 
+  /**
+   * Deletes a model version and returns its id: its aliases go with it, predictions made with it keep their
+   * checkpoint and lose the version, and its registry files are removed once that is committed.
+   */
+  async deleteVersion(id: string): Promise<string> {
+    const version = await this.prisma.$transaction(async (transaction) => {
+      const [row] = await transaction.$queryRaw<ModelVersion[]>`
+        SELECT * FROM "ModelVersion" WHERE "id" = ${id} FOR UPDATE`;
+      if (!row) throw notFound('model version', id);
+      await transaction.modelAlias.deleteMany({ where: { versionId: id } });
+      await transaction.prediction.updateMany({ where: { modelVersionId: id }, data: { modelVersionId: null } });
+      await transaction.modelVersion.delete({ where: { id } });
+      return row;
+    });
+    await this.artifacts.remove(version.location);
+    return id;
+  }
+
+  /**
+   * Evaluates in a worker process, after checking everything a client can get wrong: the checkpoint (NOT_FOUND,
+   * CONFLICT when pruned) and the dataset (BAD_USER_INPUT on datasetName when unknown, unreadable, with other
+   * classes or image size, or without test images), so that a failure of the worker is the server's own.
+   */
   async evaluate(input: { checkpointId: string; datasetName?: string | null }): Promise<CheckpointEvaluation> {
     const checkpoint = await this.findAvailable(input.checkpointId);
     const run = await this.prisma.run.findUniqueOrThrow({
       where: { id: checkpoint.runId },
-      include: { dataset: true },
+      include: { dataset: true, model: true },
     });
     let dataset = run.dataset;
     if (input.datasetName) {
@@ -172,6 +206,16 @@ export class CheckpointService {
         );
       }
       dataset = named;
+    }
+    await checkDatasetFits(this.datasets, run.model, dataset);
+    const { testFraction } = run.config as unknown as TrainConfig;
+    if (dataset.testSize === 0 || (dataset.testSize === null && testFraction === 0)) {
+      throw badUserInput(
+        'datasetName',
+        `Dataset '${dataset.name}' has no test images to evaluate on` +
+          (dataset.testSize === null ? ` (no test split, and the run's testFraction is 0).` : '.'),
+        dataset.name,
+      );
     }
     const result = await this.runEvaluation(this.artifacts.resolve(checkpoint.location), dataset);
     return { checkpoint, dataset, ...result };
@@ -190,7 +234,11 @@ export class CheckpointService {
         }
       };
       const worker = (this.options.startWorker ?? startWorkerProcess)(onMessage);
-      worker.send({ type: 'evaluate', checkpoint: checkpointLocation, dataset: DatasetService.spec(dataset) });
+      worker.send({
+        type: 'evaluate',
+        checkpoint: checkpointLocation,
+        dataset: DatasetService.spec(dataset, this.datasets.cacheDir),
+      });
       void worker.exited.then((exit) => {
         if (!settled) reject(new Error(describeUnexpectedExit(exit)));
       });

@@ -1,7 +1,7 @@
 // Models: named ResNet architectures, with the parameter count and MACs of their summary, their runs and their
 // registry of versions and aliases.
 import { ResNetConfigError, resolveResNetConfig, summarizeResNet, type ResNetSummary } from '@resnet-lab/resnet';
-import { badUserInput, conflict } from '../errors.js';
+import { badUserInput, conflict, notFound } from '../errors.js';
 import type { Model, ModelAlias, ModelVersion, PrismaClient, Run } from '../generated/prisma/client.js';
 import { Prisma } from '../generated/prisma/client.js';
 import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
@@ -147,6 +147,48 @@ export class ModelService {
   }
 
   async create(input: CreateModelInput): Promise<Model> {
+    const data = ModelService.rowOf(input);
+    try {
+      return await this.prisma.model.create({ data });
+    } catch (error) {
+      if (isUniqueViolation(error)) {
+        throw conflict(`A model named '${data.name}' already exists; choose another name.`);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Deletes a model that nothing uses and returns its id. Its runs' metrics and checkpoints refer to it, and there
+   * is no deleting runs, so a model with runs stays; so does one with versions (deleteModelVersion removes them).
+   */
+  async delete(id: string): Promise<string> {
+    return this.prisma.$transaction(async (transaction) => {
+      // Locked, so that a run or version created meanwhile waits for this answer and then fails on the foreign key,
+      // instead of slipping in between the counts and the delete.
+      const [model] = await transaction.$queryRaw<Model[]>`SELECT * FROM "Model" WHERE "id" = ${id} FOR UPDATE`;
+      if (!model) throw notFound('model', id);
+      const runs = await transaction.run.count({ where: { modelId: id } });
+      if (runs > 0) {
+        throw conflict(
+          `Model '${model.name}' cannot be deleted: ${plural(runs, 'run')} trained it, and their metrics and ` +
+            'checkpoints refer to it.',
+        );
+      }
+      const versions = await transaction.modelVersion.count({ where: { modelId: id } });
+      if (versions > 0) {
+        throw conflict(
+          `Model '${model.name}' cannot be deleted: it has ${plural(versions, 'version')}; delete them with ` +
+            'deleteModelVersion first.',
+        );
+      }
+      await transaction.model.delete({ where: { id } });
+      return id;
+    });
+  }
+
+  /** The row of a new model, checked: a valid name and an architecture that @resnet-lab/resnet can build. */
+  static rowOf(input: CreateModelInput): Prisma.ModelCreateInput {
     const name = checkName('name', input.name);
     let summary: ResNetSummary;
     try {
@@ -164,24 +206,17 @@ export class ModelService {
       }
       throw error;
     }
-    try {
-      return await this.prisma.model.create({
-        data: {
-          name,
-          description: input.description ?? '',
-          arch: summary.arch,
-          stem: summary.stem,
-          width: summary.width,
-          classes: summary.classes,
-          inputSize: summary.inputSize,
-          parameterCount: BigInt(summary.trainableParams),
-          macs: BigInt(summary.macs),
-        },
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`A model named '${name}' already exists; choose another name.`);
-      throw error;
-    }
+    return {
+      name,
+      description: input.description ?? '',
+      arch: summary.arch,
+      stem: summary.stem,
+      width: summary.width,
+      classes: summary.classes,
+      inputSize: summary.inputSize,
+      parameterCount: BigInt(summary.trainableParams),
+      macs: BigInt(summary.macs),
+    };
   }
 
   /** The per-stage table of a stored model's architecture. */
@@ -198,4 +233,9 @@ export class ModelService {
 
 export function isUniqueViolation(error: unknown): boolean {
   return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
+}
+
+/** '1 run', '2 runs'. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

@@ -14,3 +14,19 @@ export function checkName(field: string, name: string): string {
   }
   return name;
 }
+
+/** Characters of a run's display name: it is indexed for sorting, and PostgreSQL's index entries are bounded. */
+export const MAX_DISPLAY_NAME_LENGTH = 200;
+
+/** A run's display name, trimmed; null when none was given (or only spaces), for the default name. */
+export function checkDisplayName(field: string, name: string | null | undefined): string | null {
+  const trimmed = name?.trim() ?? '';
+  if (trimmed.length > MAX_DISPLAY_NAME_LENGTH) {
+    throw badUserInput(
+      field,
+      `Expected ${field} to be at most ${MAX_DISPLAY_NAME_LENGTH} characters, got ${trimmed.length}.`,
+      trimmed,
+    );
+  }
+  return trimmed === '' ? null : trimmed;
+}

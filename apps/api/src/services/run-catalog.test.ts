@@ -15,6 +15,9 @@ import { DatasetService } from './dataset-service.js';
 import { ModelService } from './model-service.js';
 import { RunCatalog, type RunListArgs } from './run-catalog.js';
 
+/** This file reads no dataset: any directories do. */
+const DATASET_PATHS = { dataDir: os.tmpdir(), datasetRoots: [os.tmpdir()], cacheDir: os.tmpdir() };
+
 let database: Database;
 let catalog: RunCatalog;
 let models: ModelService;
@@ -24,7 +27,7 @@ beforeAll(async () => {
   database = await openDatabase({ dataDir: os.tmpdir(), databaseUrl: await createTestDatabase('run_catalog') });
   const { prisma } = database;
   models = new ModelService(prisma);
-  catalog = new RunCatalog(prisma, models, new DatasetService(prisma, os.tmpdir()));
+  catalog = new RunCatalog(prisma, models, new DatasetService(prisma, DATASET_PATHS));
   datasetId = (
     await prisma.dataset.create({
       data: {
@@ -246,8 +249,9 @@ describe("a model's runs", () => {
     const counter = countStatements(database.prisma);
     const { client } = counter;
     const modelService = new ModelService(client);
-    const runCatalog = new RunCatalog(client, modelService, new DatasetService(client, os.tmpdir()));
-    const checkpoints = new CheckpointService(client, new DirectoryArtifactStore(os.tmpdir()));
+    const datasetService = new DatasetService(client, DATASET_PATHS);
+    const runCatalog = new RunCatalog(client, modelService, datasetService);
+    const checkpoints = new CheckpointService(client, new DirectoryArtifactStore(os.tmpdir()), datasetService);
     // The query reads models, checkpoints and runs only, so the other services are left out.
     const services = { models: modelService, runCatalog, checkpoints } as Partial<Services> as Services;
     const contextValue: ApiContext = { services, authorized: true };

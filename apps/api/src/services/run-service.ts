@@ -6,7 +6,9 @@ import { FINAL_STATUSES, type RunEvents } from '../events/run-events.js';
 import { RUN_CONTROL_CHANNEL } from '../events/run-notification.js';
 import type { Checkpoint, Dataset, Model, Prisma, PrismaClient, Run } from '../generated/prisma/client.js';
 import { dequeueRun, enqueueRun } from '../queue/run-queue.js';
+import { checkDatasetFits } from './dataset-fit.js';
 import type { DatasetService } from './dataset-service.js';
+import { checkDisplayName } from './names.js';
 import { notify } from './run-recorder.js';
 
 /** Hyperparameters a client may set; the model and dataset supply the rest of the trainer's config. */
@@ -77,11 +79,12 @@ export class RunService {
         input.datasetName,
       );
     }
-    await this.checkCompatible(model, dataset);
+    await checkDatasetFits(this.datasets, model, dataset);
     const config = this.resolveConfig(model, dataset, input);
+    const name = checkDisplayName('name', input.name);
     const count = await this.prisma.run.count({ where: { modelId: model.id } });
     return this.enqueue({
-      name: input.name?.trim() || `${model.name} #${count + 1}`,
+      name: name ?? `${model.name} #${count + 1}`,
       model,
       dataset,
       config,
@@ -115,15 +118,15 @@ export class RunService {
     if (checkpoint.prunedAt)
       throw conflict(`Checkpoint ${checkpoint.id} (epoch ${checkpoint.epoch}) was pruned; its files are gone.`);
     const sourceConfig = source.config as unknown as TrainConfig;
-    const epochs = input.epochs ?? sourceConfig.epochs;
-    if (!Number.isInteger(epochs) || epochs <= checkpoint.epoch) {
+    // Checked as startRun checks it (range, integer), then against the checkpoint.
+    const config = checkedTrainConfig({ ...sourceConfig, epochs: input.epochs ?? sourceConfig.epochs });
+    if (config.epochs <= checkpoint.epoch) {
       throw badUserInput(
         'epochs',
-        `Expected epochs to be an integer above the checkpoint's epoch ${checkpoint.epoch}, got ${epochs}.`,
-        epochs,
+        `Expected epochs to be an integer above the checkpoint's epoch ${checkpoint.epoch}, got ${config.epochs}.`,
+        config.epochs,
       );
     }
-    const config = resolveTrainConfig({ ...sourceConfig, epochs });
     return this.enqueue({
       name: `${source.name} (resumed from epoch ${checkpoint.epoch})`,
       model: source.model,
@@ -187,47 +190,13 @@ export class RunService {
       const value = input[field];
       if (value !== undefined && value !== null) hyperparameters[field] = value;
     }
-    try {
-      return resolveTrainConfig({
-        ...(hyperparameters as TrainConfigInput),
-        data: dataset.location,
-        arch: model.arch,
-        stem: model.stem,
-        width: model.width,
-      });
-    } catch (error) {
-      if (error instanceof TrainConfigError)
-        throw badUserInput(error.field, error.message, hyperparameters[error.field]);
-      throw error;
-    }
-  }
-
-  private async checkCompatible(model: Model, dataset: Dataset): Promise<void> {
-    const availability = await this.datasets.availability(dataset);
-    if (!availability.available) {
-      throw badUserInput(
-        'datasetName',
-        `Dataset '${dataset.name}' is not available: ${availability.reason}`,
-        dataset.name,
-      );
-    }
-    if (dataset.classNames.length !== model.classes) {
-      throw badUserInput(
-        'datasetName',
-        `Model '${model.name}' has ${model.classes} classes but dataset '${dataset.name}' has ` +
-          `${dataset.classNames.length}; create a model with classes: ${dataset.classNames.length}.`,
-        dataset.name,
-      );
-    }
-    const expectedSize = dataset.format === 'IMAGE_FOLDER' ? null : dataset.imageSize;
-    if (expectedSize !== null && expectedSize !== model.inputSize) {
-      throw badUserInput(
-        'datasetName',
-        `Model '${model.name}' takes ${model.inputSize}x${model.inputSize} images but dataset '${dataset.name}' ` +
-          `has ${expectedSize}x${expectedSize}; create a model with inputSize: ${expectedSize}.`,
-        dataset.name,
-      );
-    }
+    return checkedTrainConfig({
+      ...(hyperparameters as TrainConfigInput),
+      data: dataset.location,
+      arch: model.arch,
+      stem: model.stem,
+      width: model.width,
+    });
   }
 
   private async enqueue(run: {
@@ -256,5 +225,20 @@ export class RunService {
       await notify(transaction, { kind: 'updated', runId: id });
       return created;
     });
+  }
+}
+
+/**
+ * The trainer's config; its validation errors become BAD_USER_INPUT naming the field and the value given, e.g.
+ * "Expected epochs to be an integer from 1 to 10000, got 1000000000." for startRun and resumeRun alike.
+ */
+function checkedTrainConfig(input: TrainConfigInput): TrainConfig {
+  try {
+    return resolveTrainConfig(input);
+  } catch (error) {
+    if (error instanceof TrainConfigError) {
+      throw badUserInput(error.field, error.message, (input as Record<string, unknown>)[error.field]);
+    }
+    throw error;
   }
 }

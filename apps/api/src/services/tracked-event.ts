@@ -3,6 +3,7 @@
 // from a client and goes on to the database and every subscriber.
 import type { BackendReport, TrainingEvent } from '@resnet-lab/trainer';
 import { badUserInput } from '../errors.js';
+import { checkNoNulBytes } from '../nul-bytes.js';
 
 export interface TrackedEvent {
   readonly event: TrainingEvent;
@@ -24,6 +25,8 @@ export function parseTrackedEvent(text: string, field: string): TrackedEvent {
       text,
     );
   }
+  // A \u0000 escape becomes a NUL, which the database refuses in text and jsonb.
+  checkNoNulBytes(field, parsed);
   const envelope = new Fields(parsed, field);
   const event = envelope.object('event');
   const kind = event.value('kind');

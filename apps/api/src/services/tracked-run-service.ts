@@ -15,7 +15,9 @@ import { badUserInput, conflict, notFound } from '../errors.js';
 import { FINAL_STATUSES } from '../events/run-events.js';
 import type { Dataset, DatasetFormat, Model, Prisma, PrismaClient, Run } from '../generated/prisma/client.js';
 import type { SavedCheckpoint } from '../training/worker-protocol.js';
-import { isUniqueViolation, type ModelService } from './model-service.js';
+import { checkNoNulBytes } from '../nul-bytes.js';
+import { ModelService, isUniqueViolation } from './model-service.js';
+import { checkDisplayName } from './names.js';
 import { notify, type RunRecorder } from './run-recorder.js';
 import { parseTrackedEvent } from './tracked-event.js';
 
@@ -45,14 +47,20 @@ export const MAX_REPORTED_EVENTS = 500;
 /** Dataset names are at most 64 characters; this leaves room for a '-<n>' suffix. */
 const DATASET_NAME_BASE_LENGTH = 56;
 
+/** Attempts at trackRun's transaction when concurrent CLIs race to create the same model or dataset name. */
+const TRACK_ATTEMPTS = 5;
+
 export class TrackedRunService {
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly models: ModelService,
     private readonly recorder: RunRecorder,
   ) {}
 
-  /** Creates the run RUNNING with source CLI, under its model and dataset (each reused when it matches). */
+  /**
+   * Creates the run RUNNING with source CLI, under its model and dataset (each reused when it matches). Everything
+   * is checked first, then the model, dataset and run are created in one transaction: a refused or failed call
+   * leaves nothing behind.
+   */
   async track(input: TrackRunInput): Promise<Run> {
     const config = parseConfig(input.config);
     const architecture = resolveArchitecture(input);
@@ -80,28 +88,25 @@ export class TrackedRunService {
         input.outputDir,
       );
     }
-    const model = await this.modelFor(input.modelName, architecture);
-    const dataset = await this.datasetFor(input);
-    const count = await this.prisma.run.count({ where: { modelId: model.id } });
-    const id = randomUUID();
-    return this.prisma.$transaction(async (transaction) => {
-      const run = await transaction.run.create({
-        data: {
-          id,
-          name: input.name?.trim() || `${model.name} #${count + 1}`,
-          modelId: model.id,
-          datasetId: dataset.id,
-          config: config as unknown as Prisma.InputJsonObject,
-          epochs: config.epochs,
-          outputDir: path.normalize(input.outputDir),
-          source: 'CLI',
-          status: 'RUNNING',
-          startedAt: new Date(),
-        },
-      });
-      await notify(transaction, { kind: 'status', runId: id });
-      return run;
+    const newModel = ModelService.rowOf({
+      name: input.modelName,
+      description: 'Created by `resnet-lab train --track`.',
+      ...architecture,
     });
+    const datasetLocation = checkDatasetLocation(input);
+    const name = checkDisplayName('name', input.name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.prisma.$transaction(async (transaction) => {
+          const model = await modelFor(transaction, newModel, architecture);
+          const dataset = await datasetFor(transaction, input, datasetLocation);
+          return createRun(transaction, { ...input, name }, config, model, dataset);
+        });
+      } catch (error) {
+        // Another CLI created the model or dataset in between: the next attempt finds it.
+        if (!isUniqueViolation(error) || attempt >= TRACK_ATTEMPTS) throw error;
+      }
+    }
   }
 
   /**
@@ -175,62 +180,94 @@ export class TrackedRunService {
     }
     return run;
   }
+}
 
-  /** The model of that name when its architecture is this one; a new model when there is none of that name. */
-  private async modelFor(name: string, architecture: ResNetConfig): Promise<Model> {
-    const existing = await this.models.find({ name });
-    if (existing) return sameArchitecture(existing, architecture);
-    try {
-      return await this.models.create({ name, description: 'Created by `resnet-lab train --track`.', ...architecture });
-    } catch (error) {
-      // Another CLI created it in between.
-      const created = await this.models.find({ name });
-      if (created) return sameArchitecture(created, architecture);
-      throw error;
-    }
-  }
+type Transaction = Prisma.TransactionClient;
 
-  /**
-   * A dataset of this name or at this location, with the same format and class names; otherwise a new row for the
-   * CLI's dataset, which may be on another machine, so that nothing here checks that it can be read.
-   */
-  private async datasetFor(input: TrackRunInput): Promise<Dataset> {
-    const location = input.datasetName.trim();
-    if (input.datasetFormat === 'SYNTHETIC' ? location !== SYNTHETIC_LOCATION : !path.isAbsolute(location)) {
-      throw badUserInput(
-        'datasetName',
-        input.datasetFormat === 'SYNTHETIC'
-          ? `Expected datasetName '${SYNTHETIC_LOCATION}' for format SYNTHETIC, got '${location}'.`
-          : `Expected datasetName to be an absolute directory on the CLI's machine for format ` +
-              `${input.datasetFormat}, got '${location}'.`,
-        location,
-      );
-    }
-    const candidates = await this.prisma.dataset.findMany({
-      where: { format: input.datasetFormat, OR: [{ name: location }, { location }] },
-      orderBy: [{ builtIn: 'desc' }, { createdAt: 'asc' }],
-    });
-    const same = candidates.find((dataset) => sameNames(dataset.classNames, input.classNames));
-    if (same) return same;
-    const base = datasetNameBase(location);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.prisma.dataset.create({
-          data: {
-            name: attempt === 1 ? base : `${base}-${attempt}`,
-            description: `Registered by \`resnet-lab train --track\`: ${location} on the machine that trained.`,
-            format: input.datasetFormat,
-            location,
-            classNames: [...input.classNames],
-            imageSize: input.datasetFormat === 'IMAGE_FOLDER' ? null : input.inputSize,
-            builtIn: false,
-          },
-        });
-      } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-      }
-    }
+/** Where the CLI's dataset is: 'synthetic' for SYNTHETIC, else an absolute directory on the CLI's machine. */
+function checkDatasetLocation(input: TrackRunInput): string {
+  const location = input.datasetName.trim();
+  if (input.datasetFormat === 'SYNTHETIC' ? location !== SYNTHETIC_LOCATION : !path.isAbsolute(location)) {
+    throw badUserInput(
+      'datasetName',
+      input.datasetFormat === 'SYNTHETIC'
+        ? `Expected datasetName '${SYNTHETIC_LOCATION}' for format SYNTHETIC, got '${location}'.`
+        : `Expected datasetName to be an absolute directory on the CLI's machine for format ` +
+            `${input.datasetFormat}, got '${location}'.`,
+      location,
+    );
   }
+  return location;
+}
+
+/** The model of that name when its architecture is this one; a new model when there is none of that name. */
+async function modelFor(
+  transaction: Transaction,
+  newModel: Prisma.ModelCreateInput,
+  architecture: ResNetConfig,
+): Promise<Model> {
+  const existing = await transaction.model.findUnique({ where: { name: newModel.name } });
+  if (existing) return sameArchitecture(existing, architecture);
+  return transaction.model.create({ data: newModel });
+}
+
+/**
+ * A dataset of this name or at this location, with the same format and class names; otherwise a new row for the
+ * CLI's dataset, which may be on another machine, so that nothing here checks that it can be read.
+ */
+async function datasetFor(transaction: Transaction, input: TrackRunInput, location: string): Promise<Dataset> {
+  const candidates = await transaction.dataset.findMany({
+    where: { format: input.datasetFormat, OR: [{ name: location }, { location }] },
+    orderBy: [{ builtIn: 'desc' }, { createdAt: 'asc' }],
+  });
+  const same = candidates.find((dataset) => sameNames(dataset.classNames, input.classNames));
+  if (same) return same;
+  const base = datasetNameBase(location);
+  const taken = new Set(
+    (await transaction.dataset.findMany({ where: { name: { startsWith: base } }, select: { name: true } })).map(
+      (dataset) => dataset.name,
+    ),
+  );
+  let name = base;
+  for (let suffix = 2; taken.has(name); suffix++) name = `${base}-${suffix}`;
+  return transaction.dataset.create({
+    data: {
+      name,
+      description: `Registered by \`resnet-lab train --track\`: ${location} on the machine that trained.`,
+      format: input.datasetFormat,
+      location,
+      classNames: [...input.classNames],
+      imageSize: input.datasetFormat === 'IMAGE_FOLDER' ? null : input.inputSize,
+      builtIn: false,
+    },
+  });
+}
+
+async function createRun(
+  transaction: Transaction,
+  input: TrackRunInput,
+  config: TrainConfig,
+  model: Model,
+  dataset: Dataset,
+): Promise<Run> {
+  const count = await transaction.run.count({ where: { modelId: model.id } });
+  const id = randomUUID();
+  const run = await transaction.run.create({
+    data: {
+      id,
+      name: input.name ?? `${model.name} #${count + 1}`,
+      modelId: model.id,
+      datasetId: dataset.id,
+      config: config as unknown as Prisma.InputJsonObject,
+      epochs: config.epochs,
+      outputDir: path.normalize(input.outputDir),
+      source: 'CLI',
+      status: 'RUNNING',
+      startedAt: new Date(),
+    },
+  });
+  await notify(transaction, { kind: 'status', runId: id });
+  return run;
 }
 
 function parseConfig(text: string): TrainConfig {
@@ -243,6 +280,8 @@ function parseConfig(text: string): TrainConfig {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw badUserInput('config', `Expected config to be a JSON object, got ${text}.`, text);
   }
+  // A \u0000 escape becomes a NUL, which the run's jsonb config column refuses.
+  checkNoNulBytes('config', parsed);
   try {
     return resolveTrainConfig(parsed as TrainConfigInput);
   } catch (error) {

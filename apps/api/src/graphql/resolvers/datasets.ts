@@ -13,6 +13,7 @@ export const datasetResolvers: Resolvers = {
 
   Mutation: {
     registerDataset: (_, { input }, { services }) => services.datasets.register(input),
+    deleteDataset: (_, { id }, { services }) => services.datasets.delete(id),
   },
 
   Dataset: {

@@ -11,6 +11,8 @@ export const modelResolvers: Resolvers = {
 
   Mutation: {
     createModel: (_, { input }, { services }) => services.models.create(input),
+    deleteModel: (_, { id }, { services }) => services.models.delete(id),
+    deleteModelVersion: (_, { id }, { services }) => services.checkpoints.deleteVersion(id),
   },
 
   Model: {
