@@ -2,7 +2,7 @@
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCli } from '@resnet-lab/trainer';
+import { datasetCacheDirectory, runCli } from '@resnet-lab/trainer';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -130,6 +130,65 @@ describe('resnet-lab train, eval and predict', () => {
     const rejected = await resnetLab('predict', '--checkpoint', path.join(out, 'checkpoints', 'best'), corrupt);
     expect(rejected.exitCode).toBe(2);
     expect(rejected.stderr).toMatch(/^resnet-lab predict: .*corrupt\.png/);
+  }, 120_000);
+
+  it("caches an image folder's decoded images in --cache-dir or the user's cache, never in the folder", async () => {
+    const images = path.join(root, 'images');
+    for (const [className, value] of [
+      ['dark', 20],
+      ['light', 230],
+    ] as const) {
+      await fs.mkdir(path.join(images, className), { recursive: true });
+      for (const file of ['1.png', '2.png']) {
+        await fs.writeFile(path.join(images, className, file), grayImage(8, 8, value).png);
+      }
+    }
+    const train = (out: string, ...options: string[]) =>
+      resnetLab(
+        'train',
+        '--data',
+        images,
+        '--width',
+        '0.0625',
+        '--epochs',
+        '1',
+        '--batch-size',
+        '2',
+        '--test-fraction',
+        '0.5',
+        '--backend',
+        'wasm',
+        '--json',
+        '--out',
+        path.join(root, out),
+        ...options,
+      );
+    const cacheFile = [expect.stringMatching(/^image-folder-[0-9a-f]{32}\.bin$/)];
+
+    const cacheDir = path.join(root, 'cache');
+    expect(await train('cached-run', '--cache-dir', cacheDir)).toMatchObject({ exitCode: 0, stderr: '' });
+    expect(await fs.readdir(datasetCacheDirectory(cacheDir, images))).toEqual(cacheFile);
+
+    // Without --cache-dir: the user's cache, $XDG_CACHE_HOME/resnet-lab (here a temporary one).
+    const xdgCacheHome = path.join(root, 'xdg-cache');
+    const previous = process.env['XDG_CACHE_HOME'];
+    process.env['XDG_CACHE_HOME'] = xdgCacheHome;
+    try {
+      expect(await train('default-cache-run')).toMatchObject({ exitCode: 0, stderr: '' });
+    } finally {
+      if (previous === undefined) delete process.env['XDG_CACHE_HOME'];
+      else process.env['XDG_CACHE_HOME'] = previous;
+    }
+    expect(await fs.readdir(datasetCacheDirectory(path.join(xdgCacheHome, 'resnet-lab'), images))).toEqual(cacheFile);
+
+    expect((await fs.readdir(images, { recursive: true })).sort()).toEqual([
+      'dark',
+      'dark/1.png',
+      'dark/2.png',
+      'light',
+      'light/1.png',
+      'light/2.png',
+    ]);
   }, 120_000);
 
   it('exits 2 with a clear message for a bad hyperparameter and a wrong dataset layout', async () => {

@@ -1,19 +1,24 @@
-// Datasets: where training images come from. Availability is checked on the file system whenever it is asked.
+// Datasets: where training images come from. Availability is checked on the file system whenever it is asked. The
+// API reads datasets only under DATASET_ROOTS (see DatasetRoots); its built-ins live in DATA_DIR.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
   CIFAR10_IMAGE_SIZE,
   SYNTHETIC_CLASS_NAMES,
   SYNTHETIC_DEFAULTS,
   DatasetError,
+  checkCifar10BinaryDirectory,
+  datasetCacheDirectory,
   listImageFolderDataset,
   type ImageFolderClass,
-  isCifar10BinaryDirectory,
   type SyntheticDatasetOptions,
 } from '@resnet-lab/trainer';
-import { badUserInput, conflict } from '../errors.js';
+import type { ApiConfig } from '../config.js';
+import { badUserInput, conflict, forbidden, notFound } from '../errors.js';
 import { Prisma, type Dataset, type DatasetFormat, type PrismaClient } from '../generated/prisma/client.js';
 import type { DatasetSpec } from '../training/worker-protocol.js';
 import { BatchLoader, byId, referenced } from './batch-loader.js';
+import { DatasetRoots } from './dataset-roots.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { isUniqueViolation } from './model-service.js';
 import { checkName } from './names.js';
@@ -79,11 +84,19 @@ export class DatasetService {
     byId(await this.prisma.$queryRaw<Dataset[]>`SELECT * FROM "Dataset" WHERE "id" IN (${Prisma.join(ids)})`),
   );
   private readonly recentDatasets = new ExpiringCache<string, Dataset | undefined>(DATASET_MAX_AGE_MS);
+  private readonly roots: DatasetRoots;
+  private readonly dataDir: string;
+  /** Where workers of this process cache decoded image folders (ApiConfig.cacheDir). */
+  readonly cacheDir: string;
 
   constructor(
     private readonly prisma: PrismaClient,
-    private readonly dataDir: string,
-  ) {}
+    config: Pick<ApiConfig, 'dataDir' | 'datasetRoots' | 'cacheDir'>,
+  ) {
+    this.roots = new DatasetRoots(config.datasetRoots);
+    this.dataDir = config.dataDir;
+    this.cacheDir = config.cacheDir;
+  }
 
   /** All datasets: the built-in ones first, then by name. */
   list(): Promise<Dataset[]> {
@@ -102,6 +115,16 @@ export class DatasetService {
   /** Where the built-in cifar10 dataset's binary files go. */
   get cifar10Directory(): string {
     return path.join(this.dataDir, 'cifar10');
+  }
+
+  /**
+   * Creates DATA_DIR/datasets when it is a dataset root (it is by default), so that there is a place to put datasets;
+   * returns the roots that do not exist, for the caller to warn about.
+   */
+  async prepareRoots(): Promise<string[]> {
+    const own = path.join(this.dataDir, 'datasets');
+    if (this.roots.roots.includes(own)) await fs.mkdir(own, { recursive: true });
+    return this.roots.missing();
   }
 
   /** Registers the built-in datasets, or refreshes them when the data directory moved. */
@@ -149,35 +172,73 @@ export class DatasetService {
     }
   }
 
+  /** Deletes a dataset's registration, never its files, and returns its id; refused for built-ins and while used. */
+  async delete(id: string): Promise<string> {
+    return this.prisma.$transaction(async (transaction) => {
+      // Locked, so that a run queued meanwhile waits for this answer instead of slipping in after the count.
+      const [dataset] = await transaction.$queryRaw<Dataset[]>`SELECT * FROM "Dataset" WHERE "id" = ${id} FOR UPDATE`;
+      if (!dataset) throw notFound('dataset', id);
+      if (dataset.builtIn) {
+        throw conflict(`Dataset '${dataset.name}' is built in: the API registers it at every start, so it stays.`);
+      }
+      const runs = await transaction.run.count({ where: { datasetId: id } });
+      if (runs > 0) {
+        throw conflict(
+          `Dataset '${dataset.name}' cannot be deleted: ${runs} run${runs === 1 ? '' : 's'} trained on it, and ` +
+            'their records refer to it.',
+        );
+      }
+      await transaction.dataset.delete({ where: { id } });
+      return id;
+    });
+  }
+
+  /**
+   * Whether a run could read the dataset now, and if not why. A dataset outside DATASET_ROOTS (one that
+   * `resnet-lab train --track` recorded on its own machine, or one registered before the roots changed) is not
+   * looked at: its reason says only that it is outside.
+   */
   async availability(dataset: Dataset): Promise<Availability> {
-    switch (dataset.format) {
-      case 'SYNTHETIC':
-        return { available: true, reason: null };
-      case 'CIFAR10_BINARY':
-        if (await isCifar10BinaryDirectory(dataset.location)) return { available: true, reason: null };
-        return {
-          available: false,
-          reason:
-            `The CIFAR-10 binary files are not in ${dataset.location}. Download them with ` +
-            `\`npx resnet-lab dataset download cifar10 --out ${dataset.location}\` (needs internet), or extract ` +
-            'cifar-10-binary.tar.gz there.',
-        };
-      case 'IMAGE_FOLDER':
-        try {
-          await listImageFolderDataset(dataset.location);
-          return { available: true, reason: null };
-        } catch (error) {
-          if (!(error instanceof DatasetError)) throw error;
-          return { available: false, reason: error.message };
-        }
+    if (dataset.format === 'SYNTHETIC') return { available: true, reason: null };
+    // The built-ins are where this API put them (DATA_DIR/cifar10), whatever the roots.
+    const location = dataset.builtIn ? dataset.location : await this.roots.locate(dataset.location);
+    if (location === null) {
+      return {
+        available: false,
+        reason:
+          `${dataset.location} is outside DATASET_ROOTS (${this.roots.describe()}): the API reads datasets only ` +
+          'under those directories.',
+      };
+    }
+    if (dataset.format === 'CIFAR10_BINARY') {
+      const problem = await checkCifar10BinaryDirectory(location);
+      if (problem === null) return { available: true, reason: null };
+      return {
+        available: false,
+        reason:
+          `${problem} Download the files with \`npx resnet-lab dataset download cifar10 --out ${location}\` ` +
+          '(needs internet), or extract cifar-10-binary.tar.gz there.',
+      };
+    }
+    try {
+      await listImageFolderDataset(location);
+      return { available: true, reason: null };
+    } catch (error) {
+      if (!(error instanceof DatasetError)) throw error;
+      return { available: false, reason: error.message };
     }
   }
 
-  static spec(dataset: Dataset): DatasetSpec {
+  /**
+   * What a worker needs to load `dataset`; an image folder's decoded images are cached in its own folder under
+   * `cacheDir` (the worker's ApiConfig.cacheDir, DATA_DIR/cache by default).
+   */
+  static spec(dataset: Dataset, cacheDir: string): DatasetSpec {
     return {
       format: dataset.format,
       location: dataset.location,
       synthetic: dataset.format === 'SYNTHETIC' ? (dataset.options as SyntheticDatasetOptions | null) : null,
+      cacheDirectory: dataset.format === 'IMAGE_FOLDER' ? datasetCacheDirectory(cacheDir, dataset.location) : null,
     };
   }
 
@@ -196,23 +257,26 @@ export class DatasetService {
     if (input.synthetic) {
       throw badUserInput('synthetic', `'synthetic' applies only to format SYNTHETIC, not ${input.format}.`);
     }
-    const location = input.location?.trim();
-    if (!location || !path.isAbsolute(location)) {
+    const given = input.location?.trim() ?? '';
+    if (given === '') {
       throw badUserInput(
         'location',
-        `Expected an absolute directory on the API's machine, got '${location ?? ''}'.`,
-        location,
+        `Expected location to be a directory under DATASET_ROOTS (${this.roots.describe()}) for format ` +
+          `${input.format}, got ''.`,
+        given,
+      );
+    }
+    // Said the same way whether the path exists or not, so that this cannot be used to explore the machine.
+    const location = await this.roots.locate(given);
+    if (location === null) {
+      throw forbidden(
+        `Expected location to be a directory under DATASET_ROOTS (${this.roots.describe()}), links resolved; ` +
+          `got '${given}'.`,
       );
     }
     if (input.format === 'CIFAR10_BINARY') {
-      if (!(await isCifar10BinaryDirectory(location))) {
-        throw badUserInput(
-          'location',
-          `${location} does not hold the CIFAR-10 binary files (batches.meta.txt, data_batch_1.bin ... ` +
-            'data_batch_5.bin, test_batch.bin, directly or in cifar-10-batches-bin/).',
-          location,
-        );
-      }
+      const problem = await checkCifar10BinaryDirectory(location);
+      if (problem !== null) throw badUserInput('location', problem, given);
       return {
         location,
         ...CIFAR10_SHAPE,
@@ -223,13 +287,13 @@ export class DatasetService {
       folder = await listImageFolderDataset(location);
     } catch (error) {
       if (!(error instanceof DatasetError)) throw error;
-      throw badUserInput('location', `${location} is not an image folder: ${error.message}`, location);
+      throw badUserInput('location', `${location} is not an image folder: ${error.message}`, given);
     }
     if (folder.train.length < 2) {
       throw badUserInput(
         'location',
         `${location} has ${folder.train.length} class folder; a classifier needs at least 2.`,
-        location,
+        given,
       );
     }
     const images = (classes: readonly ImageFolderClass[]) => classes.reduce((total, entry) => total + entry.images, 0);

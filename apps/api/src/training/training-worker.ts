@@ -12,7 +12,15 @@ import {
   useBackend,
   type TrainConfig,
 } from '@resnet-lab/trainer';
-import type { DatasetSpec, SavedCheckpoint, WorkerMessage, WorkerRequest } from './worker-protocol.js';
+import { explainDiskFull, type DiskFullContext } from '../explain-disk-full.js';
+import type {
+  DatasetSpec,
+  EvaluateRequest,
+  SavedCheckpoint,
+  TrainRequest,
+  WorkerMessage,
+  WorkerRequest,
+} from './worker-protocol.js';
 
 const controller = new AbortController();
 
@@ -23,7 +31,11 @@ function send(message: WorkerMessage): Promise<void> {
 }
 
 async function loadSplits(spec: DatasetSpec, config: TrainConfig) {
-  const options = { ...datasetOptionsFor(config), ...(spec.synthetic ?? {}) };
+  const options = {
+    ...datasetOptionsFor(config),
+    ...(spec.synthetic ?? {}),
+    cacheDirectory: spec.cacheDirectory ?? undefined,
+  };
   return loadDataset(spec.format === 'SYNTHETIC' ? 'synthetic' : spec.location, options);
 }
 
@@ -81,8 +93,21 @@ async function handle(request: WorkerRequest): Promise<void> {
       await send({ type: 'evaluated', evaluation, durationSeconds: (performance.now() - started) / 1000 });
     }
   } catch (error) {
-    await send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    const failure = (await explainDiskFull(error, writeLocations(request))) ?? error;
+    await send({ type: 'failed', message: failure instanceof Error ? failure.message : String(failure) });
   }
+}
+
+/** Where a request writes, for disk-full messages: the run's output in ARTIFACT_DIR, decoded images in DATA_DIR. */
+function writeLocations(request: TrainRequest | EvaluateRequest): DiskFullContext {
+  const cache = request.dataset.cacheDirectory;
+  return {
+    locations: [
+      ...(request.type === 'train' ? [{ setting: 'ARTIFACT_DIR', directory: request.outDir }] : []),
+      ...(cache === null ? [] : [{ setting: 'DATA_DIR', directory: cache }]),
+    ],
+    databaseDirectory: null,
+  };
 }
 
 async function run(request: WorkerRequest): Promise<void> {

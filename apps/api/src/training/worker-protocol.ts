@@ -7,6 +7,8 @@ export interface DatasetSpec {
   readonly location: string;
   /** Shape of a SYNTHETIC dataset. */
   readonly synthetic: SyntheticDatasetOptions | null;
+  /** Where an IMAGE_FOLDER's decoded images are cached (under the worker's DATA_DIR/cache); null for the others. */
+  readonly cacheDirectory: string | null;
 }
 
 export interface TrainRequest {

@@ -32,6 +32,8 @@ export class ClaimedRuns {
     private readonly options: {
       readonly workerId: string;
       readonly runRetries: number;
+      /** Where image folders' decoded images are cached (ApiConfig.cacheDir). */
+      readonly cacheDir: string;
       readonly log: (message: string) => void;
       readonly startWorker: StartWorker;
     },
@@ -67,7 +69,7 @@ export class ClaimedRuns {
       config: claimed.config as unknown as TrainConfig,
       outDir: this.artifacts.resolve(claimed.outputDir),
       resumeFrom: claimed.resumedFromCheckpoint ? this.artifacts.resolve(claimed.resumedFromCheckpoint.location) : null,
-      dataset: DatasetService.spec(claimed.dataset),
+      dataset: DatasetService.spec(claimed.dataset, this.options.cacheDir),
     });
   };
 

@@ -59,6 +59,7 @@ export async function startRunWorker(config: ApiConfig, options: RunWorkerOption
     const trainer = new ClaimedRuns(database, recorder, artifacts, {
       workerId: row.id,
       runRetries: config.runRetries,
+      cacheDir: config.cacheDir,
       log,
       startWorker:
         options.startWorker ??

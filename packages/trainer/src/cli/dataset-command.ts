@@ -3,8 +3,10 @@ import { parseArgs } from 'node:util';
 import {
   CIFAR10_MD5,
   CIFAR10_URL,
+  datasetCacheDirectory,
   downloadCifar10,
   loadDataset,
+  userCacheDirectory,
   type ImageDataset,
   type LoadedDataset,
 } from '../data/index.js';
@@ -14,7 +16,7 @@ import { UsageError } from './usage-error.js';
 export const DEFAULT_CIFAR10_DIRECTORY = 'data/cifar10';
 
 export const DATASET_USAGE = `Usage: resnet-lab dataset download cifar10 [--out <dir>] [--url <url>] [--md5 <hex>]
-       resnet-lab dataset info <location> [--json]
+       resnet-lab dataset info <location> [--cache-dir <dir>] [--json]
 
 download cifar10  downloads the CIFAR-10 binary archive, checks its md5 and extracts it; prints the directory
   --out <dir>     where to put it (default ${DEFAULT_CIFAR10_DIRECTORY}); the files land in <dir>/cifar-10-batches-bin
@@ -23,6 +25,8 @@ download cifar10  downloads the CIFAR-10 binary archive, checks its md5 and extr
 
 info <location>   format, classes, image size and images per split of 'synthetic', a CIFAR-10 binary directory
                   or an image folder (decoding an image folder the first time fills its cache)
+  --cache-dir <dir> where an image folder's decoded images are cached (default $XDG_CACHE_HOME/resnet-lab, else
+                  ~/.cache/resnet-lab)
   --json          print one JSON object
 `;
 
@@ -103,6 +107,7 @@ async function infoCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     options: {
+      'cache-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -127,6 +132,7 @@ async function infoCommand(args: string[], io: CliIo): Promise<number> {
       lastReported = step;
       io.stderr(`Decoded ${integer.format(decodedImages)} of ${integer.format(totalImages)} images\n`);
     },
+    cacheDirectory: datasetCacheDirectory(values['cache-dir'] ?? userCacheDirectory(), location),
     onCacheWriteError: (error) => io.stderr(`Warning: ${error.message}\n`),
   });
   io.stdout(values.json ? `${JSON.stringify(describeDataset(dataset), null, 2)}\n` : formatDescription(dataset));

@@ -1,7 +1,7 @@
 // `resnet-lab eval`: accuracy, loss, per-class accuracy and confusion matrix of a checkpoint on a dataset.
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend/index.js';
-import { loadDataset } from '../data/index.js';
+import { datasetCacheDirectory, loadDataset, userCacheDirectory } from '../data/index.js';
 import { loadCheckpoint } from '../training/checkpoint.js';
 import { evaluateModel, type Evaluation } from '../training/evaluate-model.js';
 import { datasetOptionsFor } from '../training/train.js';
@@ -9,7 +9,8 @@ import { datasetOptionsFor } from '../training/train.js';
 import type { CliIo } from './cli-io.js';
 import { UsageError } from './usage-error.js';
 
-export const EVAL_USAGE = `Usage: resnet-lab eval --checkpoint <dir> [--data <location>] [--split test|train] [--backend <name>] [--json]
+export const EVAL_USAGE = `Usage: resnet-lab eval --checkpoint <dir> [--data <location>] [--split test|train] [--backend <name>]
+                       [--cache-dir <dir>] [--json]
 
 Evaluates a checkpoint on a dataset split (default: the test split of the data it was trained on).
 
@@ -17,6 +18,8 @@ Evaluates a checkpoint on a dataset split (default: the test split of the data i
   --data <location>   'synthetic', a CIFAR-10 binary directory or an image folder (default: the training data)
   --split <name>      test or train (default test)
   --backend <name>    ${BACKEND_CHOICES.join(', ')} (default auto)
+  --cache-dir <dir>   image folders: where decoded images are cached (default $XDG_CACHE_HOME/resnet-lab, else
+                      ~/.cache/resnet-lab)
   --json              print one JSON object
 `;
 
@@ -28,6 +31,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
       data: { type: 'string' },
       split: { type: 'string', default: 'test' },
       backend: { type: 'string', default: 'auto' },
+      'cache-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -46,7 +50,11 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
   checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
   try {
     const { config, normalization, classNames } = checkpoint.metadata;
-    const dataset = await loadDataset(values.data ?? config.data, datasetOptionsFor(config));
+    const location = values.data ?? config.data;
+    const dataset = await loadDataset(location, {
+      ...datasetOptionsFor(config),
+      cacheDirectory: datasetCacheDirectory(values['cache-dir'] ?? userCacheDirectory(), location),
+    });
     const split = dataset[values.split];
     if (split.classNames.join('\n') !== classNames.join('\n')) {
       throw new UsageError(

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { RESNET_ARCHS } from '@resnet-lab/resnet';
-import { loadDataset, type LoadedDataset } from '../data/index.js';
+import { datasetCacheDirectory, loadDataset, userCacheDirectory, type LoadedDataset } from '../data/index.js';
 import { readCheckpointMetadata } from '../training/checkpoint.js';
 import { BACKEND_CHOICES } from '../backend/index.js';
 import {
@@ -44,6 +44,8 @@ checkpoints/best under --out.
   --normalization <n>    ${NORMALIZATIONS.join(', ')} (default ${TRAIN_DEFAULTS.normalization})
   --test-fraction <f>    image folders without a test folder: share held out per class (default ${TRAIN_DEFAULTS.testFraction})
   --limit-per-class <n>  image folders: first n images of each class only (default all)
+  --cache-dir <dir>      image folders: where decoded images are cached, a subfolder per dataset (default
+                         $XDG_CACHE_HOME/resnet-lab, else ~/.cache/resnet-lab); never the dataset folder
   --seed <n>             (default ${TRAIN_DEFAULTS.seed})
   --backend <name>       ${BACKEND_CHOICES.join(', ')} (default ${TRAIN_DEFAULTS.backend})
   --out <dir>            run directory (default runs/<arch>-<date>-<time>)
@@ -81,6 +83,7 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
       normalization: { type: 'string' },
       'test-fraction': { type: 'string' },
       'limit-per-class': { type: 'string' },
+      'cache-dir': { type: 'string' },
       seed: { type: 'string' },
       backend: { type: 'string' },
       out: { type: 'string' },
@@ -130,6 +133,7 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
       throw new UsageError("Missing --data: give 'synthetic', a CIFAR-10 binary directory or an image folder.");
     config = given as TrainConfigInput;
   }
+  const cacheDir = values['cache-dir'] ?? userCacheDirectory();
   const logEvery = parsePositiveIntegerOption('log-every', values['log-every'] ?? '100');
   const outDir = values.out ?? defaultRunDirectory(config.arch ?? TRAIN_DEFAULTS.arch);
   const printer = new TrainingPrinter(io, { logEvery, progressBar: !values.json && process.stderr.isTTY });
@@ -139,9 +143,10 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
 
   const result =
     values.track === undefined
-      ? await train(config, { outDir, resumeFrom: values.resume, signal, onEvent: print })
+      ? await train(config, { outDir, resumeFrom: values.resume, signal, onEvent: print, cacheDir })
       : await trainTracked(config, {
           apiUrl: values.track,
+          cacheDir,
           token: values['track-token'] ?? process.env['RESNET_LAB_API_TOKEN'],
           outDir,
           resumeFrom: values.resume,
@@ -158,6 +163,7 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
 
 interface TrackedTrainingOptions {
   readonly apiUrl: string;
+  readonly cacheDir: string;
   readonly token: string | undefined;
   readonly outDir: string;
   readonly resumeFrom: string | undefined;
@@ -174,7 +180,10 @@ async function trainTracked(config: TrainConfigInput, options: TrackedTrainingOp
   const { io } = options;
   const resolved = resolveTrainConfig(config);
   // Loaded first, so that the API learns the class names and image size before the run starts.
-  const dataset = await loadDataset(resolved.data, datasetOptionsFor(resolved));
+  const dataset = await loadDataset(resolved.data, {
+    ...datasetOptionsFor(resolved),
+    cacheDirectory: datasetCacheDirectory(options.cacheDir, resolved.data),
+  });
   // Absolute, so that the checkpoint paths the API records mean something on this machine.
   const outDir = path.resolve(options.outDir);
   const cancel = new AbortController();

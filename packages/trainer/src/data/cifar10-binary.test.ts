@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
+  checkCifar10BinaryDirectory,
   hasCompleteCifar10Binary,
   isCifar10BinaryDirectory,
   readCifar10Binary,
@@ -131,6 +132,66 @@ describe('isCifar10BinaryDirectory', () => {
     expect(await isCifar10BinaryDirectory(directory)).toBe(false);
     await fs.writeFile(path.join(directory, 'batches.meta.txt'), 'cat\n');
     expect(await isCifar10BinaryDirectory(directory)).toBe(true);
+  });
+});
+
+describe('checkCifar10BinaryDirectory', () => {
+  const BATCH_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin'];
+  const FULL_SIZE = 10_000 * 3073;
+
+  /** The official release's files at their official sizes, sparse so that they take no disk space. */
+  async function writeRelease(folder: string): Promise<void> {
+    await fs.mkdir(folder, { recursive: true });
+    await fs.writeFile(path.join(folder, 'batches.meta.txt'), 'airplane\nautomobile\n');
+    for (const file of [...BATCH_FILES, 'data_batch_5.bin', 'test_batch.bin']) {
+      await fs.writeFile(path.join(folder, file), '');
+      await fs.truncate(path.join(folder, file), FULL_SIZE);
+    }
+  }
+
+  it('accepts the complete release, directly or in cifar-10-batches-bin/', async () => {
+    await writeRelease(directory);
+    expect(await checkCifar10BinaryDirectory(directory)).toBeNull();
+    const parent = path.join(directory, 'parent');
+    await writeRelease(path.join(parent, 'cifar-10-batches-bin'));
+    expect(await checkCifar10BinaryDirectory(parent)).toBeNull();
+  });
+
+  it('names each batch file that is not 10,000 records, with its size', async () => {
+    await writeRelease(directory);
+    await fs.writeFile(path.join(directory, 'test_batch.bin'), '');
+    expect(await checkCifar10BinaryDirectory(directory)).toBe(
+      `${directory} is not the complete CIFAR-10 binary release: test_batch.bin holds 0 bytes; each batch file ` +
+        'holds 10,000 records of 3,073 bytes (30,730,000 bytes).',
+    );
+    await fs.truncate(path.join(directory, 'data_batch_5.bin'), FULL_SIZE + 3073);
+    expect(await checkCifar10BinaryDirectory(directory)).toBe(
+      `${directory} is not the complete CIFAR-10 binary release: data_batch_5.bin holds 30,733,073 bytes, ` +
+        'test_batch.bin holds 0 bytes; each batch file holds 10,000 records of 3,073 bytes (30,730,000 bytes).',
+    );
+  });
+
+  it('names the missing files, an empty class list and a directory that is not there', async () => {
+    await fs.writeFile(path.join(directory, 'test_batch.bin'), '');
+    expect(await checkCifar10BinaryDirectory(directory)).toBe(
+      `No complete CIFAR-10 binary dataset at ${directory}: missing batches.meta.txt, data_batch_1.bin, ` +
+        'data_batch_2.bin, data_batch_3.bin, data_batch_4.bin, data_batch_5.bin. Expected batches.meta.txt, ' +
+        'data_batch_1.bin ... data_batch_5.bin and test_batch.bin (directly or in a cifar-10-batches-bin/ subfolder).',
+    );
+    await writeRelease(directory);
+    await fs.writeFile(path.join(directory, 'batches.meta.txt'), '');
+    expect(await checkCifar10BinaryDirectory(directory)).toBe(
+      `${path.join(directory, 'batches.meta.txt')} is empty: expected the 10 class names, one per line.`,
+    );
+    const missing = path.join(directory, 'nope');
+    expect(await checkCifar10BinaryDirectory(missing)).toBe(`${missing} does not exist or is not a directory.`);
+  });
+
+  it('does not take a folder for a file', async () => {
+    await writeRelease(directory);
+    await fs.rm(path.join(directory, 'test_batch.bin'));
+    await fs.mkdir(path.join(directory, 'test_batch.bin'));
+    expect(await checkCifar10BinaryDirectory(directory)).toMatch(/: missing test_batch\.bin\. Expected /);
   });
 });
 

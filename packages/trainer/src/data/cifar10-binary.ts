@@ -13,6 +13,9 @@ const PIXELS_PER_CHANNEL = CIFAR10_IMAGE_SIZE * CIFAR10_IMAGE_SIZE;
 const IMAGE_BYTES = PIXELS_PER_CHANNEL * 3;
 export const CIFAR10_RECORD_BYTES = 1 + IMAGE_BYTES;
 
+/** Records in each file of the official release: data_batch_1.bin ... data_batch_5.bin and test_batch.bin. */
+export const CIFAR10_RECORDS_PER_FILE = 10_000;
+
 export const CIFAR10_META_FILE = 'batches.meta.txt';
 export const CIFAR10_TEST_FILE = 'test_batch.bin';
 /** The official release splits the 50,000 training images over five files of 10,000. */
@@ -21,6 +24,7 @@ export const CIFAR10_TRAIN_FILE_COUNT = 5;
 export const CIFAR10_ARCHIVE_FOLDER = 'cifar-10-batches-bin';
 
 const TRAIN_FILE_PATTERN = /^data_batch_(\d+)\.bin$/;
+const integer = new Intl.NumberFormat('en-US');
 const EXPECTED_FILES =
   `${CIFAR10_META_FILE}, data_batch_1.bin ... data_batch_${CIFAR10_TRAIN_FILE_COUNT}.bin and ${CIFAR10_TEST_FILE}` +
   ` (directly or in a ${CIFAR10_ARCHIVE_FOLDER}/ subfolder)`;
@@ -53,6 +57,48 @@ export async function isCifar10BinaryDirectory(directory: string): Promise<boole
     if (entries?.some(isCifar10FileName)) return true;
   }
   return false;
+}
+
+/**
+ * What keeps `directory` (or its `cifar-10-batches-bin/` subfolder, as readCifar10Binary picks) from being the
+ * complete official release, or null when nothing does: a non-empty batches.meta.txt and the five training files
+ * and test_batch.bin of exactly 10,000 records (30,730,000 bytes) each. Reads only directory entries and sizes, so
+ * that checking a dataset costs no more than listing it. readCifar10Binary accepts smaller sets (those
+ * writeCifar10Binary writes); this is for callers that promise the official 50,000 training and 10,000 test images.
+ */
+export async function checkCifar10BinaryDirectory(directory: string): Promise<string | null> {
+  const topEntries = await listFiles(directory);
+  if (topEntries === undefined) return `${directory} does not exist or is not a directory.`;
+  const nested = path.join(directory, CIFAR10_ARCHIVE_FOLDER);
+  const nestedEntries = topEntries.some(isCifar10FileName) ? undefined : await listFiles(nested);
+  const folder = nestedEntries === undefined ? directory : nested;
+  const recordFiles = [
+    ...Array.from({ length: CIFAR10_TRAIN_FILE_COUNT }, (_, index) => cifar10TrainFile(index + 1)),
+    CIFAR10_TEST_FILE,
+  ];
+  const sizes = new Map<string, number | undefined>();
+  for (const file of [CIFAR10_META_FILE, ...recordFiles]) {
+    sizes.set(file, await regularFileSize(path.join(folder, file)));
+  }
+  const missing = [...sizes].filter(([, size]) => size === undefined).map(([file]) => file);
+  if (missing.length > 0) {
+    return `No complete CIFAR-10 binary dataset at ${folder}: missing ${missing.join(', ')}. Expected ${EXPECTED_FILES}.`;
+  }
+  const expectedBytes = CIFAR10_RECORDS_PER_FILE * CIFAR10_RECORD_BYTES;
+  const wrong = recordFiles
+    .filter((file) => sizes.get(file) !== expectedBytes)
+    .map((file) => `${file} holds ${integer.format(sizes.get(file)!)} bytes`);
+  if (wrong.length > 0) {
+    return (
+      `${folder} is not the complete CIFAR-10 binary release: ${wrong.join(', ')}; each batch file holds ` +
+      `${integer.format(CIFAR10_RECORDS_PER_FILE)} records of ${integer.format(CIFAR10_RECORD_BYTES)} bytes ` +
+      `(${integer.format(expectedBytes)} bytes).`
+    );
+  }
+  if (sizes.get(CIFAR10_META_FILE) === 0) {
+    return `${path.join(folder, CIFAR10_META_FILE)} is empty: expected the 10 class names, one per line.`;
+  }
+  return null;
 }
 
 /** Whether `directory` (or its subfolder) holds all files of the official release: meta, five training files, test. */
@@ -264,6 +310,17 @@ async function listFiles(directory: string): Promise<string[] | undefined> {
   } catch (error) {
     if (hasErrorCode(error, 'ENOENT', 'ENOTDIR')) return undefined;
     throw new DatasetError(`Cannot list ${directory}.`, { cause: error });
+  }
+}
+
+/** The size of a regular file (links followed), or undefined when there is none at `file`. */
+async function regularFileSize(file: string): Promise<number | undefined> {
+  try {
+    const stats = await fs.stat(file);
+    return stats.isFile() ? stats.size : undefined;
+  } catch (error) {
+    if (hasErrorCode(error, 'ENOENT', 'ENOTDIR')) return undefined;
+    throw new DatasetError(`Cannot read ${file}.`, { cause: error });
   }
 }
 

@@ -131,33 +131,42 @@ describe('loadImageFolder', () => {
     // Whole seconds, so that restoring the time below restores it exactly on every file system.
     const mtime = new Date('2024-01-02T03:04:05Z');
     await fs.utimes(file, mtime, mtime);
-    const first = await loadImageFolder(root, { imageSize: 4, testFraction: 0 });
-    const cacheFiles = await fs.readdir(path.join(root, '.resnet-lab-cache'));
+    const cacheDirectory = path.join(directory, 'cache');
+    const first = await loadImageFolder(root, { imageSize: 4, testFraction: 0, cacheDirectory });
+    const cacheFiles = await fs.readdir(cacheDirectory);
     expect(cacheFiles).toEqual([expect.stringMatching(/^image-folder-[0-9a-f]{32}\.bin$/)]);
 
     // Same size and mtime, different pixels: only a load that trusts the cache still sees the old colour.
     await fs.writeFile(file, solidPng(4, 4, [7, 8, 9]));
     await fs.utimes(file, mtime, mtime);
-    const second = await loadImageFolder(root, { imageSize: 4, testFraction: 0 });
+    const second = await loadImageFolder(root, { imageSize: 4, testFraction: 0, cacheDirectory });
     expect(second).toEqual(first);
 
     await fs.utimes(file, new Date(mtime.getTime() + 5000), new Date(mtime.getTime() + 5000));
-    const third = await loadImageFolder(root, { imageSize: 4, testFraction: 0 });
+    const third = await loadImageFolder(root, { imageSize: 4, testFraction: 0, cacheDirectory });
     expect(firstPixels(third.train)).toEqual([
       [7, 8, 9],
       [4, 5, 6],
     ]);
     // Other options are other cache entries.
-    await loadImageFolder(root, { imageSize: 2, testFraction: 0 });
-    expect(await fs.readdir(path.join(root, '.resnet-lab-cache'))).toHaveLength(3);
+    await loadImageFolder(root, { imageSize: 2, testFraction: 0, cacheDirectory });
+    expect(await fs.readdir(cacheDirectory)).toHaveLength(3);
   });
 
-  it('writes the cache to cacheDirectory, and loads without one where it cannot be written', async () => {
-    await writeFolder(root, { 'a/1.png': [1, 2, 3] });
-    const cacheDirectory = path.join(directory, 'cache');
-    await loadImageFolder(root, { imageSize: 4, testFraction: 0, cacheDirectory });
-    expect(await fs.readdir(cacheDirectory)).toHaveLength(1);
+  it('writes nothing into the image folder: without cacheDirectory it caches nowhere', async () => {
+    await writeFolder(root, { 'a/1.png': [1, 2, 3], 'b/1.png': [4, 5, 6] });
+    const decoded: number[] = [];
+    for (let load = 0; load < 2; load++) {
+      await loadImageFolder(root, { imageSize: 4, testFraction: 0, onProgress: (images) => decoded.push(images) });
+    }
+    // Decoded both times, and the folder holds what was written, nothing more.
+    expect(decoded).toEqual([2, 2]);
+    expect((await fs.readdir(root, { recursive: true })).sort()).toEqual(['a', 'a/1.png', 'b', 'b/1.png']);
+    expect(await fs.readdir(directory)).toEqual(['images']);
+  });
 
+  it('loads without a cache where cacheDirectory cannot be written', async () => {
+    await writeFolder(root, { 'a/1.png': [1, 2, 3] });
     // A cache path below a regular file fails on every system, whoever runs the test.
     const blocked = path.join(directory, 'a-file', 'cache');
     await fs.writeFile(path.join(directory, 'a-file'), '');
@@ -174,12 +183,14 @@ describe('loadImageFolder', () => {
     ]);
   });
 
-  it.skipIf(process.getuid?.() === 0)('loads a read-only folder without caching', async () => {
+  it.skipIf(process.getuid?.() === 0)('loads and caches a read-only folder', async () => {
     await writeFolder(root, { 'a/1.png': [1, 2, 3] });
     await fs.chmod(root, 0o555);
+    const cacheDirectory = path.join(directory, 'cache');
     try {
-      const loaded = await loadImageFolder(root, { imageSize: 4, testFraction: 0 });
+      const loaded = await loadImageFolder(root, { imageSize: 4, testFraction: 0, cacheDirectory });
       expect(loaded.train.count).toBe(1);
+      expect(await fs.readdir(cacheDirectory)).toHaveLength(1);
     } finally {
       await fs.chmod(root, 0o755);
     }
@@ -223,7 +234,8 @@ describe('loadImageFolder on the CIFAR-10 JPEGs of ../shared/datasets', () => {
   it('reads 10 classes in the official label order, 5 images each, and caches them', async () => {
     execFileSync('tar', ['-xzf', archive, '-C', directory, '--wildcards', 'train/*/000[0-4].jpg']);
     const trainRoot = path.join(directory, 'train');
-    const first = await loadImageFolder(trainRoot, { testFraction: 0.2 });
+    const cacheDirectory = path.join(directory, 'cache');
+    const first = await loadImageFolder(trainRoot, { testFraction: 0.2, cacheDirectory });
 
     const classNames = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
     expect(first.train.classNames).toEqual(classNames);
@@ -239,9 +251,13 @@ describe('loadImageFolder on the CIFAR-10 JPEGs of ../shared/datasets', () => {
       expect(Math.max(...pixels) - Math.min(...pixels)).toBeGreaterThan(50);
     }
 
-    expect(await fs.readdir(path.join(trainRoot, '.resnet-lab-cache'))).toHaveLength(1);
+    expect(await fs.readdir(cacheDirectory)).toHaveLength(1);
     const progress: number[] = [];
-    const second = await loadImageFolder(trainRoot, { testFraction: 0.2, onProgress: (done) => progress.push(done) });
+    const second = await loadImageFolder(trainRoot, {
+      testFraction: 0.2,
+      cacheDirectory,
+      onProgress: (done) => progress.push(done),
+    });
     expect(progress).toEqual([]);
     expect(second).toEqual(first);
   });

@@ -1,5 +1,5 @@
 // Loads a folder of class subfolders of PNG/JPEG images (the layout of torchvision's ImageFolder) into byte
-// datasets, decoding once and caching the result beside the images.
+// datasets, decoding once and caching the result where the caller says (never inside the folder unasked).
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { decodeImage, resizeImage } from './decode-image.js';
@@ -16,7 +16,10 @@ export interface ImageFolderOptions {
   readonly imageSize?: number | undefined;
   /** Only the first N files (in name order) of each class, of root and of testRoot, before splitting; default all. */
   readonly limitPerClass?: number | undefined;
-  /** Where the decoded images are cached; default `<root>/.resnet-lab-cache/`. */
+  /**
+   * Where the decoded images are cached (see datasetCacheDirectory); default none: every load decodes. Never the
+   * image folder by default, which may be read-only or the user's own.
+   */
   readonly cacheDirectory?: string | undefined;
   /** Called when the cache cannot be written (read-only folder, full disk); the load goes on without it. */
   readonly onCacheWriteError?: ((error: Error) => void) | undefined;
@@ -28,7 +31,6 @@ export const DEFAULT_TEST_FRACTION = 0.1;
 export const MAX_TEST_FRACTION = 0.9;
 export const DEFAULT_IMAGE_SIZE = 32;
 const MAX_IMAGE_SIZE = 1024;
-export const IMAGE_FOLDER_CACHE_FOLDER = '.resnet-lab-cache';
 const IMAGE_FILE_PATTERN = /\.(png|jpe?g)$/i;
 const EXPECTED_LAYOUT = '<class>/*.png, *.jpg or *.jpeg (one subfolder per class)';
 /** Files read concurrently while the previous ones decode. */
@@ -74,13 +76,18 @@ export async function loadImageFolder(root: string, options: ImageFolderOptions 
   }
   files = { train: withSplitKeys(files.train, 'train'), test: withSplitKeys(files.test, 'test') };
 
-  const cacheDirectory = options.cacheDirectory ?? path.join(root, IMAGE_FOLDER_CACHE_FOLDER);
-  const key = await imageFolderCacheKey([...files.train, ...files.test], {
-    imageSize,
-    limitPerClass: limitPerClass ?? null,
-    testFraction: testRoot === undefined ? testFraction : null,
-  });
-  const cached = await readImageFolderCache(cacheDirectory, key, classNames);
+  const cache =
+    options.cacheDirectory === undefined
+      ? null
+      : {
+          directory: options.cacheDirectory,
+          key: await imageFolderCacheKey([...files.train, ...files.test], {
+            imageSize,
+            limitPerClass: limitPerClass ?? null,
+            testFraction: testRoot === undefined ? testFraction : null,
+          }),
+        };
+  const cached = cache && (await readImageFolderCache(cache.directory, cache.key, classNames));
   if (cached) return cached;
 
   const total = files.train.length + files.test.length;
@@ -89,7 +96,7 @@ export async function loadImageFolder(root: string, options: ImageFolderOptions 
     train: await decodeFiles(files.train, classNames, imageSize, report(0)),
     test: await decodeFiles(files.test, classNames, imageSize, report(files.train.length)),
   };
-  await writeImageFolderCache(cacheDirectory, key, splits, options.onCacheWriteError);
+  if (cache) await writeImageFolderCache(cache.directory, cache.key, splits, options.onCacheWriteError);
   return splits;
 }
 

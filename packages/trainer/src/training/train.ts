@@ -8,6 +8,7 @@ import { useBackend } from '../backend/index.js';
 import {
   CIFAR10_NORMALIZATION,
   computeNormalization,
+  datasetCacheDirectory,
   deriveSeed,
   loadDataset,
   makeBatch,
@@ -43,6 +44,11 @@ export interface TrainOptions {
   /** A dataset already in memory, instead of loading `config.data`. */
   readonly dataset?: DatasetSplits | undefined;
   /**
+   * Where the decoded images of an image folder are cached when `config.data` is loaded here: in its own subfolder,
+   * datasetCacheDirectory(cacheDir, config.data). Default none: every run decodes.
+   */
+  readonly cacheDir?: string | undefined;
+  /**
    * Also write each epoch's checkpoint to its own `checkpoints/epoch-<n>` directory, which later epochs never
    * overwrite: for trackers that record every checkpoint, where `last` and `best` move on.
    */
@@ -62,7 +68,12 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
   const emit = (event: TrainingEvent) => options.onEvent?.(event);
 
   const resumed = options.resumeFrom ? await loadCheckpoint(options.resumeFrom) : null;
-  const dataset = options.dataset ?? (await loadDataset(config.data, datasetOptionsFor(config)));
+  const dataset =
+    options.dataset ??
+    (await loadDataset(config.data, {
+      ...datasetOptionsFor(config),
+      cacheDirectory: options.cacheDir === undefined ? undefined : datasetCacheDirectory(options.cacheDir, config.data),
+    }));
   const { train: trainSplit, test: testSplit } = dataset;
   const modelConfig = modelConfigFor(config, trainSplit);
   const model = resumed ? resumedModel(resumed, modelConfig) : buildResNet(modelConfig, { seed: config.seed });
