@@ -12,6 +12,7 @@ import { RunQueue } from '../queue/run-queue.js';
 import type { StartWorker } from '../training/worker-process.js';
 import { CheckpointService } from './checkpoint-service.js';
 import { DatasetService } from './dataset-service.js';
+import { ImageDecoderPool } from './image-decoder-pool.js';
 import { ModelService } from './model-service.js';
 import { PredictionService } from './prediction-service.js';
 import { RunCatalog } from './run-catalog.js';
@@ -64,14 +65,21 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
     settling.unref();
     cleanups.push(() => Promise.resolve(clearInterval(settling)));
     const models = new ModelService(prisma);
-    const datasets = new DatasetService(prisma, config.dataDir);
+    const datasets = new DatasetService(prisma, config);
+    for (const root of await datasets.prepareRoots()) {
+      log(`DATASET_ROOTS: ${root} is not a directory; registerDataset finds nothing under it until it is.`);
+    }
     await datasets.registerBuiltIns();
     const runs = new RunService(prisma, datasets, events);
     await runs.ensureQueued();
-    const checkpoints = new CheckpointService(prisma, artifacts, { startWorker: options.startWorker });
-    const predictions = new PredictionService(prisma, checkpoints, artifacts, loadBackend, {
+    const checkpoints = new CheckpointService(prisma, artifacts, datasets, { startWorker: options.startWorker });
+    // Its threads start with the first image to decode, so that an API that never predicts starts none.
+    const decoder = new ImageDecoderPool();
+    cleanups.push(() => decoder.close());
+    const predictions = new PredictionService(prisma, checkpoints, artifacts, loadBackend, decoder, {
       cacheSize: config.predictionCacheSize,
       maxImageBytes: config.maxImageBytes,
+      maxImagePixels: config.maxImagePixels,
     });
     cleanups.push(() => predictions.clear());
     return {
@@ -83,7 +91,7 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
       models,
       datasets,
       runs,
-      trackedRuns: new TrackedRunService(prisma, models, recorder),
+      trackedRuns: new TrackedRunService(prisma, recorder),
       runCatalog: new RunCatalog(prisma, models, datasets),
       checkpoints,
       predictions,

@@ -1,17 +1,21 @@
-// Predictions: classify an uploaded image with a checkpoint kept loaded in a bounded cache.
+// Predictions: classify an uploaded image with a checkpoint kept loaded in a bounded cache. The image's size is
+// checked from its header; decoding happens on the image decoder pool's threads, the forward pass here.
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { createHash } from 'node:crypto';
 import {
   DatasetError,
+  classifyImages,
   detectImageFormat,
   loadCheckpoint,
-  predictImages,
+  modelInputSize,
+  readImageSize,
   type Classifier,
   type ImagePrediction,
 } from '@resnet-lab/trainer';
-import { badUserInput } from '../errors.js';
+import { badUserInput, limitExceeded } from '../errors.js';
 import type { PrismaClient, Prediction } from '../generated/prisma/client.js';
 import type { CheckpointService } from './checkpoint-service.js';
+import { ImageDecoderBusyError, type ImageDecoderPool } from './image-decoder-pool.js';
 
 export interface PredictInput {
   readonly checkpointId?: string | null;
@@ -24,6 +28,16 @@ export interface PredictInput {
 const DEFAULT_ALIAS = 'production';
 const DEFAULT_TOP_K = 5;
 const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
+/** Names the uploaded image in decoding errors. */
+const IMAGE_SOURCE = 'imageBase64';
+
+export interface PredictionOptions {
+  readonly cacheSize: number;
+  /** MAX_IMAGE_BYTES: largest image, compressed. */
+  readonly maxImageBytes: number;
+  /** MAX_IMAGE_PIXELS: largest image, width x height, checked from its header before decoding. */
+  readonly maxImagePixels: number;
+}
 
 export class PredictionService {
   /** Loaded classifiers by checkpoint directory, least recently used first. */
@@ -35,12 +49,15 @@ export class PredictionService {
     private readonly artifacts: ArtifactStore,
     /** Loads the compute backend, once. */
     private readonly loadBackend: () => Promise<unknown>,
-    private readonly options: { readonly cacheSize: number; readonly maxImageBytes: number },
+    /** Decodes images off the event loop; its owner closes it. */
+    private readonly decoder: ImageDecoderPool,
+    private readonly options: PredictionOptions,
   ) {}
 
   async predict(input: PredictInput): Promise<Prediction> {
     const target = await this.resolveTarget(input);
-    const bytes = this.decodeImage(input.imageBase64);
+    const bytes = this.decodeBase64(input.imageBase64);
+    this.checkPixels(bytes);
     const { classifier, cached } = await this.classifier(target.location);
     const topK = input.topK ?? Math.min(DEFAULT_TOP_K, classifier.classNames.length);
     if (!Number.isInteger(topK) || topK < 1 || topK > classifier.classNames.length) {
@@ -51,14 +68,27 @@ export class PredictionService {
       );
     }
     const started = performance.now();
-    let prediction: ImagePrediction;
+    let pixels: Float32Array;
     try {
-      [prediction] = (await predictImages(classifier, [{ source: 'imageBase64', bytes }], topK)) as [ImagePrediction];
+      pixels = await this.decoder.decode({
+        bytes,
+        source: IMAGE_SOURCE,
+        ...modelInputSize(classifier.model),
+        normalization: classifier.normalization,
+        maxPixels: this.options.maxImagePixels,
+      });
     } catch (error) {
-      if (error instanceof DatasetError)
+      if (error instanceof DatasetError) {
         throw badUserInput('imageBase64', `The image could not be decoded: ${error.message}`);
+      }
+      if (error instanceof ImageDecoderBusyError) {
+        throw limitExceeded(`The server is busy decoding images: ${error.message}`);
+      }
       throw error;
     }
+    const [prediction] = (await classifyImages(classifier, [{ source: IMAGE_SOURCE, pixels }], topK)) as [
+      ImagePrediction,
+    ];
     const latencyMs = performance.now() - started;
     return this.prisma.prediction.create({
       data: {
@@ -119,7 +149,7 @@ export class PredictionService {
     };
   }
 
-  private decodeImage(text: string): Uint8Array {
+  private decodeBase64(text: string): Uint8Array {
     const base64 = text.replace(/^data:[^,]*;base64,/, '').replace(/\s+/g, '');
     // Checked before decoding: Buffer.from ignores characters that are not base64 instead of failing.
     if (!BASE64_PATTERN.test(base64)) throw badUserInput('imageBase64', 'The image is not valid base64.', text);
@@ -135,6 +165,25 @@ export class PredictionService {
       throw badUserInput('imageBase64', 'The image is neither PNG nor JPEG (checked by its first bytes).');
     }
     return bytes;
+  }
+
+  /** Refuses an image over MAX_IMAGE_PIXELS by its header: a small file can expand to gigabytes when decoded. */
+  private checkPixels(bytes: Uint8Array): void {
+    let size: { width: number; height: number };
+    try {
+      size = readImageSize(bytes, IMAGE_SOURCE);
+    } catch (error) {
+      if (!(error instanceof DatasetError)) throw error;
+      throw badUserInput('imageBase64', `The image could not be decoded: ${error.message}`);
+    }
+    const pixels = size.width * size.height;
+    if (pixels > this.options.maxImagePixels) {
+      throw badUserInput(
+        'imageBase64',
+        `The image is ${size.width}x${size.height} = ${pixels} pixels; the limit is ${this.options.maxImagePixels} ` +
+          '(MAX_IMAGE_PIXELS).',
+      );
+    }
   }
 
   private async classifier(location: string): Promise<{ classifier: Classifier; cached: boolean }> {

@@ -1,11 +1,17 @@
 // Top-k classes with softmax probabilities for PNG/JPEG images of any size, resized to the model's input.
 import * as tf from '@tensorflow/tfjs';
-import { decodeImage, makeBatch, resizeImage, type ImageDataset, type Normalization } from '../data/index.js';
+import { prepareImage, type Normalization } from '../data/index.js';
 
 export interface ImageInput {
   /** File name or other label used in errors and results. */
   readonly source: string;
   readonly bytes: Uint8Array;
+}
+
+/** An image already turned into the model's input by prepareImage: `[height, width, 3]` floats. */
+export interface PreparedImage {
+  readonly source: string;
+  readonly pixels: Float32Array;
 }
 
 export interface ClassProbability {
@@ -26,56 +32,73 @@ export interface Classifier {
   readonly normalization: Normalization | null;
 }
 
+/** The size images are resized to for `model`: its input is `[batch, height, width, 3]`. */
+export function modelInputSize(model: tf.LayersModel): { readonly width: number; readonly height: number } {
+  const [, height, width] = model.inputs[0]!.shape as [null, number, number, number];
+  return { width, height };
+}
+
 /** Decodes, resizes and classifies; a corrupt or unsupported image throws a DatasetError naming its source. */
 export async function predictImages(
   classifier: Classifier,
   inputs: readonly ImageInput[],
   topK = 3,
 ): Promise<ImagePrediction[]> {
-  const { model, classNames, normalization } = classifier;
-  const classes = classNames.length;
-  if (!Number.isInteger(topK) || topK < 1 || topK > classes) {
-    throw new RangeError(
-      `Expected top-k to be an integer from 1 to ${classes} (the model's classes), got ${String(topK)}.`,
-    );
-  }
-  if (inputs.length === 0) return [];
-  const [, height, width] = model.inputs[0]!.shape as [null, number, number, number];
-  const images = new Uint8Array(inputs.length * height * width * 3);
-  inputs.forEach((input, index) => {
-    const resized = resizeImage(decodeImage(input.bytes, input.source), width, height);
-    images.set(resized.data, index * height * width * 3);
+  checkTopK(classifier, topK);
+  const size = modelInputSize(classifier.model);
+  const images = inputs.map((input) => ({
+    source: input.source,
+    pixels: prepareImage(input.bytes, input.source, { ...size, normalization: classifier.normalization }),
+  }));
+  return classifyImages(classifier, images, topK);
+}
+
+/**
+ * Classifies images prepared for this classifier (prepareImage with its input size and normalization), so that the
+ * decoding can happen elsewhere, e.g. on a worker thread.
+ */
+export async function classifyImages(
+  classifier: Classifier,
+  images: readonly PreparedImage[],
+  topK = 3,
+): Promise<ImagePrediction[]> {
+  checkTopK(classifier, topK);
+  if (images.length === 0) return [];
+  const { model, classNames } = classifier;
+  const { width, height } = modelInputSize(model);
+  const imageValues = height * width * 3;
+  // [images, height, width, 3]
+  const pixels = new Float32Array(images.length * imageValues);
+  images.forEach((image, index) => {
+    if (image.pixels.length !== imageValues) {
+      throw new RangeError(
+        `Expected ${height}x${width}x3 = ${imageValues} values for ${image.source}, got ${image.pixels.length}.`,
+      );
+    }
+    pixels.set(image.pixels, index * imageValues);
   });
-  const batch: ImageDataset = {
-    classNames,
-    images,
-    labels: new Int32Array(inputs.length),
-    count: inputs.length,
-    height,
-    width,
-  };
-  const pixels = makeBatch(
-    batch,
-    Int32Array.from(inputs, (_, index) => index),
-    {
-      augment: false,
-      random: () => 0,
-      normalization: normalization ?? undefined,
-    },
-  );
   const { values, indices } = tf.tidy(() => {
-    const logits = model.apply(tf.tensor4d(pixels, [inputs.length, height, width, 3]), {
+    const logits = model.apply(tf.tensor4d(pixels, [images.length, height, width, 3]), {
       training: false,
     }) as tf.Tensor2D;
     return tf.topk(tf.softmax(logits), topK);
   });
   const [probabilities, labels] = await Promise.all([values.data(), indices.data()]);
   tf.dispose([values, indices]);
-  return inputs.map((input, row) => ({
-    source: input.source,
+  return images.map((image, row) => ({
+    source: image.source,
     top: Array.from({ length: topK }, (_, rank) => {
       const label = labels[row * topK + rank]!;
       return { label, className: classNames[label] ?? String(label), probability: probabilities[row * topK + rank]! };
     }),
   }));
+}
+
+function checkTopK(classifier: Classifier, topK: number): void {
+  const classes = classifier.classNames.length;
+  if (!Number.isInteger(topK) || topK < 1 || topK > classes) {
+    throw new RangeError(
+      `Expected top-k to be an integer from 1 to ${classes} (the model's classes), got ${String(topK)}.`,
+    );
+  }
 }

@@ -1,0 +1,186 @@
+// predict through the API with a real (tiny, freshly trained) checkpoint: the pixel limit read from the image header,
+// decoding on the image decoder pool's threads while the API keeps answering, and the same top-k as the trainer.
+import path from 'node:path';
+import { loadCheckpoint, makeSyntheticDataset, predictImages, train, type TrainConfigInput } from '@resnet-lab/trainer';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blackPng } from '../../test-support/black-png.js';
+import { startTestApi, stripesPng, type TestApi } from '../../test-support/test-api.js';
+
+let test: TestApi;
+let checkpointDirectory: string;
+let checkpointId: string;
+
+const PREDICT = `mutation($input: PredictInput!) {
+  predict(input: $input) { topK { classIndex label probability } }
+}`;
+
+interface PredictData {
+  predict: { topK: { classIndex: number; label: string; probability: number }[] };
+}
+
+/** A 4-class ResNet-18 at 1/16 width on 16x16 synthetic images: one epoch takes about a second. */
+const TINY: TrainConfigInput = {
+  data: 'synthetic',
+  arch: 'resnet18',
+  width: 1 / 16,
+  epochs: 1,
+  batchSize: 32,
+  learningRate: 0.05,
+  schedule: 'constant',
+  seed: 3,
+  backend: 'wasm',
+};
+
+beforeAll(async () => {
+  // The default MAX_IMAGE_PIXELS (50,000,000) and MAX_IMAGE_BYTES.
+  test = await startTestApi();
+  const outDir = path.join(test.dataDir, 'trained');
+  const result = await train(TINY, {
+    outDir,
+    dataset: makeSyntheticDataset({ classes: 4, trainCount: 64, testCount: 32, imageSize: 16, seed: 1 }),
+  });
+  checkpointDirectory = result.lastCheckpoint!;
+  const created = await test.execute<{ createModel: { id: string } }>(
+    `mutation { createModel(input: { name: "tiny", arch: "resnet18", width: 0.0625, classes: 4, inputSize: 16 }) { id } }`,
+  );
+  expect(created.errors).toBeUndefined();
+  const registered = await test.execute(
+    `mutation { registerDataset(input: { name: "tiny", format: SYNTHETIC, synthetic: { classes: 4, imageSize: 16 } }) { id } }`,
+  );
+  expect(registered.errors).toBeUndefined();
+  const started = await test.execute<{ startRun: { id: string } }>(
+    `mutation { startRun(input: { modelName: "tiny", datasetName: "tiny", epochs: 1 }) { id } }`,
+  );
+  expect(started.errors).toBeUndefined();
+  const checkpoint = await test.api.services.prisma.checkpoint.create({
+    data: {
+      runId: started.data!.startRun.id,
+      epoch: 1,
+      sizeBytes: 1n,
+      sha256: '0'.repeat(64),
+      location: checkpointDirectory,
+    },
+  });
+  checkpointId = checkpoint.id;
+});
+afterAll(async () => {
+  await test?.close();
+});
+
+function errorOf(result: { errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }) {
+  expect(result.errors, 'expected an error').toBeDefined();
+  return result.errors![0]!;
+}
+
+describe('predict', () => {
+  it('returns the top-k of the trainer’s predictImages, exactly', async () => {
+    const image = stripesPng(40);
+    const result = await test.execute<PredictData>(PREDICT, {
+      input: { checkpointId, imageBase64: image.toString('base64'), topK: 4 },
+    });
+    expect(result.errors).toBeUndefined();
+    // The API has loaded the compute backend by now: the reference runs on the same one.
+    const checkpoint = await loadCheckpoint(checkpointDirectory);
+    checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
+    const { classNames, normalization } = checkpoint.metadata;
+    const [expected] = await predictImages(
+      { model: checkpoint.model, classNames, normalization },
+      [{ source: 'stripes.png', bytes: image }],
+      4,
+    );
+    checkpoint.model.dispose();
+    // Probabilities are float32 values; the database's JSON may print the last digit of their double differently.
+    const asFloat32 = (entry: { classIndex: number; label: string; probability: number }) => ({
+      ...entry,
+      probability: Math.fround(entry.probability),
+    });
+    expect(result.data!.predict.topK.map(asFloat32)).toEqual(
+      expected!.top.map((entry) =>
+        asFloat32({ classIndex: entry.label, label: entry.className, probability: entry.probability }),
+      ),
+    );
+    expect(result.data!.predict.topK.map((entry) => entry.classIndex).sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  it('refuses an image over MAX_IMAGE_PIXELS from its header, without decoding it', async () => {
+    const bomb = blackPng(9999, 9999);
+    // 99,980,001 pixels (400 MB as RGBA) in about 12 KB.
+    expect(bomb.byteLength).toBeLessThan(16 * 1024);
+    const message = 'The image is 9999x9999 = 99980001 pixels; the limit is 50000000 (MAX_IMAGE_PIXELS).';
+    const refused = errorOf(
+      await test.execute(PREDICT, { input: { checkpointId, imageBase64: bomb.toString('base64') } }),
+    );
+    expect(refused).toMatchObject({ message, extensions: { code: 'BAD_USER_INPUT', field: 'imageBase64' } });
+    // The same header with no pixel data: a decoder could only fail on it, so the answer comes from the header alone.
+    const header = blackPng(9999, 9999, { rows: false });
+    const headerOnly = errorOf(
+      await test.execute(PREDICT, { input: { checkpointId, imageBase64: header.toString('base64') } }),
+    );
+    expect(headerOnly).toMatchObject({ message, extensions: { code: 'BAD_USER_INPUT', field: 'imageBase64' } });
+    // JPEG: the frame header of a 20,000 x 20,000 image, and nothing else.
+    const jpegHeader = Buffer.from([0xff, 0xd8, 0xff, 0xc0, 0x00, 0x0b, 8, 0x4e, 0x20, 0x4e, 0x20, 1, 1, 0x11, 0]);
+    const jpeg = errorOf(
+      await test.execute(PREDICT, { input: { checkpointId, imageBase64: jpegHeader.toString('base64') } }),
+    );
+    expect(jpeg).toMatchObject({
+      message: 'The image is 20000x20000 = 400000000 pixels; the limit is 50000000 (MAX_IMAGE_PIXELS).',
+      extensions: { code: 'BAD_USER_INPUT', field: 'imageBase64' },
+    });
+  });
+
+  it('refuses an image whose header is cut short, naming why', async () => {
+    const cut = blackPng(16, 16).subarray(0, 20);
+    const error = errorOf(
+      await test.execute(PREDICT, { input: { checkpointId, imageBase64: cut.toString('base64') } }),
+    );
+    expect(error).toMatchObject({
+      message:
+        'The image could not be decoded: PNG imageBase64 is truncated: 20 bytes, too short for its IHDR header ' +
+        '(24 bytes up to the height).',
+      extensions: { code: 'BAD_USER_INPUT', field: 'imageBase64' },
+    });
+  });
+
+  // Retried: on a machine busy with other work, a request can wait 100 ms for a core whatever the API does. Decoding
+  // on the event loop fails every try: each of these images blocks it for hundreds of milliseconds.
+  it('keeps answering other requests within 100 ms while four large images decode', { retry: 2 }, async () => {
+    const healthz = new URL('/healthz', test.api.url);
+    // 2,000 x 2,000 pixels, under the limit: each takes pngjs hundreds of milliseconds of CPU to decode.
+    const image = blackPng(2000, 2000).toString('base64');
+    // Loads the model and starts the decoder's threads, which is not what this test measures.
+    const warmUp = await test.execute(PREDICT, {
+      input: { checkpointId, imageBase64: stripesPng(16).toString('base64') },
+    });
+    expect(warmUp.errors).toBeUndefined();
+    let pending = 4;
+    const predictions = Array.from({ length: 4 }, () =>
+      test
+        .execute<PredictData>(PREDICT, { input: { checkpointId, imageBase64: image, topK: 1 } })
+        .finally(() => pending--),
+    );
+    const latencies: number[] = [];
+    while (pending > 0) {
+      const started = performance.now();
+      const response =
+        latencies.length % 2 === 0
+          ? await fetch(healthz)
+          : await fetch(test.api.url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ query: '{ system { version } }' }),
+            });
+      expect(response.status).toBe(200);
+      await response.json();
+      latencies.push(performance.now() - started);
+      // Probes 50 ms apart: back to back, they would keep the event loop busy themselves.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    for (const result of await Promise.all(predictions)) {
+      expect(result.errors).toBeUndefined();
+      expect(result.data!.predict.topK).toHaveLength(1);
+    }
+    // Each request was answered in time, and they were answered throughout the decoding.
+    expect(latencies.filter((latency) => latency >= 100)).toEqual([]);
+    expect(latencies.length).toBeGreaterThanOrEqual(5);
+  });
+});
