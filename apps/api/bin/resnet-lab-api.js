@@ -4,4 +4,12 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/main.ts');
-process.exitCode = await main();
+const { describeFatalError } = await import('../src/describe-fatal-error.ts');
+try {
+  process.exitCode = await main();
+} catch (error) {
+  // Rather than Node's report of an uncaught error, which opens with the source line that threw: for a minified
+  // module (Prisma's runtime) that line is the whole file.
+  console.error(describeFatalError(error));
+  process.exit(1);
+}

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
+import { freeSpace } from './free-space.js';
 
 /** The file operations a save needs; tests substitute one that fails at a chosen step to simulate a crash. */
 export interface DurableFileSystem {
@@ -9,6 +10,8 @@ export interface DurableFileSystem {
   writeFileDurably(filePath: string, data: Uint8Array): Promise<void>;
   /** Atomically replaces `to` with `from` (POSIX rename). */
   rename(from: string, to: string): Promise<void>;
+  /** Bytes free on the file system holding `target`, for disk-full messages (default: `freeSpace`). */
+  freeSpace?(target: string): Promise<number | null>;
 }
 
 export const nodeFileSystem: DurableFileSystem = {
@@ -22,6 +25,7 @@ export const nodeFileSystem: DurableFileSystem = {
     }
   },
   rename: (from, to) => fs.rename(from, to),
+  freeSpace,
 };
 
 /** Marks temporary files so that readers skip them and later writers clean up after a crash. */

@@ -3,6 +3,9 @@ export * from './backend/index.js';
 export * from './data/index.js';
 export { nodeFileSystem, writeFileAtomic } from './atomic-file.js';
 export type { DurableFileSystem } from './atomic-file.js';
+export { DiskFullError, describeDiskFull, diskFullEvidence, isDiskFull } from './disk-full.js';
+export type { DiskFullDetails } from './disk-full.js';
+export { freeSpace } from './free-space.js';
 export {
   MODEL_JSON,
   ModelDirectoryError,
@@ -46,8 +49,14 @@ export {
 export type { CheckpointMetadata, LoadedCheckpoint } from './training/checkpoint.js';
 export { evaluateModel } from './training/evaluate-model.js';
 export type { EvaluateOptions, Evaluation } from './training/evaluate-model.js';
-export { predictImages } from './training/predict-images.js';
-export type { ClassProbability, Classifier, ImageInput, ImagePrediction } from './training/predict-images.js';
+export { classifyImages, modelInputSize, predictImages } from './training/predict-images.js';
+export type {
+  ClassProbability,
+  Classifier,
+  ImageInput,
+  ImagePrediction,
+  PreparedImage,
+} from './training/predict-images.js';
 export { benchmarkTraining } from './training/benchmark-training.js';
 export { OutOfMemoryError, explainStepFailure } from './training/out-of-memory-error.js';
 export type { BenchmarkOptions, BenchmarkResult } from './training/benchmark-training.js';

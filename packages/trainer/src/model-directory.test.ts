@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -5,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { buildResNet } from '@resnet-lab/resnet';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { nodeFileSystem, type DurableFileSystem } from './atomic-file.js';
+import { DiskFullError } from './disk-full.js';
 import {
   ModelDirectoryError,
   loadModelFromDirectory,
@@ -89,6 +91,36 @@ describe('saveModelToDirectory / loadModelFromDirectory', () => {
       expect(logitsOf(replaced)).toEqual(logitsOf(next));
       expect(await fs.readdir(directory)).toHaveLength(2);
       [previous, next, loaded, replaced].forEach((model) => model.dispose());
+    },
+  );
+
+  // Linux's /dev/full fails every write with ENOSPC, as a full disk does.
+  it.skipIf(!existsSync('/dev/full'))(
+    'says where and how much space is left when the disk is full, and keeps the previous model',
+    async () => {
+      const previous = buildResNet({ arch: 'resnet18', width: 0.0625 }, { seed: 1 });
+      const next = buildResNet({ arch: 'resnet18', width: 0.0625 }, { seed: 2 });
+      const saved = await saveModelToDirectory(previous, directory);
+      const modelJsonBytes = (await fs.stat(path.join(directory, 'model.json'))).size;
+      const fullDisk: DurableFileSystem = {
+        ...nodeFileSystem,
+        writeFileDurably: (_filePath, data) => nodeFileSystem.writeFileDurably('/dev/full', data),
+        freeSpace: () => Promise.resolve(300 * 1024),
+      };
+
+      const error = await saveModelToDirectory(next, directory, { fileSystem: fullDisk }).catch(
+        (caught: unknown) => caught,
+      );
+      expect(error).toBeInstanceOf(DiskFullError);
+      expect((error as Error).message).toBe(
+        `No space left on device writing model (0.2 MiB) to ${directory}: 0.3 MiB free; free some space or write to ` +
+          'another disk.',
+      );
+      expect((error as DiskFullError).details.bytes).toBe(saved.weightBytes + modelJsonBytes);
+      expect(((error as Error).cause as NodeJS.ErrnoException).code).toBe('ENOSPC');
+      const loaded = await loadModelFromDirectory(directory);
+      expect(logitsOf(loaded)).toEqual(logitsOf(previous));
+      [previous, next, loaded].forEach((model) => model.dispose());
     },
   );
 

@@ -9,6 +9,8 @@ import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { TEMPORARY_FILE_MARKER, nodeFileSystem, writeFileAtomic, type DurableFileSystem } from './atomic-file.js';
+import { DiskFullError, isDiskFull } from './disk-full.js';
+import { freeSpace } from './free-space.js';
 
 export const MODEL_JSON = 'model.json';
 const WEIGHTS_FILE_PATTERN = /^weights\.([0-9a-f]{16})\.bin$/;
@@ -20,6 +22,8 @@ export interface SaveModelOptions {
   /** JSON-serializable facts stored beside the topology (tfjs `userDefinedMetadata`). */
   readonly metadata?: ModelMetadata | undefined;
   readonly fileSystem?: DurableFileSystem | undefined;
+  /** What the directory holds, for error messages: 'model' (the default) or 'checkpoint'. */
+  readonly contents?: string | undefined;
 }
 
 export interface SavedModel {
@@ -64,7 +68,7 @@ export async function captureModelArtifacts(model: tf.LayersModel): Promise<tf.i
 export async function writeModelArtifacts(
   directory: string,
   artifacts: tf.io.ModelArtifacts,
-  { metadata, fileSystem = nodeFileSystem }: SaveModelOptions = {},
+  { metadata, fileSystem = nodeFileSystem, contents = 'model' }: SaveModelOptions = {},
 ): Promise<SavedModel> {
   const weights = new Uint8Array(tf.io.CompositeArrayBuffer.join(artifacts.weightData));
   const weightsSha256 = createHash('sha256').update(weights).digest('hex');
@@ -79,9 +83,17 @@ export async function writeModelArtifacts(
     ...(metadata ? { userDefinedMetadata: metadata } : {}),
   };
 
-  await fs.mkdir(directory, { recursive: true });
-  await writeFileAtomic(path.join(directory, weightsFile), weights, fileSystem);
-  await writeFileAtomic(path.join(directory, MODEL_JSON), Buffer.from(JSON.stringify(modelJson)), fileSystem);
+  const modelJsonText = JSON.stringify(modelJson);
+  try {
+    await fs.mkdir(directory, { recursive: true });
+    await writeFileAtomic(path.join(directory, weightsFile), weights, fileSystem);
+    await writeFileAtomic(path.join(directory, MODEL_JSON), Buffer.from(modelJsonText), fileSystem);
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    const freeBytes = await (fileSystem.freeSpace ?? freeSpace)(directory);
+    const bytes = weights.byteLength + Buffer.byteLength(modelJsonText);
+    throw new DiskFullError({ what: contents, path: directory, bytes, freeBytes }, { cause: error });
+  }
   await removeStaleFiles(directory, weightsFile);
   return { directory, weightsFile, weightBytes: weights.byteLength, weightsSha256 };
 }

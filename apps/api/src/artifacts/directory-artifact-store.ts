@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { DiskFullError, freeSpace, isDiskFull } from '@resnet-lab/trainer';
 import { checkArtifactKey, type ArtifactStore } from './artifact-store.js';
 import { tarDirectory } from './tar-directory.js';
 
@@ -77,6 +78,13 @@ export class DirectoryArtifactStore implements ArtifactStore {
         throw new Error(`${failure}: ${JSON.stringify(toKey)} was created by another copy meanwhile.`, {
           cause: error,
         });
+      }
+      if (isDiskFull(error)) {
+        const freeBytes = await freeSpace(parent);
+        throw new DiskFullError(
+          { what: `artifact ${JSON.stringify(toKey)}`, path: to, setting: 'ARTIFACT_DIR', freeBytes },
+          { cause: error },
+        );
       }
       throw new Error(`${failure}.`, { cause: error });
     }

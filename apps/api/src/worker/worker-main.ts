@@ -2,7 +2,9 @@
 // DATA_DIR while `npm start` runs it) and the artifact location (ARTIFACT_DIR, default DATA_DIR/artifacts).
 // SIGTERM or Ctrl-C stops the run in progress at the next batch boundary, leaves it re-queued or resumable, and
 // exits 0.
+import { checkDiskSpace } from '../check-disk-space.js';
 import { readCommandConfig } from '../config.js';
+import { reportDiskFull } from '../report-disk-full.js';
 import { startRunWorker } from './run-worker.js';
 
 export async function main(args: readonly string[] = process.argv.slice(2)): Promise<number> {
@@ -15,6 +17,11 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
   }
   const config = readCommandConfig(process.env);
   if (!config) return 2;
+  const lowSpace = await checkDiskSpace(config);
+  if (lowSpace) {
+    console.error(lowSpace.message);
+    return 1;
+  }
   let worker;
   try {
     worker = await startRunWorker(config, {
@@ -22,6 +29,7 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
       workersOnMachine: Number(process.env.RESNET_LAB_WORKERS_ON_MACHINE ?? 1) || 1,
     });
   } catch (error) {
+    if (await reportDiskFull(error, config)) return 1;
     console.error(`The worker could not start: ${(error as Error).message}`);
     return 1;
   }

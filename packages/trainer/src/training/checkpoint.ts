@@ -81,6 +81,7 @@ export async function saveCheckpoint(
   for (const directory of directories) {
     const saved = await writeModelArtifacts(directory, checkpoint, {
       metadata: metadata as unknown as Record<string, object>,
+      contents: 'checkpoint',
     });
     weightsSha256 = saved.weightsSha256;
   }
