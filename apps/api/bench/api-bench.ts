@@ -9,7 +9,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { migrate, startEmbeddedPostgres } from '@resnet-lab/api';
 import { startApiProcess, type ApiProcess } from './api-process.js';
-import { CleanupStack } from './cleanup-stack.js';
+import type { CleanupStack } from './cleanup-stack.js';
+import { runBenchmark } from './run-benchmark.js';
 import { CpuMeter, type CpuPhase } from './cpu-meter.js';
 import { formatTable } from './format-table.js';
 import { MemoryTable } from './memory-table.js';
@@ -74,48 +75,6 @@ const SETTINGS = {
 const APPLICATION_PREFIX = 'bench-api-';
 /** The lost-worker sweep every API runs on a timer: not part of any request's statements. */
 const TIMER_STATEMENT = 'SELECT Worker';
-
-async function main(): Promise<number> {
-  const cleanup = new CleanupStack();
-  const stopAndExit = async (code: number, why: string) => {
-    console.error(why);
-    reportCleanup(await cleanup.run(SETTINGS.cleanupStepTimeoutMs));
-    process.exit(code);
-  };
-  const watchdog = setTimeout(
-    () => void stopAndExit(1, `The benchmark did not finish within ${SETTINGS.timeoutMs / 1000} s; stopping.`),
-    SETTINGS.timeoutMs,
-  );
-  const onSignal = (signal: NodeJS.Signals) => void stopAndExit(130, `Interrupted (${signal}); stopping.`);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const started = performance.now();
-  try {
-    await bench(cleanup);
-    console.log(`\nDone in ${seconds(performance.now() - started)} (cleanup follows).`);
-    return 0;
-  } catch (error) {
-    console.error(`The API benchmark failed: ${describe(error)}`);
-    return 1;
-  } finally {
-    clearTimeout(watchdog);
-    reportCleanup(await cleanup.run(SETTINGS.cleanupStepTimeoutMs));
-  }
-}
-
-async function bench(cleanup: CleanupStack): Promise<void> {
-  const apis: ApiProcess[] = [];
-  try {
-    await measure(cleanup, apis);
-  } catch (error) {
-    // What the API processes said is usually why.
-    for (const api of apis) {
-      const tail = api.output().trim().split('\n').slice(-15).join('\n    ');
-      console.error(`${api.name} (pid ${api.pid}, ${api.exitStatus() ?? 'running'}) printed, last lines:\n    ${tail}`);
-    }
-    throw error;
-  }
-}
 
 async function measure(cleanup: CleanupStack, apis: ApiProcess[]): Promise<void> {
   const files = await openFileLimit();
@@ -455,15 +414,6 @@ function withApplicationName(url: string, name: string): string {
   return parsed.toString();
 }
 
-function reportCleanup(failures: readonly string[]): void {
-  for (const failure of failures) console.error(`Cleanup: ${failure}`);
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return `${error.stack ?? error.message}${error.cause ? `\nCaused by: ${describe(error.cause)}` : ''}`;
-}
-
 function seconds(milliseconds: number): string {
   return `${(milliseconds / 1000).toFixed(1)} s`;
 }
@@ -476,4 +426,4 @@ function sleep(milliseconds: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
 
-process.exitCode = await main();
+process.exitCode = await runBenchmark('API benchmark', SETTINGS, measure);
