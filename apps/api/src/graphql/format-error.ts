@@ -1,6 +1,8 @@
 // How errors reach clients, the same over HTTP (Apollo's formatError) and WebSocket (graphql-ws): errors with a
-// client code keep their message; anything else is reported once per cause and reaches the client as
-// INTERNAL_SERVER_ERROR without details.
+// client code keep their message; anything else is reported once per cause and reaches the client without details,
+// as INSUFFICIENT_STORAGE when the server's disk is full (the client can do nothing but should know nothing was
+// saved) and INTERNAL_SERVER_ERROR otherwise.
+import { isDiskFull } from '@resnet-lab/trainer';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { GraphQLError, GraphQLFormattedError } from 'graphql';
 import type { ErrorReporter } from '../error-reporter.js';
@@ -54,11 +56,15 @@ export function formatWebSocketError(
 
 function masked(cause: unknown, path: GraphQLFormattedError['path'], reporter: ErrorReporter): GraphQLFormattedError {
   reporter.report(cause);
-  return {
-    message: 'Internal server error',
-    extensions: { code: 'INTERNAL_SERVER_ERROR' },
-    ...(path === undefined ? {} : { path }),
-  };
+  const at = path === undefined ? {} : { path };
+  if (isDiskFull(cause)) {
+    return {
+      message: "The server's disk is full, so nothing was saved; its operator must free space (its log says where).",
+      extensions: { code: 'INSUFFICIENT_STORAGE' },
+      ...at,
+    };
+  }
+  return { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' }, ...at };
 }
 
 function coded(formatted: GraphQLFormattedError, code: string): GraphQLFormattedError {
