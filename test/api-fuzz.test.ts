@@ -4,7 +4,7 @@
 // allowed roots, and ids of rows that exist; plus generated documents: deep, wide, aliased, fragment bombs, garbage.
 // Every answer must be data or coded errors a client can act on, never INTERNAL_SERVER_ERROR, and the server must
 // answer a health query within 100 ms afterwards.
-import { startTestApi, type TestApi } from '@resnet-lab/api/test-support';
+import { fragmentBomb, startTestApi, type TestApi } from '@resnet-lab/api/test-support';
 import fc from 'fast-check';
 import {
   buildClientSchema,
@@ -216,13 +216,9 @@ const hostileDocument: fc.Arbitrary<Operation> = fc.oneof(
   fc.integer({ min: 1, max: 3_000 }).map((width) => ({
     query: `{ ${Array.from({ length: width }, (_, index) => `a${index}: system { version }`).join(' ')} }`,
   })),
-  fc.integer({ min: 1, max: 30 }).map((levels) => {
-    const fragments = ['fragment F0 on Query { models { runs(first: 100) { id } } }'];
-    for (let level = 1; level <= levels; level++) {
-      fragments.push(`fragment F${level} on Query { ...F${level - 1} ...F${level - 1} }`);
-    }
-    return { query: `query Bomb { ...F${levels} } ${fragments.join(' ')}` };
-  }),
+  fc.integer({ min: 1, max: 30 }).map((levels) => ({
+    query: fragmentBomb(levels, 'models { runs(first: 100) { id } }'),
+  })),
   fc.integer({ min: 1, max: 200 }).map((count) => ({
     query: `{ system { version ${'@include(if: true) '.repeat(count)} } }`,
   })),

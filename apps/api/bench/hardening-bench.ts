@@ -19,6 +19,7 @@ import { formatMs, summarizeLatencies } from './latency-summary.js';
 import { postGraphQL } from './post-graphql.js';
 import { formatMiB, residentSetBytes } from './resident-set-bytes.js';
 import { trainTrackedCheckpoint, type TrackedCheckpoint } from './tracked-checkpoint.js';
+import { fragmentBomb } from '../test-support/fragment-bomb.js';
 
 /** What the benchmark does; each figure's size and its bound. */
 const SETTINGS = {
@@ -184,15 +185,6 @@ async function benchFragmentBomb(api: ApiProcess): Promise<void> {
   } finally {
     await client.dispose();
   }
-}
-
-/** `query Bomb { ...F<levels> }` with `fragment F<n> on Query { ...F<n-1> ...F<n-1> }` down to F0. */
-function fragmentBomb(levels: number): string {
-  const fragments = ['fragment F0 on Query { system { version } }'];
-  for (let level = 1; level <= levels; level++) {
-    fragments.push(`fragment F${level} on Query { ...F${level - 1} ...F${level - 1} }`);
-  }
-  return [`query Bomb { ...F${levels} }`, ...fragments].join('\n');
 }
 
 /** (2a) The decompression bomb against the default MAX_IMAGE_PIXELS: refused from the image header. */

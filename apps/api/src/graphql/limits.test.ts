@@ -2,6 +2,7 @@ import { getIntrospectionQuery, parse, specifiedRules, validate, type GraphQLSch
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PARSE_OPTIONS, QUERY_LIMITS, queryLimitRules } from './limits.js';
 import { buildSchema } from './schema.js';
+import { fragmentBomb } from '../../test-support/fragment-bomb.js';
 
 let schema: GraphQLSchema;
 beforeAll(async () => {
@@ -13,15 +14,6 @@ function check(document: string): string[] {
   return validate(schema, parse(document, PARSE_OPTIONS), [...specifiedRules, ...queryLimitRules()]).map(
     (error) => error.message,
   );
-}
-
-/** Fragments that each spread the previous one twice: `levels` levels expand to 2^levels copies of F0. */
-function fragmentBomb(levels: number): string {
-  const fragments = ['fragment F0 on Query { system { version } }'];
-  for (let level = 1; level <= levels; level++) {
-    fragments.push(`fragment F${level} on Query { ...F${level - 1} ...F${level - 1} }`);
-  }
-  return `query Bomb { ...F${levels} }\n${fragments.join('\n')}`;
 }
 
 describe('queryLimitRules', () => {

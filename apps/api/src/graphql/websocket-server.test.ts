@@ -5,6 +5,7 @@ import { createClient, type Client } from 'graphql-ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { startTestApi, type TestApi } from '../../test-support/test-api.js';
+import { fragmentBomb } from '../../test-support/fragment-bomb.js';
 
 let test: TestApi;
 const clients: Client[] = [];
@@ -55,15 +56,6 @@ function errorsOverWebSocket(client: Client, query: string, variables?: Record<s
 
 async function errorsOverHttp(query: string, variables?: Record<string, unknown>) {
   return (await test.execute(query, variables)).errors ?? [];
-}
-
-/** Fragments that each spread the previous one twice: the 977-byte query that blocked the server for 58 s. */
-function fragmentBomb(levels: number): string {
-  const fragments = ['fragment F0 on Query { system { version } }'];
-  for (let level = 1; level <= levels; level++) {
-    fragments.push(`fragment F${level} on Query { ...F${level - 1} ...F${level - 1} }`);
-  }
-  return `query Bomb { ...F${levels} }\n${fragments.join('\n')}`;
 }
 
 describe('GraphQL over WebSocket', () => {
