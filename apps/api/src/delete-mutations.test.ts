@@ -2,7 +2,7 @@
 // NOT_FOUND errors of what they refuse.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestApi, type TestApi } from '../test-support/test-api.js';
 
 let test: TestApi;
@@ -47,6 +47,27 @@ async function startRun(modelName: string, datasetName: string): Promise<string>
 }
 
 describe('deleteModel', () => {
+  it('makes a startRun that loses the race to it a CONFLICT that queued nothing', async () => {
+    const id = await createModel('raced');
+    // The model goes between startRun's checks and its write, as when deleteModel commits in between.
+    const availability = test.api.services.datasets.availability.bind(test.api.services.datasets);
+    vi.spyOn(test.api.services.datasets, 'availability').mockImplementationOnce(async (dataset) => {
+      expect(await test.execute(DELETE_MODEL, { id })).toEqual({ data: { deleteModel: id }, errors: undefined });
+      return availability(dataset);
+    });
+    const result = await test.execute(`mutation($input: StartRunInput!) { startRun(input: $input) { id } }`, {
+      input: { modelName: 'raced', datasetName: 'synthetic', epochs: 1 },
+    });
+    expect(result.errors?.map((error) => [error.message, error.extensions])).toEqual([
+      [
+        "Model 'raced' or dataset 'synthetic' was deleted while the run was being queued; nothing was queued.",
+        { code: 'CONFLICT' },
+      ],
+    ]);
+    expect(await test.api.services.prisma.run.count({ where: { modelId: id } })).toBe(0);
+    vi.restoreAllMocks();
+  });
+
   it('deletes a model without runs and returns its id', async () => {
     const id = await createModel('unused');
     expect(await test.execute(DELETE_MODEL, { id })).toEqual({ data: { deleteModel: id }, errors: undefined });

@@ -9,7 +9,7 @@ import type { WorkerMessage } from '../training/worker-protocol.js';
 import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
 import { checkDatasetFits } from './dataset-fit.js';
 import { DatasetService } from './dataset-service.js';
-import { isUniqueViolation } from './model-service.js';
+import { isUniqueViolation } from './prisma-errors.js';
 import { checkName } from './names.js';
 import { checkPageSize } from './page-size.js';
 

@@ -20,7 +20,7 @@ import type { DatasetSpec } from '../training/worker-protocol.js';
 import { BatchLoader, byId, referenced } from './batch-loader.js';
 import { DatasetRoots } from './dataset-roots.js';
 import { ExpiringCache } from './expiring-cache.js';
-import { isUniqueViolation } from './model-service.js';
+import { isUniqueViolation } from './prisma-errors.js';
 import { checkName } from './names.js';
 
 export const CIFAR10_CLASS_NAMES = [

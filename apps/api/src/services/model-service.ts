@@ -8,6 +8,7 @@ import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { checkName } from './names.js';
 import { checkPageSize } from './page-size.js';
+import { isUniqueViolation } from './prisma-errors.js';
 
 export interface CreateModelInput {
   readonly name: string;
@@ -229,10 +230,6 @@ export class ModelService {
       inputSize: model.inputSize,
     });
   }
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
 /** '1 run', '2 runs'. */

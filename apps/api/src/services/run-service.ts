@@ -9,6 +9,7 @@ import { dequeueRun, enqueueRun } from '../queue/run-queue.js';
 import { checkDatasetFits } from './dataset-fit.js';
 import type { DatasetService } from './dataset-service.js';
 import { checkDisplayName } from './names.js';
+import { isForeignKeyViolation } from './prisma-errors.js';
 import { notify } from './run-recorder.js';
 
 /** Hyperparameters a client may set; the model and dataset supply the rest of the trainer's config. */
@@ -207,6 +208,18 @@ export class RunService {
     resumedFrom: Checkpoint | null;
   }): Promise<Run> {
     const id = randomUUID();
+    try {
+      return await this.queueRow(id, run);
+    } catch (error) {
+      if (!isForeignKeyViolation(error)) throw error;
+      throw conflict(
+        `Model '${run.model.name}' or dataset '${run.dataset.name}' was deleted while the run was being queued; ` +
+          'nothing was queued.',
+      );
+    }
+  }
+
+  private queueRow(id: string, run: Parameters<RunService['enqueue']>[0]): Promise<Run> {
     return this.prisma.$transaction(async (transaction) => {
       const created = await transaction.run.create({
         data: {

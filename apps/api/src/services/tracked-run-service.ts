@@ -16,7 +16,8 @@ import { FINAL_STATUSES } from '../events/run-events.js';
 import type { Dataset, DatasetFormat, Model, Prisma, PrismaClient, Run } from '../generated/prisma/client.js';
 import type { SavedCheckpoint } from '../training/worker-protocol.js';
 import { checkNoNulBytes } from '../nul-bytes.js';
-import { ModelService, isUniqueViolation } from './model-service.js';
+import { ModelService } from './model-service.js';
+import { isForeignKeyViolation, isUniqueViolation } from './prisma-errors.js';
 import { checkDisplayName } from './names.js';
 import { notify, type RunRecorder } from './run-recorder.js';
 import { parseTrackedEvent } from './tracked-event.js';
@@ -103,8 +104,10 @@ export class TrackedRunService {
           return createRun(transaction, { ...input, name }, config, model, dataset);
         });
       } catch (error) {
-        // Another CLI created the model or dataset in between: the next attempt finds it.
-        if (!isUniqueViolation(error) || attempt >= TRACK_ATTEMPTS) throw error;
+        // Another CLI created the model or dataset in between, or a delete removed it: the next attempt finds or
+        // creates it again.
+        const raced = isUniqueViolation(error) || isForeignKeyViolation(error);
+        if (!raced || attempt >= TRACK_ATTEMPTS) throw error;
       }
     }
   }
