@@ -14,3 +14,4 @@ export {
   type Padding,
 } from './convolution-cases.js';
 export { relativeDifference } from './relative-difference.js';
+export { writeFakeNativePackage, type FakeNativePackageOptions } from './fake-native-package.js';

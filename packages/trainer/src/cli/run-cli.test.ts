@@ -93,7 +93,7 @@ describe('resnet-lab', () => {
     expect(await run('fly')).toEqual({
       exitCode: 2,
       stdout: '',
-      stderr: "Unknown command 'fly'. Allowed: train, eval, predict, bench, dataset, summary.\n",
+      stderr: "Unknown command 'fly'. Allowed: train, eval, predict, bench, dataset, summary, doctor.\n",
     });
   });
 
@@ -101,5 +101,22 @@ describe('resnet-lab', () => {
     const { exitCode, stdout } = await run('--help');
     expect(exitCode).toBe(0);
     expect(stdout).toContain('Usage: resnet-lab <command> [options]');
+    expect(stdout).toContain('  doctor     which backends load and why not, Node and npm versions, the database\n');
+  });
+});
+
+describe('resnet-lab doctor', () => {
+  it('refuses an argument, saying it takes only --json', async () => {
+    expect(await run('doctor', 'gpu')).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: "resnet-lab doctor: Unexpected argument 'gpu': doctor takes only --json.\n",
+    });
+  });
+
+  it('prints its usage for --help', async () => {
+    const { exitCode, stdout } = await run('doctor', '--help');
+    expect(exitCode).toBe(0);
+    expect(stdout).toMatch(/^Usage: resnet-lab doctor \[--json\]\n/);
   });
 });

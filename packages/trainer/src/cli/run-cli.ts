@@ -8,6 +8,7 @@ import { TrainConfigError } from '../training/train-config.js';
 import { BENCH_USAGE, benchCommand } from './bench-command.js';
 import type { CliIo } from './cli-io.js';
 import { DATASET_USAGE, datasetCommand } from './dataset-command.js';
+import { DOCTOR_USAGE, doctorCommand } from './doctor-command.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
 import { PREDICT_USAGE, predictCommand } from './predict-command.js';
 import { SUMMARY_USAGE, summaryCommand } from './summary-command.js';
@@ -26,6 +27,11 @@ const COMMANDS: Readonly<Record<string, { run: Command; description: string; usa
     run: summaryCommand,
     description: 'per-stage table, parameters and MACs of a ResNet',
     usage: SUMMARY_USAGE,
+  },
+  doctor: {
+    run: doctorCommand,
+    description: 'which backends load and why not, Node and npm versions, the database',
+    usage: DOCTOR_USAGE,
   },
 };
 
