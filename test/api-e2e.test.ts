@@ -82,6 +82,7 @@ describe('the API end to end', () => {
         progress: number;
         backend: string;
         metrics: { epoch: number; trainLoss: number; testAccuracy: number }[];
+        batchMetrics: { epoch: number; batch: number; step: number }[];
         checkpoints: {
           id: string;
           epoch: number;
@@ -96,7 +97,7 @@ describe('the API end to end', () => {
       };
     }>(
       `query($id: ID!) { run(id: $id) { status progress backend
-        metrics { epoch trainLoss testAccuracy } checkpoints { id epoch available testAccuracy location sha256 sizeBytes }
+        metrics { epoch trainLoss testAccuracy } batchMetrics { epoch batch step } checkpoints { id epoch available testAccuracy location sha256 sizeBytes }
         bestCheckpoint { id epoch } latestCheckpoint { id epoch } } }`,
       { id: runId },
     );
@@ -109,6 +110,13 @@ describe('the API end to end', () => {
         testAccuracy: event.metric!.testAccuracy,
       })),
     );
+    // Every batch streamed was stored: 12 are far fewer than a run keeps.
+    expect(run.batchMetrics).toEqual(
+      events
+        .filter((event) => event.__typename === 'BatchProgress')
+        .map((event) => ({ epoch: event.epoch, batch: event.batch, step: (event.epoch! - 1) * 4 + event.batch! })),
+    );
+    expect(run.batchMetrics).toHaveLength(12);
     // Only the latest and the best checkpoint keep their files.
     expect(run.latestCheckpoint.epoch).toBe(3);
     // Each kept checkpoint's recorded hash and size are those of its files.

@@ -403,6 +403,34 @@ describe('the tracking mutations', () => {
     expect(run.data!.run.currentBatch).toBe(0);
   });
 
+  it('stores the reported batches, those between progress writes included, for Run.batchMetrics', async () => {
+    const { id } = await track();
+    const batches = [1, 2, 3].map((batch) => ({ ...BATCH, batch, loss: batch / 10 }));
+    const reported = await report(
+      id,
+      batches.map((event) => ({ event, checkpointSizeBytes: null })),
+    );
+    expect(reported.errors).toBeUndefined();
+    const run = await test.execute<{ run: { batchMetrics: unknown[] } }>(
+      `query($id: ID!) { run(id: $id) { batchMetrics { epoch batch step loss accuracy learningRate } } }`,
+      { id },
+    );
+    expect(run).toEqual({
+      data: {
+        run: {
+          batchMetrics: [1, 2, 3].map((batch) => ({
+            epoch: 1,
+            batch,
+            step: batch,
+            loss: batch / 10,
+            accuracy: 0.5,
+            learningRate: 0.1,
+          })),
+        },
+      },
+    });
+  });
+
   it("refuses a checkpoint outside the run's own epoch directory", async () => {
     const { id } = await track();
     const epoch = {

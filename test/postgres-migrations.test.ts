@@ -29,6 +29,7 @@ const CLI_TIMEOUT_MS = 60_000;
 const SERVER_TIMEOUT_MS = 120_000;
 const CLI_TEST = { timeout: 3 * CLI_TIMEOUT_MS };
 const TABLES = [
+  'BatchMetric',
   'Checkpoint',
   'Dataset',
   'EpochMetric',

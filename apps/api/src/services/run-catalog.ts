@@ -3,7 +3,15 @@
 import type { TrainConfig } from '@resnet-lab/trainer';
 import { badUserInput, notFound } from '../errors.js';
 import { Prisma } from '../generated/prisma/client.js';
-import type { Dataset, EpochMetric, Model, PrismaClient, Run, RunStatus } from '../generated/prisma/client.js';
+import type {
+  BatchMetric,
+  Dataset,
+  EpochMetric,
+  Model,
+  PrismaClient,
+  Run,
+  RunStatus,
+} from '../generated/prisma/client.js';
 import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
 import type { DatasetService } from './dataset-service.js';
 import { ExpiringCache } from './expiring-cache.js';
@@ -21,6 +29,8 @@ export const MAX_COMPARED_RUNS = 20;
  * once per this period per filter and process, and may lag behind the runs by as much.
  */
 export const RUN_COUNT_MAX_AGE_MS = 1_000;
+/** Most points Run.batchMetrics returns; the stored rows of a run are at most MAX_STORED_BATCHES (stored-batch.ts). */
+export const MAX_BATCH_POINTS = 5000;
 
 /** Conditions a listed run meets; an empty or missing one matches every run. */
 export interface RunFilter {
@@ -49,6 +59,9 @@ export interface RunComparison {
   readonly runs: Run[];
   readonly hyperparameters: { name: string; values: string[]; differs: boolean }[];
 }
+
+/** One stored batch, as Run.batchMetrics returns it. */
+export type BatchMetricPoint = Pick<BatchMetric, 'epoch' | 'batch' | 'step' | 'loss' | 'accuracy' | 'learningRate'>;
 
 export class RunCatalog {
   private readonly runs = new BatchLoader<string, Run>(async (ids) =>
@@ -124,6 +137,33 @@ export class RunCatalog {
   /** The run's per-epoch metrics, in epoch order. */
   async metrics(runId: string): Promise<EpochMetric[]> {
     return (await this.metricsOfRuns.load(runId)) ?? [];
+  }
+
+  /**
+   * At most `maxPoints` of the run's stored batches, in step order, evenly spaced over them: the n stored rows are
+   * numbered 0 to n - 1 and row i is kept where floor(i * (maxPoints - 1) / (n - 1)) first takes a value, so each of
+   * the maxPoints values keeps one row, the first and last rows included.
+   */
+  async batchMetrics(runId: string, maxPoints: number): Promise<BatchMetricPoint[]> {
+    if (maxPoints < 1 || maxPoints > MAX_BATCH_POINTS) {
+      throw badUserInput(
+        'maxPoints',
+        `Expected maxPoints to be from 1 to ${MAX_BATCH_POINTS}, got ${maxPoints}.`,
+        maxPoints,
+      );
+    }
+    const intervals = maxPoints - 1;
+    return this.prisma.$queryRaw<BatchMetricPoint[]>`
+      SELECT "epoch", "batch", "step", "loss", "accuracy", "learningRate"
+      FROM (
+        SELECT *, row_number() OVER (ORDER BY "step") - 1 AS "index", count(*) OVER () AS "count"
+        FROM "BatchMetric"
+        WHERE "runId" = ${runId}
+      ) AS "numbered"
+      WHERE "count" <= ${maxPoints}
+        OR "index" = 0
+        OR "index" * ${intervals} / NULLIF("count" - 1, 0) > ("index" - 1) * ${intervals} / NULLIF("count" - 1, 0)
+      ORDER BY "step"`;
   }
 
   model(run: Run): Promise<Model> {

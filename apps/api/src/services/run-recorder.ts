@@ -2,7 +2,9 @@
 // NOTIFY is delivered on commit, so listeners never see an event that was not stored. An epoch's metric row,
 // checkpoint row, run update and the pruning marks of superseded checkpoints commit together; recording is
 // idempotent per (run, epoch), so a retried or duplicated event changes nothing. Files are deleted only after the
-// commit: a crash in between leaves files of rows already marked pruned, which the artifact sweep removes.
+// commit: a crash in between leaves files of rows already marked pruned, which the artifact sweep removes. Batches
+// that are kept (stored-batch.ts) wait in memory and are written with the next progress write, epoch, flush or end,
+// so that storing them adds no statement per batch; a replayed batch is skipped by its (run, step) key.
 import type { TrainingEvent } from '@resnet-lab/trainer';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { FINAL_STATUSES } from '../events/run-events.js';
@@ -10,6 +12,7 @@ import { RUN_EVENTS_CHANNEL, encodeRunNotification, type RunNotification } from 
 import type { Prisma, PrismaClient, Run } from '../generated/prisma/client.js';
 import { dequeueRun, enqueueRun } from '../queue/run-queue.js';
 import type { SavedCheckpoint } from '../training/worker-protocol.js';
+import { isStoredBatch, stepOf } from './stored-batch.js';
 
 /** Batch progress is written to the run row (and `runUpdated` fires) at most this often; subscribers get every batch. */
 const PROGRESS_WRITE_INTERVAL_MS = 1000;
@@ -22,9 +25,18 @@ export interface RunOutcome {
   readonly errorMessage: string | null;
 }
 
+/** What the recorder keeps per run between events. */
+interface RunProgressState {
+  /** Total epochs, from the start event or the run row. */
+  readonly epochs: number;
+  /** When progress was last written to the run row, ms since the epoch. */
+  lastWrite: number;
+  /** Kept batches not written yet. */
+  readonly pendingBatches: Prisma.BatchMetricCreateManyInput[];
+}
+
 export class RunRecorder {
-  /** Per run: total epochs (from its start event) and the last progress write. */
-  private readonly progress = new Map<string, { epochs: number; lastWrite: number }>();
+  private readonly progress = new Map<string, RunProgressState>();
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -43,7 +55,7 @@ export class RunRecorder {
   }
 
   private async recordStart(runId: string, event: Extract<TrainingEvent, { kind: 'start' }>): Promise<void> {
-    this.progress.set(runId, { epochs: event.epochs, lastWrite: 0 });
+    this.progress.set(runId, { epochs: event.epochs, lastWrite: 0, pendingBatches: [] });
     await this.prisma.$transaction(async (transaction) => {
       await transaction.run.update({
         where: { id: runId },
@@ -61,9 +73,8 @@ export class RunRecorder {
   }
 
   private async recordBatch(runId: string, event: Extract<TrainingEvent, { kind: 'batch' }>): Promise<void> {
-    const state = this.progress.get(runId) ?? { epochs: 1, lastWrite: 0 };
-    this.progress.set(runId, state);
-    const done = (event.epoch - 1) * event.batches + event.batch;
+    const state = await this.stateOf(runId);
+    const done = stepOf(event.epoch, event.batch, event.batches);
     const progress = done / (event.batches * state.epochs);
     await notify(this.prisma, {
       kind: 'batch',
@@ -77,10 +88,21 @@ export class RunRecorder {
       imagesPerSecond: event.imagesPerSecond,
       progress,
     });
+    if (isStoredBatch(event.epoch, event.batch, event.batches, state.epochs)) {
+      state.pendingBatches.push({
+        runId,
+        step: done,
+        epoch: event.epoch,
+        batch: event.batch,
+        loss: event.loss,
+        accuracy: event.accuracy,
+        learningRate: event.learningRate,
+      });
+    }
     const now = Date.now();
     if (event.batch !== event.batches && now - state.lastWrite < PROGRESS_WRITE_INTERVAL_MS) return;
     state.lastWrite = now;
-    await this.prisma.$transaction(async (transaction) => {
+    await this.withPendingBatches(runId, async (transaction) => {
       await transaction.run.update({
         where: { id: runId },
         data: {
@@ -104,7 +126,7 @@ export class RunRecorder {
     event: Extract<TrainingEvent, { kind: 'epoch' }>,
     saved: SavedCheckpoint | null,
   ): Promise<void> {
-    const pruned = await this.prisma.$transaction(async (transaction) => {
+    const pruned = await this.withPendingBatches(runId, async (transaction) => {
       const inserted = await transaction.epochMetric.createManyAndReturn({
         data: [
           {
@@ -163,8 +185,7 @@ export class RunRecorder {
    * the first). Returns the run as stored.
    */
   async finish(runId: string, outcome: RunOutcome): Promise<Run> {
-    this.progress.delete(runId);
-    return this.prisma.$transaction(async (transaction) => {
+    const run = await this.withPendingBatches(runId, async (transaction) => {
       const current = await transaction.run.findUniqueOrThrow({ where: { id: runId } });
       if (FINAL_STATUSES.has(current.status)) return current;
       const run = await transaction.run.update({
@@ -179,6 +200,8 @@ export class RunRecorder {
       await notify(transaction, { kind: 'status', runId });
       return run;
     });
+    this.progress.delete(runId);
+    return run;
   }
 
   /**
@@ -188,8 +211,7 @@ export class RunRecorder {
    * saying how to resume it. One transaction, with its queue job. Returns the status the run is left in.
    */
   async interrupt(runId: string, why: string, runRetries: number): Promise<Run['status']> {
-    this.progress.delete(runId);
-    return this.prisma.$transaction(async (transaction) => {
+    const status = await this.withPendingBatches(runId, async (transaction) => {
       const run = await transaction.run.findUniqueOrThrow({ where: { id: runId } });
       if (FINAL_STATUSES.has(run.status)) return run.status;
       const latest = await transaction.checkpoint.findFirst({
@@ -217,6 +239,44 @@ export class RunRecorder {
       await notify(transaction, { kind: 'status', runId });
       return status;
     });
+    this.progress.delete(runId);
+    return status;
+  }
+
+  /** Writes the run's kept batches that wait in memory, e.g. at the end of a request that reported them. */
+  async flushBatches(runId: string): Promise<void> {
+    if (!this.progress.get(runId)?.pendingBatches.length) return;
+    await this.withPendingBatches(runId, async () => {});
+  }
+
+  /** The run's state in this process; a process that missed its start event reads its epochs from the run row. */
+  private async stateOf(runId: string): Promise<RunProgressState> {
+    let state = this.progress.get(runId);
+    if (!state) {
+      const run = await this.prisma.run.findUnique({ where: { id: runId }, select: { epochs: true } });
+      // Another event of the run may have set it while this one read.
+      state = this.progress.get(runId) ?? { epochs: run?.epochs ?? 1, lastWrite: 0, pendingBatches: [] };
+      this.progress.set(runId, state);
+    }
+    return state;
+  }
+
+  /**
+   * Runs `write` in a transaction that also writes the run's kept batches waiting in memory; they leave memory once
+   * it commits, and stay for the next write if it fails.
+   */
+  private async withPendingBatches<T>(
+    runId: string,
+    write: (transaction: Prisma.TransactionClient) => Promise<T>,
+  ): Promise<T> {
+    const pending = this.progress.get(runId)?.pendingBatches ?? [];
+    const rows = pending.slice();
+    const result = await this.prisma.$transaction(async (transaction) => {
+      if (rows.length > 0) await transaction.batchMetric.createMany({ data: rows, skipDuplicates: true });
+      return write(transaction);
+    });
+    pending.splice(0, rows.length);
+    return result;
   }
 }
 

@@ -150,6 +150,8 @@ export class TrackedRunService {
       return { event, saved };
     });
     for (const { event, saved } of recorded) await this.recorder.record(runId, event, saved);
+    // The CLI's next request may reach another API process: this one leaves no kept batch unwritten.
+    await this.recorder.flushBatches(runId);
     const { cancelRequestedAt } = await this.prisma.run.findUniqueOrThrow({
       where: { id: runId },
       select: { cancelRequestedAt: true },

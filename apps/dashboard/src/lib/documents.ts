@@ -172,6 +172,10 @@ export const RUN = typedDocument<RunQuery, RunQueryVariables>(
         metrics {
           ...EpochMetricRow
         }
+        batchMetrics {
+          step
+          loss
+        }
         checkpoints {
           ...CheckpointRow
         }

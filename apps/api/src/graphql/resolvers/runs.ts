@@ -48,6 +48,7 @@ export const runResolvers: Resolvers = {
       run.resumedFromCheckpointId ? services.checkpoints.find(run.resumedFromCheckpointId) : null,
     worker: (run, _, { services }) => (run.workerId ? services.workers.find(run.workerId) : null),
     metrics: (run, _, { services }) => services.runCatalog.metrics(run.id),
+    batchMetrics: (run, { maxPoints }, { services }) => services.runCatalog.batchMetrics(run.id, maxPoints),
     checkpoints: (run, _, { services }) => services.checkpoints.ofRun(run.id),
     bestCheckpoint: (run, _, { services }) => services.checkpoints.bestOfRun(run.id),
     latestCheckpoint: (run, _, { services }) => services.checkpoints.latestOfRun(run.id),

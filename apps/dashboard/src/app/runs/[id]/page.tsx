@@ -1,6 +1,6 @@
 'use client';
-// One run, live: curves that grow as epochs finish, the current epoch's batch loss, checkpoints to promote, and
-// cancel and resume.
+// One run, live: curves that grow as epochs finish, the whole run's batch loss (stored, then live), checkpoints to
+// promote, and cancel and resume.
 import Link from 'next/link';
 import { useParams, useRouter } from 'next/navigation';
 import { useState } from 'react';
@@ -9,6 +9,7 @@ import { RunProgress, StatusBadge } from '../../../components/run-status';
 import { ErrorMessage, QueryView } from '../../../components/states';
 import type { CheckpointRowFragment, RunQuery } from '../../../generated/graphql';
 import { useApi, useQuery, useSubscription } from '../../../lib/api-context';
+import { addLiveBatch, batchCurve, type BatchPoint } from '../../../lib/batch-points';
 import { CANCEL_RUN, FINAL_STATUSES, PROMOTE, RESUME_RUN, RUN, RUN_PROGRESS } from '../../../lib/documents';
 import { dateTime, duration, fixed, percent } from '../../../lib/format';
 
@@ -19,10 +20,7 @@ export default function RunPage() {
   const api = useApi();
   const router = useRouter();
   const run = useQuery(RUN, { id });
-  const [batches, setBatches] = useState<{ epoch: number; points: { batch: number; loss: number }[] }>({
-    epoch: 0,
-    points: [],
-  });
+  const [liveBatches, setLiveBatches] = useState<BatchPoint[]>([]);
   const [actionError, setActionError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
   const live = run.data?.run && !FINAL_STATUSES.has(run.data.run.status);
@@ -37,13 +35,14 @@ export default function RunPage() {
         case 'BatchProgress':
           // The backend and device are known once the worker has started: fetch them with the first batch.
           if (run.data?.run && run.data.run.backend === null && event.batch === 1) run.refetch();
-          setBatches((previous) => ({
-            epoch: event.epoch,
-            points: [
-              ...(previous.epoch === event.epoch ? previous.points : []),
-              { batch: event.batch, loss: event.loss },
-            ],
-          }));
+          setLiveBatches((previous) =>
+            addLiveBatch(
+              previous,
+              { step: (event.epoch - 1) * event.batches + event.batch, loss: event.loss },
+              run.data?.run?.epochs ?? event.epoch,
+              event.batches,
+            ),
+          );
           update((current) => ({
             ...current,
             status: 'RUNNING',
@@ -225,11 +224,11 @@ export default function RunPage() {
                 ]}
               />
               <LineSeriesChart
-                title={batches.epoch ? `Batch loss, epoch ${batches.epoch}` : 'Batch loss (while training)'}
+                title="Batch loss"
                 testId="batch-chart"
-                data={batches.points}
-                xKey="batch"
-                xLabel="batch"
+                data={batchCurve(current.batchMetrics, liveBatches)}
+                xKey="step"
+                xLabel="step"
                 series={[{ key: 'loss', label: 'batch loss' }]}
               />
               <LineSeriesChart
