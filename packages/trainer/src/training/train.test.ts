@@ -79,6 +79,9 @@ describe('train', () => {
       expect(event.backend.name).toBe('wasm');
       expect(event.imagesPerSecond).toBeGreaterThan(0);
       expect(event.testAccuracy).not.toBeNull();
+      // Batches report the epoch's throughput so far, so the last one reports the epoch's own figure, not its step's.
+      const last = batches.filter((batch) => batch.epoch === event.epoch).at(-1)!;
+      expect(last.imagesPerSecond).toBe(event.imagesPerSecond);
     }
     expect(epochs.at(-1)!.trainLoss).toBeLessThan(epochs[0]!.trainLoss);
     const lines = (await fs.readFile(path.join(outDir, 'metrics.jsonl'), 'utf8')).trim().split('\n');

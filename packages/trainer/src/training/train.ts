@@ -163,7 +163,8 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
           loss: step.loss,
           accuracy: step.correct / indices.length,
           learningRate,
-          imagesPerSecond: indices.length / stepSeconds,
+          // The epoch's so far, not this step's: a small leftover batch would otherwise show a fraction of the rate.
+          imagesPerSecond: seen / trainSeconds,
           elapsedSeconds: elapsedSeconds(),
         });
       }

@@ -50,7 +50,7 @@ export interface BatchEvent {
   readonly loss: number;
   readonly accuracy: number;
   readonly learningRate: number;
-  /** Throughput of this step. */
+  /** Training images per second over the epoch's steps so far; at its last batch, the epoch's imagesPerSecond. */
   readonly imagesPerSecond: number;
   /** Seconds since the run started. */
   readonly elapsedSeconds: number;
