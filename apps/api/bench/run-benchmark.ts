@@ -1,6 +1,7 @@
 // The frame of a benchmark process: runs its measurements with a watchdog, stops everything it started on any exit
 // (an error, the watchdog, Ctrl-C), and tells what the API processes printed when something broke. Exit code 0
 // whatever the figures are, 1 when something broke, 130 when interrupted.
+import { describeError } from '../src/error-reporter.js';
 import type { ApiProcess } from './api-process.js';
 import { CleanupStack } from './cleanup-stack.js';
 
@@ -48,11 +49,6 @@ export async function runBenchmark(
     clearTimeout(watchdog);
     reportCleanup(await cleanup.run(limits.cleanupStepTimeoutMs));
   }
-}
-
-export function describeError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  return `${error.stack ?? error.message}${error.cause ? `\nCaused by: ${describeError(error.cause)}` : ''}`;
 }
 
 function reportCleanup(failures: readonly string[]): void {
