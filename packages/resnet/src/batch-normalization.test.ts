@@ -60,21 +60,26 @@ describe('ResNetBatchNormalization', () => {
 
   it('normalizes with batch statistics in training and running statistics in inference, as the stock layer', () => {
     const { stock, ours } = pair();
-    expectClose(ours.apply(x, { training: true }) as tf.Tensor, stock.apply(x, { training: true }) as tf.Tensor, 1e-6);
     expectClose(ours.apply(x) as tf.Tensor, stock.apply(x) as tf.Tensor, 1e-6);
+    expectClose(ours.apply(x, { training: true }) as tf.Tensor, stock.apply(x, { training: true }) as tf.Tensor, 1e-6);
   });
 
-  it('updates the running mean and variance as the stock layer (momentum 0.9, biased variance)', () => {
+  it('updates the running mean as the stock layer and the running variance with the unbiased variance, as PyTorch', () => {
     const { stock, ours } = pair();
     stock.apply(x, { training: true });
     ours.apply(x, { training: true });
-    const [, , stockMean, stockVariance] = stock.getWeights();
+    const [, , stockMean] = stock.getWeights();
     const [, , ourMean, ourVariance] = ours.getWeights();
     expectClose(ourMean!, stockMean!, 1e-6);
-    expectClose(ourVariance!, stockVariance!, 1e-6);
-    // Independently: 0.9 * 0.2 + 0.1 * mean of channel 0.
-    const channelMean = tf.mean(tf.slice(x, [0, 0, 0, 0], [4, 5, 6, 1])).dataSync()[0]!;
-    expect(values(ourMean!)[0]).toBeCloseTo(0.9 * 0.2 + 0.1 * channelMean, 5);
+    // Independently, channel 0 (initial running mean 0.2, running variance 1.3, momentum 0.1 in PyTorch's terms):
+    const channel = Float64Array.from(tf.slice(x, [0, 0, 0, 0], [4, 5, 6, 1]).dataSync());
+    const count = channel.length;
+    const mean = sumOver(count, (index) => channel[index]!) / count;
+    const squares = sumOver(count, (index) => (channel[index]! - mean) ** 2);
+    expect(values(ourMean!)[0]).toBeCloseTo(0.9 * 0.2 + 0.1 * mean, 5);
+    // torch.var(unbiased=True): the sum of squares over n - 1 = 119, not over n = 120.
+    expect(values(ourVariance!)[0]).toBeCloseTo(0.9 * 1.3 + 0.1 * (squares / (count - 1)), 5);
+    expect(Math.abs(values(ourVariance!)[0]! - (0.9 * 1.3 + 0.1 * (squares / count)))).toBeGreaterThan(1e-3);
   });
 
   it('gives the stock layer gradients for input, scale and offset', () => {

@@ -4,7 +4,8 @@
 // centred input, its square and more for every layer: about half of what a ResNet18 training step holds after the
 // forward pass. This layer computes the same function (normalize by the batch's mean and biased variance, scale,
 // shift; running statistics updated as Keras does with momentum 0.9 = PyTorch's 0.1) inside tf.customGrad and
-// saves only its input and per-channel values for the backward pass. It serializes as 'BatchNormalization' with the same
+// saves only its input and per-channel values for the backward pass. Like PyTorch, it normalizes by the biased batch
+// variance but updates the running variance with the unbiased one (times n / (n - 1)). It serializes as 'BatchNormalization' with the same
 // weights (gamma, beta, moving_mean, moving_variance), so saved models load anywhere as the stock layer.
 import * as tf from '@tensorflow/tfjs';
 
@@ -69,9 +70,10 @@ export class ResNetBatchNormalization extends tf.layers.Layer {
       const statistics: tf.Tensor[] = [];
       const output = normalizeInTraining(x, gamma, beta, this.epsilon, statistics);
       const [mean, variance] = statistics as [tf.Tensor, tf.Tensor];
+      const unbiased = tf.mul(variance, besselCorrection(x));
       updateRunningAverage(this.movingMean, mean, this.momentum);
-      updateRunningAverage(this.movingVariance, variance, this.momentum);
-      tf.dispose([mean, variance]);
+      updateRunningAverage(this.movingVariance, unbiased, this.momentum);
+      tf.dispose([mean, variance, unbiased]);
       return output;
     });
   }
@@ -168,6 +170,15 @@ function meanPerChannel(x: tf.Tensor): tf.Tensor1D {
   const [batch, height, width, channels] = x.shape as [number, number, number, number];
   const perImage = tf.avgPool(x as tf.Tensor4D, [height, width], [height, width], 'valid');
   return tf.mean(tf.reshape(perImage, [batch, channels]), 0);
+}
+
+/**
+ * n / (n - 1) for the n values each channel's statistics are taken over: PyTorch's running variance is the unbiased
+ * estimate. With one value per channel PyTorch refuses to train; the biased variance (0) is kept here instead.
+ */
+export function besselCorrection(x: tf.Tensor): number {
+  const count = x.size / x.shape.at(-1)!;
+  return count > 1 ? count / (count - 1) : 1;
 }
 
 function updateRunningAverage(variable: LayerVariable, batchValue: tf.Tensor, momentum: number): void {

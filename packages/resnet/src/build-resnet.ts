@@ -1,6 +1,7 @@
 // Builds a ResNet as a TensorFlow.js layers model from its plan, reproducing the PyTorch reference layer by layer.
 import * as tf from '@tensorflow/tfjs';
 import { ResNetBatchNormalization } from './batch-normalization.js';
+import { ResNetInitializers, defaultInit, type ResNetInit } from './initialization.js';
 import { resolveResNetConfig, type ResNetConfigInput } from './resnet-config.js';
 import { INPUT_CHANNELS, planResNet, type BlockPlan, type ConvPlan, type ResNetPlan } from './resnet-plan.js';
 
@@ -11,11 +12,11 @@ export const BATCH_NORM_EPSILON = 1e-5;
 export interface BuildResNetOptions {
   /** Seed for the weight initializers; the same seed builds the same weights. Default: random. */
   readonly seed?: number | undefined;
+  /** How weights are drawn. Default: `defaultInit(stem)`, PyTorch's defaults for the cifar stem. */
+  readonly init?: ResNetInit | undefined;
 }
 
 type SymbolicTensor = tf.SymbolicTensor;
-/** tfjs-layers does not export its Initializer class by name. */
-type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
 /**
  * Builds the network for `input`. The model takes `[batch, inputSize, inputSize, 3]` images and returns
@@ -27,8 +28,8 @@ export function buildResNet(input: ResNetConfigInput, options: BuildResNetOption
 }
 
 export function buildFromPlan(plan: ResNetPlan, options: BuildResNetOptions = {}): tf.LayersModel {
-  const initializers = new InitializerFactory(options.seed);
   const { config, stem } = plan;
+  const initializers = new ResNetInitializers(options.init ?? defaultInit(config.stem), options.seed);
   const image = tf.input({ shape: [config.inputSize, config.inputSize, INPUT_CHANNELS], name: 'input' });
 
   let x = relu(convBatchNorm(image, stem.conv, initializers), 'relu');
@@ -49,21 +50,19 @@ export function buildFromPlan(plan: ResNetPlan, options: BuildResNetOptions = {}
   }
   // [batch, size, size, channels] -> [batch, channels]; at 32x32 this is the seed's F.avg_pool2d(out, 4).
   const pooled = tf.layers.globalAveragePooling2d({ name: 'avgpool' }).apply(x);
-  const bound = 1 / Math.sqrt(plan.linear.inFeatures);
   const logits = tf.layers
     .dense({
       units: plan.linear.outFeatures,
       name: plan.linear.name,
-      // PyTorch's nn.Linear default: U(-1/sqrt(in), 1/sqrt(in)) for weight and bias.
-      kernelInitializer: initializers.uniform(bound),
-      biasInitializer: initializers.uniform(bound),
+      kernelInitializer: initializers.linear(plan.linear.inFeatures),
+      biasInitializer: initializers.linear(plan.linear.inFeatures),
     })
     .apply(pooled) as SymbolicTensor;
 
   return tf.model({ inputs: image, outputs: logits, name: `${config.arch}_${config.stem}` });
 }
 
-function residualBlock(input: SymbolicTensor, block: BlockPlan, initializers: InitializerFactory): SymbolicTensor {
+function residualBlock(input: SymbolicTensor, block: BlockPlan, initializers: ResNetInitializers): SymbolicTensor {
   let x = input;
   block.convs.forEach((conv, index) => {
     x = convBatchNorm(x, conv, initializers);
@@ -75,7 +74,7 @@ function residualBlock(input: SymbolicTensor, block: BlockPlan, initializers: In
   return relu(sum, `${block.name}.relu`);
 }
 
-function convBatchNorm(input: SymbolicTensor, conv: ConvPlan, initializers: InitializerFactory): SymbolicTensor {
+function convBatchNorm(input: SymbolicTensor, conv: ConvPlan, initializers: ResNetInitializers): SymbolicTensor {
   // TensorFlow's 'same' padding puts the extra row at the bottom when a strided window does not fit evenly, while
   // PyTorch pads symmetrically; explicit zero padding keeps every strided output aligned with the reference.
   const symmetricSame = conv.stride === 1 && conv.padding * 2 === conv.kernelSize - 1;
@@ -91,8 +90,7 @@ function convBatchNorm(input: SymbolicTensor, conv: ConvPlan, initializers: Init
       strides: conv.stride,
       padding: symmetricSame ? 'same' : 'valid',
       useBias: false,
-      // torchvision's ResNet initialization: Kaiming normal, fan-out, for ReLU.
-      kernelInitializer: initializers.kaimingNormalFanOut(),
+      kernelInitializer: initializers.conv(conv.kernelSize, conv.inChannels, conv.outChannels),
     })
     .apply(x) as SymbolicTensor;
   return new ResNetBatchNormalization({
@@ -104,23 +102,4 @@ function convBatchNorm(input: SymbolicTensor, conv: ConvPlan, initializers: Init
 
 function relu(x: SymbolicTensor, name: string): SymbolicTensor {
   return tf.layers.reLU({ name }).apply(x) as SymbolicTensor;
-}
-
-/** Gives each layer its own seed derived from the model seed, so that equal shapes do not get equal weights. */
-class InitializerFactory {
-  private next = 0;
-  constructor(private readonly seed: number | undefined) {}
-
-  kaimingNormalFanOut(): Initializer {
-    return tf.initializers.varianceScaling({ scale: 2, mode: 'fanOut', distribution: 'normal', seed: this.nextSeed() });
-  }
-
-  uniform(bound: number): Initializer {
-    return tf.initializers.randomUniform({ minval: -bound, maxval: bound, seed: this.nextSeed() });
-  }
-
-  private nextSeed(): number | undefined {
-    this.next += 1;
-    return this.seed === undefined ? undefined : this.seed * 10_007 + this.next;
-  }
 }
