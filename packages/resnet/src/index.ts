@@ -20,6 +20,32 @@ export { summarizePlan, summarizeResNet } from './resnet-summary.js';
 export type { ResNetSummary, StageSummary } from './resnet-summary.js';
 export { BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, buildFromPlan, buildResNet } from './build-resnet.js';
 export type { BuildResNetOptions } from './build-resnet.js';
+export {
+  RESNET_INITS,
+  defaultInit,
+  kaimingNormalFanOutStd,
+  parseResNetInit,
+  pytorchDefaultBound,
+} from './initialization.js';
+export type { ResNetInit } from './initialization.js';
 export { pytorchStateDictKey } from './pytorch-names.js';
+export {
+  MAX_HEADER_BYTES,
+  SAFETENSORS_DTYPE_BYTES,
+  SafetensorsFormatError,
+  elementCount,
+  formatShape,
+  readSafetensors,
+  writeSafetensors,
+} from './safetensors.js';
+export type { SafetensorsDtype, SafetensorsFile, SafetensorsTensor } from './safetensors.js';
+export {
+  NUM_BATCHES_TRACKED,
+  StateDictMismatchError,
+  exportStateDict,
+  loadStateDict,
+  pytorchShape,
+} from './pytorch-state-dict.js';
+export type { ExportStateDictOptions, LoadStateDictOptions } from './pytorch-state-dict.js';
 export { ResNetBatchNormalization } from './batch-normalization.js';
 export type { BatchNormalizationArgs } from './batch-normalization.js';
