@@ -46,8 +46,25 @@ export {
   readCheckpointMetadata,
   saveCheckpoint,
 } from './training/checkpoint.js';
-export type { CheckpointMetadata, LoadedCheckpoint } from './training/checkpoint.js';
+export type { CheckpointMetadata, CheckpointSource, LoadedCheckpoint } from './training/checkpoint.js';
 export { evaluateModel } from './training/evaluate-model.js';
+export { EVAL_SPLITS, defaultEvalSplit, evaluationSplit, isEvalSplit } from './training/evaluation-split.js';
+export type { EvalSplit } from './training/evaluation-split.js';
+export { evaluationSettings } from './training/evaluation-settings.js';
+export type { EvaluationSettings } from './training/evaluation-settings.js';
+export {
+  NAMED_NORMALIZATIONS,
+  SafetensorsImportError,
+  describeModel,
+  importSafetensors,
+} from './pytorch/import-safetensors.js';
+export type {
+  ImportSafetensorsOptions,
+  ImportedCheckpoint,
+  NormalizationChoice,
+} from './pytorch/import-safetensors.js';
+export { exportSafetensors } from './pytorch/export-safetensors.js';
+export { CHECKPOINT_METADATA_KEYS, SAFETENSORS_PRODUCER, safetensorsMetadata } from './pytorch/safetensors-metadata.js';
 export type { EvaluateOptions, Evaluation } from './training/evaluate-model.js';
 export { classifyImages, modelInputSize, predictImages } from './training/predict-images.js';
 export type {

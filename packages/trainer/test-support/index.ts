@@ -14,4 +14,5 @@ export {
   type Padding,
 } from './convolution-cases.js';
 export { relativeDifference } from './relative-difference.js';
+export { writeImageFolder, type ImageFolderSpec } from './image-folder.js';
 export { writeFakeNativePackage, type FakeNativePackageOptions } from './fake-native-package.js';

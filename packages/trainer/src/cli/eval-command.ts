@@ -4,23 +4,28 @@ import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend/inde
 import { datasetCacheDirectory, loadDataset, userCacheDirectory } from '../data/index.js';
 import { loadCheckpoint } from '../training/checkpoint.js';
 import { evaluateModel, type Evaluation } from '../training/evaluate-model.js';
-import { datasetOptionsFor } from '../training/train.js';
+import { EVAL_SPLITS, defaultEvalSplit, evaluationSplit, isEvalSplit } from '../training/evaluation-split.js';
+import { evaluationSettings } from '../training/evaluation-settings.js';
 
 import type { CliIo } from './cli-io.js';
 import { UsageError } from './usage-error.js';
 
-export const EVAL_USAGE = `Usage: resnet-lab eval --checkpoint <dir> [--data <location>] [--split test|train] [--backend <name>]
+export const EVAL_USAGE = `Usage: resnet-lab eval --checkpoint <dir> [--data <location>] [--split test|train|all] [--backend <name>]
                        [--cache-dir <dir>] [--json]
 
-Evaluates a checkpoint on a dataset split (default: the test split of the data it was trained on).
+Evaluates a checkpoint on a dataset split: by default the test split of the data it was trained on. An image folder
+without train/ and test/ subfolders that is not that data is a set of images to score: evaluated whole by default.
 
   --checkpoint <dir>  a checkpoint directory, e.g. runs/<name>/checkpoints/best
-  --data <location>   'synthetic', a CIFAR-10 binary directory or an image folder (default: the training data)
-  --split <name>      test or train (default test)
+  --data <location>   'synthetic', a CIFAR-10 binary directory or an image folder (default: the training data;
+                      required for imported weights, which record none)
+  --split <name>      test: the test split (test/, or the held-out share of each class of a folder without it);
+                      train; all: train and test together, every image of the location, nothing held out
+                      (default: all for an image folder without train/ that is not the training data, else test)
   --backend <name>    ${BACKEND_CHOICES.join(', ')} (default auto)
   --cache-dir <dir>   image folders: where decoded images are cached (default $XDG_CACHE_HOME/resnet-lab, else
                       ~/.cache/resnet-lab)
-  --json              print one JSON object
+  --json              print one JSON object: the evaluation, with the location and split it scored
 `;
 
 export async function evalCommand(args: string[], io: CliIo): Promise<number> {
@@ -29,7 +34,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     options: {
       checkpoint: { type: 'string' },
       data: { type: 'string' },
-      split: { type: 'string', default: 'test' },
+      split: { type: 'string' },
       backend: { type: 'string', default: 'auto' },
       'cache-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
@@ -42,27 +47,38 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     return 0;
   }
   if (!values.checkpoint) throw new UsageError('Missing --checkpoint <dir>.');
-  if (values.split !== 'test' && values.split !== 'train') {
-    throw new UsageError(`Expected --split to be test or train, got '${values.split}'.`);
+  if (values.split !== undefined && !isEvalSplit(values.split)) {
+    throw new UsageError(`Expected --split to be one of ${EVAL_SPLITS.join(', ')}, got '${values.split}'.`);
   }
   await useBackend(parseBackend(values.backend));
   const checkpoint = await loadCheckpoint(values.checkpoint);
   checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
   try {
-    const { config, normalization, classNames } = checkpoint.metadata;
-    const location = values.data ?? config.data;
-    const dataset = await loadDataset(location, {
-      ...datasetOptionsFor(config),
-      cacheDirectory: datasetCacheDirectory(values['cache-dir'] ?? userCacheDirectory(), location),
-    });
-    const split = dataset[values.split];
-    if (split.classNames.join('\n') !== classNames.join('\n')) {
+    const { normalization, classNames } = checkpoint.metadata;
+    const settings = evaluationSettings(checkpoint.metadata);
+    const location = values.data ?? settings.trainedOn;
+    if (location === null) {
       throw new UsageError(
-        `The data's classes (${split.classNames.join(', ')}) differ from the checkpoint's (${classNames.join(', ')}).`,
+        `Missing --data: ${values.checkpoint} holds imported weights, which record no training data to evaluate on.`,
       );
     }
-    const evaluation = await evaluateModel(checkpoint.model, split, { batchSize: config.batchSize, normalization });
-    io.stdout(values.json ? `${JSON.stringify(evaluation)}\n` : formatEvaluation(evaluation));
+    const split = values.split ?? (await defaultEvalSplit(location, settings.trainedOn));
+    const dataset = await loadDataset(location, {
+      ...settings.datasetOptions,
+      cacheDirectory: datasetCacheDirectory(values['cache-dir'] ?? userCacheDirectory(), location),
+    });
+    const images = evaluationSplit(dataset, split);
+    if (images.classNames.join('\n') !== classNames.join('\n')) {
+      throw new UsageError(
+        `The data's classes (${images.classNames.join(', ')}) differ from the checkpoint's (${classNames.join(', ')}).`,
+      );
+    }
+    const evaluation = await evaluateModel(checkpoint.model, images, { batchSize: settings.batchSize, normalization });
+    io.stdout(
+      values.json
+        ? `${JSON.stringify({ location, split, ...evaluation })}\n`
+        : `Data: ${location}, split ${split}\n${formatEvaluation(evaluation)}`,
+    );
     return 0;
   } finally {
     checkpoint.model.dispose();

@@ -93,7 +93,8 @@ describe('resnet-lab', () => {
     expect(await run('fly')).toEqual({
       exitCode: 2,
       stdout: '',
-      stderr: "Unknown command 'fly'. Allowed: train, eval, predict, bench, dataset, summary, doctor.\n",
+      stderr:
+        "Unknown command 'fly'. Allowed: train, eval, predict, import, export, bench, dataset, summary, doctor.\n",
     });
   });
 

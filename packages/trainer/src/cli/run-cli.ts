@@ -1,8 +1,9 @@
 // The resnet-lab command line: dispatches a subcommand and turns user errors into a message and exit code 2.
-import { ResNetConfigError } from '@resnet-lab/resnet';
+import { ResNetConfigError, SafetensorsFormatError, StateDictMismatchError } from '@resnet-lab/resnet';
 import { BackendUnavailableError, WasmThreadsError } from '../backend/index.js';
 import { DatasetError } from '../data/index.js';
 import { ModelDirectoryError } from '../model-directory.js';
+import { SafetensorsImportError } from '../pytorch/import-safetensors.js';
 import { OutOfMemoryError } from '../training/out-of-memory-error.js';
 import { TrainConfigError } from '../training/train-config.js';
 import { BENCH_USAGE, benchCommand } from './bench-command.js';
@@ -10,6 +11,8 @@ import type { CliIo } from './cli-io.js';
 import { DATASET_USAGE, datasetCommand } from './dataset-command.js';
 import { DOCTOR_USAGE, doctorCommand } from './doctor-command.js';
 import { EVAL_USAGE, evalCommand } from './eval-command.js';
+import { EXPORT_USAGE, exportCommand } from './export-command.js';
+import { IMPORT_USAGE, importCommand } from './import-command.js';
 import { PREDICT_USAGE, predictCommand } from './predict-command.js';
 import { SUMMARY_USAGE, summaryCommand } from './summary-command.js';
 import { TRAIN_USAGE, trainCommand } from './train-command.js';
@@ -21,6 +24,16 @@ const COMMANDS: Readonly<Record<string, { run: Command; description: string; usa
   train: { run: trainCommand, description: 'train a ResNet, checkpointing every epoch', usage: TRAIN_USAGE },
   eval: { run: evalCommand, description: 'accuracy, loss and confusion matrix of a checkpoint', usage: EVAL_USAGE },
   predict: { run: predictCommand, description: 'top-k classes of PNG/JPEG images', usage: PREDICT_USAGE },
+  import: {
+    run: importCommand,
+    description: 'a PyTorch state_dict in safetensors as a checkpoint',
+    usage: IMPORT_USAGE,
+  },
+  export: {
+    run: exportCommand,
+    description: "a checkpoint's weights as a PyTorch state_dict in safetensors",
+    usage: EXPORT_USAGE,
+  },
   bench: { run: benchCommand, description: 'training and inference throughput', usage: BENCH_USAGE },
   dataset: { run: datasetCommand, description: 'download or inspect a dataset', usage: DATASET_USAGE },
   summary: {
@@ -42,6 +55,9 @@ const USER_ERRORS = [
   TrainConfigError,
   DatasetError,
   ModelDirectoryError,
+  SafetensorsFormatError,
+  StateDictMismatchError,
+  SafetensorsImportError,
   BackendUnavailableError,
   WasmThreadsError,
   OutOfMemoryError,

@@ -30,6 +30,9 @@ checkpoints/best under --out.
   --arch <arch>          ${RESNET_ARCHS.join(', ')} (default ${TRAIN_DEFAULTS.arch})
   --stem <stem>          cifar, imagenet (default ${TRAIN_DEFAULTS.stem})
   --width <w>            filter multiplier (default ${TRAIN_DEFAULTS.width})
+  --init <scheme>        weight initialization: pytorch-default (nn.Conv2d/nn.Linear's own, as the seed) or
+                         torchvision (Kaiming normal, fan-out) (default pytorch-default for the cifar stem,
+                         torchvision for imagenet; a resumed run keeps its checkpoint's)
   --epochs <n>           (default ${TRAIN_DEFAULTS.epochs})
   --batch-size <n>       (default ${TRAIN_DEFAULTS.batchSize})
   --lr <rate>            initial learning rate (default ${TRAIN_DEFAULTS.learningRate})
@@ -69,6 +72,7 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
       arch: { type: 'string' },
       stem: { type: 'string' },
       width: { type: 'string' },
+      init: { type: 'string' },
       epochs: { type: 'string' },
       'batch-size': { type: 'string' },
       lr: { type: 'string' },
@@ -106,6 +110,7 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
     arch: values.arch,
     stem: values.stem,
     width: parseNumberOption('width', values.width),
+    init: values.init,
     epochs: parseNumberOption('epochs', values.epochs),
     batchSize: parseNumberOption('batch-size', values['batch-size']),
     learningRate: parseNumberOption('lr', values.lr),
@@ -127,7 +132,15 @@ export async function trainCommand(args: string[], io: CliIo, signal?: AbortSign
   if (values.resume) {
     // The checkpoint's own settings, overridden by whatever this command line gives (e.g. more --epochs).
     const metadata = await readCheckpointMetadata(values.resume);
-    config = { ...metadata.config, ...given };
+    // Imported weights record no training settings: their model's, and the rest from this command line.
+    const { arch, stem, width } = metadata.model;
+    const resumed: Partial<TrainConfigInput> = { ...(metadata.config ?? { arch, stem, width }), ...given };
+    if (!resumed.data) {
+      throw new UsageError(
+        `Missing --data: ${values.resume} holds imported weights, which record no training data; give the data to train on.`,
+      );
+    }
+    config = resumed as TrainConfigInput;
   } else {
     if (!given.data)
       throw new UsageError("Missing --data: give 'synthetic', a CIFAR-10 binary directory or an image folder.");

@@ -24,7 +24,8 @@ export class TrainingPrinter {
           `Backend: ${event.backend.name} (${event.backend.device})\n` +
             `Data: ${event.trainImages} training, ${event.testImages} test images, ${event.classNames.length} classes\n` +
             `Model: ${event.trainableParams.toLocaleString('en-US')} parameters, ` +
-            `${(event.macs / 1e6).toFixed(1)} M MACs per image\n`,
+            `${(event.macs / 1e6).toFixed(1)} M MACs per image` +
+            `${event.init === undefined ? '' : `, ${event.init} initialization`}\n`,
         );
         return;
       case 'batch': {

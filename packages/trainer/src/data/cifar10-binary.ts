@@ -22,6 +22,19 @@ export const CIFAR10_TEST_FILE = 'test_batch.bin';
 export const CIFAR10_TRAIN_FILE_COUNT = 5;
 /** The folder the official archive cifar-10-binary.tar.gz extracts to. */
 export const CIFAR10_ARCHIVE_FOLDER = 'cifar-10-batches-bin';
+/** The official release's classes, in label order (its batches.meta.txt), as torchvision's CIFAR10 names them. */
+export const CIFAR10_CLASS_NAMES: readonly string[] = Object.freeze([
+  'airplane',
+  'automobile',
+  'bird',
+  'cat',
+  'deer',
+  'dog',
+  'frog',
+  'horse',
+  'ship',
+  'truck',
+]);
 
 const TRAIN_FILE_PATTERN = /^data_batch_(\d+)\.bin$/;
 const integer = new Intl.NumberFormat('en-US');

@@ -2,6 +2,7 @@
 // decoding, the CIFAR-10 download and the augmented batches the training loop consumes.
 export {
   CIFAR10_ARCHIVE_FOLDER,
+  CIFAR10_CLASS_NAMES,
   CIFAR10_IMAGE_SIZE,
   CIFAR10_META_FILE,
   CIFAR10_RECORD_BYTES,
@@ -30,7 +31,13 @@ export { DEFAULT_IMAGE_SIZE, DEFAULT_TEST_FRACTION, MAX_TEST_FRACTION, loadImage
 export type { ImageFolderClass, ImageFolderOptions } from './image-folder.js';
 export { SYNTHETIC_LOCATION, listImageFolderDataset, loadDataset } from './load-dataset.js';
 export type { DatasetFormat, LoadDatasetOptions, LoadedDataset } from './load-dataset.js';
-export { CIFAR10_NORMALIZATION, CROP_PADDING, computeNormalization, makeBatch } from './make-batch.js';
+export {
+  CIFAR10_NORMALIZATION,
+  CROP_PADDING,
+  IMAGENET_NORMALIZATION,
+  computeNormalization,
+  makeBatch,
+} from './make-batch.js';
 export type { MakeBatchOptions, Normalization } from './make-batch.js';
 export { prepareImage } from './prepare-image.js';
 export type { PrepareImageOptions } from './prepare-image.js';

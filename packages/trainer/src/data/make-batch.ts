@@ -14,6 +14,12 @@ export const CIFAR10_NORMALIZATION: Normalization = Object.freeze({
   std: Object.freeze([0.2023, 0.1994, 0.201] as const),
 });
 
+/** torchvision's ImageNet statistics, with which its pretrained ResNets were trained. */
+export const IMAGENET_NORMALIZATION: Normalization = Object.freeze({
+  mean: Object.freeze([0.485, 0.456, 0.406] as const),
+  std: Object.freeze([0.229, 0.224, 0.225] as const),
+});
+
 /** Zero padding on each side before the random crop, in pixels (torchvision RandomCrop(32, padding=4)). */
 export const CROP_PADDING = 4;
 

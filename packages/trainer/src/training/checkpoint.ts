@@ -27,19 +27,36 @@ const MOMENTUM_SUFFIX = '/momentum_buffer';
 export interface CheckpointMetadata {
   readonly format: typeof CHECKPOINT_FORMAT;
   readonly version: typeof CHECKPOINT_VERSION;
-  /** Epochs completed. */
+  /** Epochs completed; 0 for imported weights. */
   readonly epoch: number;
-  readonly config: TrainConfig;
+  /** The run's training settings; null for weights imported from elsewhere (see `source`). */
+  readonly config: TrainConfig | null;
   readonly model: ResNetConfig;
   readonly classNames: readonly string[];
   /** Applied to pixels scaled to [0, 1] before the model; null for none. */
   readonly normalization: Normalization | null;
-  readonly metrics: EpochMetrics;
+  /** The last epoch's figures; null for imported weights. */
+  readonly metrics: EpochMetrics | null;
   readonly history: readonly EpochMetrics[];
   readonly bestTestAccuracy: number | null;
-  /** Backend name and device that trained the last epoch. */
-  readonly backend: string;
+  /** Backend name and device that trained the last epoch; null for imported weights. */
+  readonly backend: string | null;
   readonly savedAt: string;
+  /** Where imported weights came from; null for weights trained here (and absent from older checkpoints). */
+  readonly source: CheckpointSource | null;
+}
+
+/** The file a checkpoint's weights were imported from. */
+export interface CheckpointSource {
+  readonly format: 'safetensors';
+  /** The file's name as given to the import (no directory), or null when it came as bytes only. */
+  readonly file: string | null;
+  /** sha256 of the whole file, hex. */
+  readonly sha256: string;
+  /** The file's `__metadata__` string pairs. */
+  readonly metadata: Readonly<Record<string, string>>;
+  /** The file's batch-norm `num_batches_tracked`, when every layer had the same; written back on export. */
+  readonly numBatchesTracked: number | null;
 }
 
 export interface LoadedCheckpoint {
@@ -51,7 +68,9 @@ export interface LoadedCheckpoint {
 }
 
 /** What a caller records in a checkpoint; saveCheckpoint adds the format and version. */
-export type CheckpointRecord = Omit<CheckpointMetadata, 'format' | 'version'>;
+export type CheckpointRecord = Omit<CheckpointMetadata, 'format' | 'version' | 'source'> & {
+  readonly source?: CheckpointSource | null | undefined;
+};
 
 /**
  * Writes one checkpoint into each of `directories` (e.g. last and best), serializing the model and the momentum
@@ -76,7 +95,12 @@ export async function saveCheckpoint(
       optimizer.data,
     ]),
   };
-  const metadata: CheckpointMetadata = { format: CHECKPOINT_FORMAT, version: CHECKPOINT_VERSION, ...record };
+  const metadata: CheckpointMetadata = {
+    format: CHECKPOINT_FORMAT,
+    version: CHECKPOINT_VERSION,
+    ...record,
+    source: record.source ?? null,
+  };
   let weightsSha256 = '';
   for (const directory of directories) {
     const saved = await writeModelArtifacts(directory, checkpoint, {
@@ -128,5 +152,11 @@ function parseMetadata(value: unknown, directory: string): CheckpointMetadata {
   }
   // Re-validating the stored model configuration catches a hand-edited or damaged record early.
   resolveResNetConfig(metadata.model as ResNetConfig);
-  return metadata as CheckpointMetadata;
+  const config = metadata.config ?? null;
+  return {
+    ...metadata,
+    // Checkpoints from before the init option were all initialized with torchvision's scheme, the only one there was.
+    config: config === null ? null : { ...config, init: (config as Partial<TrainConfig>).init ?? 'torchvision' },
+    source: metadata.source ?? null,
+  } as CheckpointMetadata;
 }

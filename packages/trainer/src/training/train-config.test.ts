@@ -7,6 +7,7 @@ describe('resolveTrainConfig', () => {
       data: 'synthetic',
       arch: 'resnet18',
       stem: 'cifar',
+      init: 'pytorch-default',
       width: 1,
       epochs: 50,
       batchSize: 128,
@@ -28,6 +29,16 @@ describe('resolveTrainConfig', () => {
   });
 
   it.each([
+    [{}, 'pytorch-default'],
+    [{ stem: 'cifar' }, 'pytorch-default'],
+    [{ stem: 'imagenet' }, 'torchvision'],
+    [{ stem: 'cifar', init: 'torchvision' }, 'torchvision'],
+    [{ stem: 'imagenet', init: 'pytorch-default' }, 'pytorch-default'],
+  ])("initializes %j with '%s' (the stem's default unless given)", (override, init) => {
+    expect(resolveTrainConfig({ data: 'synthetic', ...override }).init).toBe(init);
+  });
+
+  it.each([
     [{ learningRate: 0 }, 'learningRate', 'Expected learningRate to be a number in (0, 10], got 0.'],
     [{ learningRate: Number.NaN }, 'learningRate', 'Expected learningRate to be a number in (0, 10], got NaN.'],
     [{ momentum: 1 }, 'momentum', 'Expected momentum to be a number in [0, 1), got 1.'],
@@ -44,6 +55,7 @@ describe('resolveTrainConfig', () => {
       'arch',
       "Expected arch to be one of resnet18, resnet34, resnet50, resnet101, resnet152, got 'resnet20'.",
     ],
+    [{ init: 'kaiming' }, 'init', "Expected init to be one of pytorch-default, torchvision, got 'kaiming'."],
     [{ backend: 'webgpu' }, 'backend', "Expected backend to be one of auto, tensorflow, wasm, cpu, got 'webgpu'."],
     [
       { milestones: [100, 50] },

@@ -1,5 +1,13 @@
 // Training hyperparameters with the seed's defaults (kuangliu/pytorch-cifar), and their validation.
-import { RESNET_ARCHS, RESNET_STEMS, type ResNetArch, type ResNetStem } from '@resnet-lab/resnet';
+import {
+  RESNET_ARCHS,
+  RESNET_INITS,
+  RESNET_STEMS,
+  defaultInit,
+  type ResNetArch,
+  type ResNetInit,
+  type ResNetStem,
+} from '@resnet-lab/resnet';
 import { BACKEND_CHOICES, type BackendChoice } from '../backend/index.js';
 
 export const SCHEDULES = ['step', 'multistep', 'cosine', 'one-cycle', 'constant'] as const;
@@ -16,6 +24,11 @@ export interface TrainConfig {
   readonly stem: ResNetStem;
   /** Filter multiplier, 1 = 64 filters in the first stage. Default 1. */
   readonly width: number;
+  /**
+   * Weight initialization: 'pytorch-default' (nn.Conv2d/nn.Linear's own, the seed's) or 'torchvision' (Kaiming
+   * normal, fan-out). Default by stem: 'pytorch-default' for cifar, 'torchvision' for imagenet.
+   */
+  readonly init: ResNetInit;
   /** Default 50. */
   readonly epochs: number;
   /** Images per SGD step. Default 128, as the seed. */
@@ -54,11 +67,12 @@ export interface TrainConfig {
 }
 
 export type TrainConfigInput = Partial<
-  Omit<TrainConfig, 'arch' | 'stem' | 'schedule' | 'normalization' | 'backend'>
+  Omit<TrainConfig, 'arch' | 'stem' | 'init' | 'schedule' | 'normalization' | 'backend'>
 > & {
   readonly data: string;
   readonly arch?: string;
   readonly stem?: string;
+  readonly init?: string;
   readonly schedule?: string;
   readonly normalization?: string;
   readonly backend?: string;
@@ -84,7 +98,7 @@ export const TRAIN_DEFAULTS = {
   backend: 'auto',
   testFraction: 0.1,
   limitPerClass: 0,
-} as const satisfies Omit<TrainConfig, 'data'>;
+} as const satisfies Omit<TrainConfig, 'data' | 'init'>;
 
 /** A hyperparameter outside its allowed range; the message names the field, the value and the range. */
 export class TrainConfigError extends Error {
@@ -105,10 +119,12 @@ export function resolveTrainConfig(input: TrainConfigInput): TrainConfig {
       `Expected data to be a dataset location ('synthetic' or a directory), got ${JSON.stringify(input.data)}.`,
     );
   }
+  const stem = oneOf('stem', value('stem'), RESNET_STEMS);
   return {
     data: input.data,
     arch: oneOf('arch', value('arch'), RESNET_ARCHS),
-    stem: oneOf('stem', value('stem'), RESNET_STEMS),
+    stem,
+    init: oneOf('init', input.init ?? defaultInit(stem), RESNET_INITS),
     width: numberIn('width', value('width'), 1 / 64, 8),
     epochs: integerIn('epochs', value('epochs'), 1, 10_000),
     batchSize: integerIn('batchSize', value('batchSize'), 1, 65_536),

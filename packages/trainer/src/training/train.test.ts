@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { buildResNet } from '@resnet-lab/resnet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import jpegJs from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -154,6 +155,32 @@ describe('train', () => {
       maxRelativeDifference(await weightsOf(epochEvents[0]!.epochCheckpoint!), await weightsOf(first.lastCheckpoint!)),
     ).toBeLessThan(1e-5);
   });
+
+  it.each(['pytorch-default', 'torchvision'] as const)(
+    "starts from buildResNet's weights for the run's seed and init (%s)",
+    async (init) => {
+      // A learning rate of 1e-9 leaves the trained weights at their initial values to float precision.
+      const result = await train(
+        { ...tiny, epochs: 1, learningRate: 1e-9, init },
+        { outDir: path.join(root, `init-${init}`), dataset: smallData },
+      );
+      const checkpoint = await loadCheckpoint(result.lastCheckpoint!);
+      expect(checkpoint.metadata.config?.init).toBe(init);
+      const built = buildResNet(checkpoint.metadata.model, { seed: tiny.seed!, init });
+      const other = buildResNet(checkpoint.metadata.model, {
+        seed: tiny.seed!,
+        init: init === 'torchvision' ? 'pytorch-default' : 'torchvision',
+      });
+      // All trainable weights in one vector: batch norm's biases alone are zero, so per tensor they have no norm.
+      const trainable = (model: tf.LayersModel) =>
+        Float32Array.from(model.trainableWeights.flatMap((weight) => [...(weight.read().dataSync() as Float32Array)]));
+      const trained = trainable(checkpoint.model);
+      expect(relativeDifference(trained, trainable(built))).toBeLessThan(1e-6);
+      expect(relativeDifference(trained, trainable(other))).toBeGreaterThan(0.5);
+      [checkpoint.model, built, other].forEach((model) => model.dispose());
+      tf.dispose([...checkpoint.momentumBuffers.values()]);
+    },
+  );
 
   it('stops at a batch boundary when cancelled, keeping the last complete checkpoint', async () => {
     const controller = new AbortController();

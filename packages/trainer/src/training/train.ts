@@ -3,7 +3,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { STEM_DEFAULTS, buildResNet, summarizeResNet, type ResNetConfig } from '@resnet-lab/resnet';
+import { STEM_DEFAULTS, buildResNet, summarizeResNet, type ResNetConfig, type ResNetInit } from '@resnet-lab/resnet';
 import { useBackend } from '../backend/index.js';
 import {
   CIFAR10_NORMALIZATION,
@@ -23,6 +23,7 @@ import {
   LAST_CHECKPOINT,
   loadCheckpoint,
   saveCheckpoint,
+  type CheckpointMetadata,
   type LoadedCheckpoint,
 } from './checkpoint.js';
 import { evaluateModel } from './evaluate-model.js';
@@ -60,14 +61,18 @@ const SHUFFLE_STREAM = 1;
 const AUGMENT_STREAM = 2;
 
 export async function train(input: TrainConfig | TrainConfigInput, options: TrainOptions): Promise<TrainResult> {
-  const config = resolveTrainConfig(input);
+  const requested = resolveTrainConfig(input);
   const startedAt = performance.now();
   const elapsedSeconds = () => (performance.now() - startedAt) / 1000;
-  const backendInfo = await useBackend(config.backend);
+  const backendInfo = await useBackend(requested.backend);
   const backend: BackendReport = { name: backendInfo.name, device: backendInfo.device };
   const emit = (event: TrainingEvent) => options.onEvent?.(event);
 
   const resumed = options.resumeFrom ? await loadCheckpoint(options.resumeFrom) : null;
+  // The weights come from the checkpoint, so its init is the run's, whatever was asked.
+  const config: TrainConfig = resumed
+    ? { ...requested, init: resumedInit(resumed.metadata, requested.init) }
+    : requested;
   const dataset =
     options.dataset ??
     (await loadDataset(config.data, {
@@ -76,7 +81,9 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
     }));
   const { train: trainSplit, test: testSplit } = dataset;
   const modelConfig = modelConfigFor(config, trainSplit);
-  const model = resumed ? resumedModel(resumed, modelConfig) : buildResNet(modelConfig, { seed: config.seed });
+  const model = resumed
+    ? resumedModel(resumed, modelConfig)
+    : buildResNet(modelConfig, { seed: config.seed, init: config.init });
   const normalization = resumed ? resumed.metadata.normalization : normalizationFor(config, trainSplit);
 
   const parameters = namedParameters(model);
@@ -106,6 +113,7 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
     classNames: trainSplit.classNames,
     trainableParams: summary.trainableParams,
     macs: summary.macs,
+    init: config.init,
   });
   await fs.mkdir(options.outDir, { recursive: true });
 
@@ -281,6 +289,11 @@ function modelConfigFor(config: TrainConfig, split: ImageDataset): ResNetConfig 
     inputSize: split.height,
     width: config.width,
   };
+}
+
+/** The init that made a resumed checkpoint's weights; imported weights were made by none of ours: the requested. */
+function resumedInit(checkpoint: CheckpointMetadata, requested: ResNetInit): ResNetInit {
+  return checkpoint.config === null ? requested : checkpoint.config.init;
 }
 
 function normalizationFor(config: TrainConfig, split: ImageDataset): Normalization | null {

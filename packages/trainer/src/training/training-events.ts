@@ -1,4 +1,5 @@
 // What a training run reports as it goes: the seed's printed lines as structured events.
+import type { ResNetInit } from '@resnet-lab/resnet';
 
 /** The compute backend a run uses, as reported in every event. */
 export interface BackendReport {
@@ -36,6 +37,8 @@ export interface StartEvent {
   readonly classNames: readonly string[];
   readonly trainableParams: number;
   readonly macs: number;
+  /** The weights' initialization scheme (a resumed run's: its checkpoint's). Absent from older trainers' events. */
+  readonly init?: ResNetInit;
 }
 
 /** After every SGD step: the seed prints this every 100 batches. */
