@@ -313,7 +313,7 @@ describe('evaluateCheckpoint (finding 6)', () => {
     ]);
     expect(await errorsOf({ checkpointId: onSynthetic, datasetName: 'no-test' })).toEqual([
       [
-        "Dataset 'no-test' has no test images to evaluate on.",
+        "Dataset 'no-test' has no test images to evaluate on; evaluate split TRAIN or ALL instead.",
         { code: 'BAD_USER_INPUT', field: 'datasetName', value: 'no-test' },
       ],
     ]);

@@ -34,6 +34,8 @@ export interface ApiConfig {
   readonly allowedHosts: readonly string[] | '*';
   /** Directories under which `registerDataset` may read datasets. */
   readonly datasetRoots: readonly string[];
+  /** Directories under which `importModelVersion` may read safetensors files given by path. */
+  readonly importRoots: readonly string[];
   /** Where decoded image folders are cached (never inside the user's dataset folder). */
   readonly cacheDir: string;
   /** Largest image (width x height) `predict` decodes. */
@@ -93,7 +95,8 @@ export function readConfig(env: Environment, cwd = process.cwd()): ApiConfig {
     predictionCacheSize: integer(env, 'PREDICTION_CACHE_SIZE', CONFIG_DEFAULTS.predictionCacheSize, 1, 1000),
     corsOrigins: corsOrigins(env),
     allowedHosts: allowedHosts(env),
-    datasetRoots: datasetRoots(env, cwd, dataDir),
+    datasetRoots: roots(env, 'DATASET_ROOTS', cwd, path.join(dataDir, 'datasets')),
+    importRoots: roots(env, 'IMPORT_ROOTS', cwd, path.join(dataDir, 'imports')),
     cacheDir: path.join(dataDir, 'cache'),
     maxImagePixels: integer(env, 'MAX_IMAGE_PIXELS', CONFIG_DEFAULTS.maxImagePixels, 1, 1_000_000_000),
     maxSubscriptionsPerConnection: integer(
@@ -226,13 +229,14 @@ function allowedHosts(env: Environment): readonly string[] | '*' {
   return [...new Set([...LOOPBACK_HOSTS, ...extra])];
 }
 
-function datasetRoots(env: Environment, cwd: string, dataDir: string): readonly string[] {
-  const text = nonEmpty(env, 'DATASET_ROOTS');
-  if (text === undefined) return [path.join(dataDir, 'datasets')];
+/** A list of directories (DATASET_ROOTS, IMPORT_ROOTS), each resolved from `cwd`; `fallback` when unset. */
+function roots(env: Environment, name: string, cwd: string, fallback: string): readonly string[] {
+  const text = nonEmpty(env, name);
+  if (text === undefined) return [fallback];
   return text.split(path.delimiter).map((root) => {
     const trimmed = root.trim();
     if (trimmed === '') {
-      throw new ConfigError('DATASET_ROOTS', `expected directories separated by '${path.delimiter}', got '${text}'.`);
+      throw new ConfigError(name, `expected directories separated by '${path.delimiter}', got '${text}'.`);
     }
     return path.resolve(cwd, trimmed);
   });

@@ -5,6 +5,7 @@ import type { RunEvents } from './events/run-events.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import type { CheckpointService } from './services/checkpoint-service.js';
 import type { DatasetService } from './services/dataset-service.js';
+import type { ModelImportService } from './services/model-import-service.js';
 import type { ModelService } from './services/model-service.js';
 import type { PredictionService } from './services/prediction-service.js';
 import type { RunCatalog } from './services/run-catalog.js';
@@ -30,6 +31,8 @@ export interface Services {
   readonly trackedRuns: TrackedRunService;
   readonly runCatalog: RunCatalog;
   readonly checkpoints: CheckpointService;
+  /** Model versions from safetensors files (importModelVersion). */
+  readonly modelImports: ModelImportService;
   readonly predictions: PredictionService;
   readonly workers: WorkerService;
   readonly system: {

@@ -12,6 +12,7 @@ import { WebSocketServer } from 'ws';
 import type { ApiConfig } from './config.js';
 import { isAuthorized, type ApiContext } from './context.js';
 import { parseCheckpointDownloadPath, sendCheckpointDownload } from './artifacts/checkpoint-download.js';
+import { parseCheckpointSafetensorsPath, sendCheckpointSafetensors } from './artifacts/checkpoint-safetensors.js';
 import { ErrorReporter } from './error-reporter.js';
 import { formatHttpError } from './graphql/format-error.js';
 import { PARSE_OPTIONS, queryLimitRules } from './graphql/limits.js';
@@ -151,6 +152,16 @@ async function handleHttp(
     }
     const checkpoint = await services.checkpoints.find(checkpointId);
     return sendCheckpointDownload(response, checkpointId, checkpoint, services.artifacts);
+  }
+  const safetensorsId = parseCheckpointSafetensorsPath(url.pathname);
+  if (safetensorsId !== null && (request.method === 'GET' || request.method === 'HEAD')) {
+    if (!isAuthorized(config.apiToken, request.headers.authorization)) {
+      return sendJson(response, 401, { error: 'Downloads need a token: send `Authorization: Bearer <API_TOKEN>`.' });
+    }
+    const checkpoint = await services.checkpoints.find(safetensorsId);
+    return sendCheckpointSafetensors(response, safetensorsId, checkpoint, services.artifacts, (directory) =>
+      services.checkpoints.exportSafetensors(directory),
+    );
   }
   if (url.pathname !== GRAPHQL_PATH) {
     return sendJson(response, 404, { error: `Not found. The GraphQL endpoint is ${GRAPHQL_PATH}.` });

@@ -80,12 +80,12 @@ export async function sendCheckpointDownload(
   }
 }
 
-function prunedMessage(checkpoint: DownloadableCheckpoint): string {
+export function prunedMessage(checkpoint: DownloadableCheckpoint): string {
   return `Checkpoint ${checkpoint.id} (epoch ${checkpoint.epoch}) was pruned: its files are gone.`;
 }
 
 /** Files missing from a checkpoint that is not marked pruned: a deletion outside the API, or the wrong ARTIFACT_DIR. */
-function lostMessage(checkpoint: DownloadableCheckpoint): string {
+export function lostMessage(checkpoint: DownloadableCheckpoint): string {
   return (
     `Checkpoint ${checkpoint.id} (epoch ${checkpoint.epoch}) has lost its files: nothing is at ` +
     `'${checkpoint.location}' in the artifact store.`
@@ -93,9 +93,9 @@ function lostMessage(checkpoint: DownloadableCheckpoint): string {
 }
 
 /** `checkpoint-<id>-epoch-0003.tar`, with anything but letters, digits, '.', '_' and '-' in the id made '_'. */
-function downloadFileName(checkpoint: DownloadableCheckpoint): string {
+export function downloadFileName(checkpoint: DownloadableCheckpoint, extension = 'tar'): string {
   const id = checkpoint.id.replace(/[^A-Za-z0-9._-]/g, '_');
-  return `checkpoint-${id}-epoch-${String(checkpoint.epoch).padStart(4, '0')}.tar`;
+  return `checkpoint-${id}-epoch-${String(checkpoint.epoch).padStart(4, '0')}.${extension}`;
 }
 
 /** The archive again from its first chunk; `yield*` passes an early stop on to the archive, which destroys it. */

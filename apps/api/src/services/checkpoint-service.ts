@@ -1,6 +1,6 @@
 // Checkpoints: the checkpoints of runs, their promotion into a model's registry, and evaluation on a dataset in a
 // worker process.
-import type { Evaluation as TrainerEvaluation, TrainConfig } from '@resnet-lab/trainer';
+import { exportSafetensors, type EvalSplit, type Evaluation as TrainerEvaluation } from '@resnet-lab/trainer';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
 import type { Checkpoint, Dataset, ModelVersion, Prediction, PrismaClient } from '../generated/prisma/client.js';
@@ -10,6 +10,7 @@ import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
 import { checkDatasetFits } from './dataset-fit.js';
 import { DatasetService } from './dataset-service.js';
 import { isUniqueViolation } from './prisma-errors.js';
+import { storedTrainConfig } from './stored-train-config.js';
 import { checkName } from './names.js';
 import { checkPageSize } from './page-size.js';
 
@@ -19,9 +20,20 @@ export interface PromoteInput {
   readonly description?: string | null;
 }
 
+/** evaluateCheckpoint's split, as the GraphQL enum EvaluationSplit names it. */
+export type EvaluationSplitName = 'TEST' | 'TRAIN' | 'ALL';
+
+export interface EvaluateInput {
+  readonly checkpointId: string;
+  readonly datasetName?: string | null;
+  /** Default TEST. */
+  readonly split?: EvaluationSplitName | null;
+}
+
 export interface CheckpointEvaluation {
   readonly checkpoint: Checkpoint;
   readonly dataset: Dataset;
+  readonly split: EvaluationSplitName;
   readonly evaluation: TrainerEvaluation;
   readonly durationSeconds: number;
 }
@@ -54,7 +66,11 @@ export class CheckpointService {
     private readonly prisma: PrismaClient,
     private readonly artifacts: ArtifactStore,
     private readonly datasets: DatasetService,
-    private readonly options: { readonly startWorker?: StartWorker } = {},
+    private readonly options: {
+      readonly startWorker?: StartWorker;
+      /** Loads the compute backend, once, before a conversion to safetensors; default: tfjs's own choice. */
+      readonly loadBackend?: () => Promise<unknown>;
+    } = {},
   ) {}
 
   async find(id: string): Promise<Checkpoint | null> {
@@ -112,6 +128,15 @@ export class CheckpointService {
       );
     }
     return checkpoint;
+  }
+
+  /**
+   * The weights of the checkpoint directory at `directory` (a local path) as a PyTorch state_dict in safetensors,
+   * with the architecture and class names in its metadata.
+   */
+  async exportSafetensors(directory: string): Promise<Uint8Array> {
+    await this.options.loadBackend?.();
+    return exportSafetensors(directory);
   }
 
   /** Copies the checkpoint into the registry as the model's next version, then points the aliases at it. */
@@ -185,9 +210,11 @@ export class CheckpointService {
   /**
    * Evaluates in a worker process, after checking everything a client can get wrong: the checkpoint (NOT_FOUND,
    * CONFLICT when pruned) and the dataset (BAD_USER_INPUT on datasetName when unknown, unreadable, with other
-   * classes or image size, or without test images), so that a failure of the worker is the server's own.
+   * classes or image size, or without test images for the TEST split), so that a failure of the worker is the
+   * server's own.
    */
-  async evaluate(input: { checkpointId: string; datasetName?: string | null }): Promise<CheckpointEvaluation> {
+  async evaluate(input: EvaluateInput): Promise<CheckpointEvaluation> {
+    const split = input.split ?? 'TEST';
     const checkpoint = await this.findAvailable(input.checkpointId);
     const run = await this.prisma.run.findUniqueOrThrow({
       where: { id: checkpoint.runId },
@@ -208,20 +235,25 @@ export class CheckpointService {
       dataset = named;
     }
     await checkDatasetFits(this.datasets, run.model, dataset);
-    const { testFraction } = run.config as unknown as TrainConfig;
-    if (dataset.testSize === 0 || (dataset.testSize === null && testFraction === 0)) {
+    const { testFraction } = storedTrainConfig(run.config);
+    if (split === 'TEST' && (dataset.testSize === 0 || (dataset.testSize === null && testFraction === 0))) {
       throw badUserInput(
         'datasetName',
         `Dataset '${dataset.name}' has no test images to evaluate on` +
-          (dataset.testSize === null ? ` (no test split, and the run's testFraction is 0).` : '.'),
+          (dataset.testSize === null ? ` (no test split, and the run's testFraction is 0)` : '') +
+          '; evaluate split TRAIN or ALL instead.',
         dataset.name,
       );
     }
-    const result = await this.runEvaluation(this.artifacts.resolve(checkpoint.location), dataset);
-    return { checkpoint, dataset, ...result };
+    const result = await this.runEvaluation(
+      this.artifacts.resolve(checkpoint.location),
+      dataset,
+      split.toLowerCase() as EvalSplit,
+    );
+    return { checkpoint, dataset, split, ...result };
   }
 
-  private runEvaluation(checkpointLocation: string, dataset: Dataset) {
+  private runEvaluation(checkpointLocation: string, dataset: Dataset, split: EvalSplit) {
     return new Promise<{ evaluation: TrainerEvaluation; durationSeconds: number }>((resolve, reject) => {
       let settled = false;
       const onMessage = (message: WorkerMessage) => {
@@ -238,6 +270,7 @@ export class CheckpointService {
         type: 'evaluate',
         checkpoint: checkpointLocation,
         dataset: DatasetService.spec(dataset, this.datasets.cacheDir),
+        split,
       });
       void worker.exited.then((exit) => {
         if (!settled) reject(new Error(describeUnexpectedExit(exit)));

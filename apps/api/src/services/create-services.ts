@@ -13,6 +13,7 @@ import type { StartWorker } from '../training/worker-process.js';
 import { CheckpointService } from './checkpoint-service.js';
 import { DatasetService } from './dataset-service.js';
 import { ImageDecoderPool } from './image-decoder-pool.js';
+import { ModelImportService } from './model-import-service.js';
 import { ModelService } from './model-service.js';
 import { PredictionService } from './prediction-service.js';
 import { RunCatalog } from './run-catalog.js';
@@ -72,7 +73,10 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
     await datasets.registerBuiltIns();
     const runs = new RunService(prisma, datasets, events);
     await runs.ensureQueued();
-    const checkpoints = new CheckpointService(prisma, artifacts, datasets, { startWorker: options.startWorker });
+    const checkpoints = new CheckpointService(prisma, artifacts, datasets, {
+      startWorker: options.startWorker,
+      loadBackend,
+    });
     // Its threads start with the first image to decode, so that an API that never predicts starts none.
     const decoder = new ImageDecoderPool();
     cleanups.push(() => decoder.close());
@@ -82,6 +86,10 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
       maxImagePixels: config.maxImagePixels,
     });
     cleanups.push(() => predictions.clear());
+    const modelImports = new ModelImportService(prisma, artifacts, checkpoints, loadBackend, config.importRoots);
+    for (const root of await modelImports.prepareRoots(config.dataDir)) {
+      log(`IMPORT_ROOTS: ${root} is not a directory; importModelVersion finds no file under it until it is.`);
+    }
     return {
       config,
       prisma,
@@ -94,6 +102,7 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
       trackedRuns: new TrackedRunService(prisma, recorder),
       runCatalog: new RunCatalog(prisma, models, datasets),
       checkpoints,
+      modelImports,
       predictions,
       workers: new WorkerService(prisma),
       system: {

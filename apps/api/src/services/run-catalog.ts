@@ -19,6 +19,7 @@ import type { ModelService } from './model-service.js';
 import { checkPageSize } from './page-size.js';
 import { DEFAULT_RUN_ORDER, decodeRunCursor, encodeRunCursor, runPageQuery, type RunOrder } from './run-pagination.js';
 import { HYPERPARAMETER_FIELDS } from './run-service.js';
+import { storedTrainConfig } from './stored-train-config.js';
 
 /** Runs in a page when the client does not say. */
 export const DEFAULT_RUNS_PAGE_SIZE = 20;
@@ -128,7 +129,7 @@ export class RunCatalog {
     const found = byId(await this.prisma.run.findMany({ where: { id: { in: [...ids] } } }));
     const runs = ids.map((id) => found.get(id) ?? throwNotFound(id));
     const hyperparameters = HYPERPARAMETER_FIELDS.map((name) => {
-      const values = runs.map((run) => hyperparameterText(run.config as unknown as TrainConfig, name));
+      const values = runs.map((run) => hyperparameterText(storedTrainConfig(run.config), name));
       return { name, values, differs: new Set(values).size > 1 };
     });
     return { runs, hyperparameters };

@@ -11,6 +11,7 @@ import type { DatasetService } from './dataset-service.js';
 import { checkDisplayName } from './names.js';
 import { isForeignKeyViolation } from './prisma-errors.js';
 import { notify } from './run-recorder.js';
+import { storedTrainConfig } from './stored-train-config.js';
 
 /** Hyperparameters a client may set; the model and dataset supply the rest of the trainer's config. */
 export const HYPERPARAMETER_FIELDS = [
@@ -26,6 +27,7 @@ export const HYPERPARAMETER_FIELDS = [
   'gamma',
   'augment',
   'normalization',
+  'init',
   'seed',
   'backend',
   'testFraction',
@@ -118,7 +120,7 @@ export class RunService {
     }
     if (checkpoint.prunedAt)
       throw conflict(`Checkpoint ${checkpoint.id} (epoch ${checkpoint.epoch}) was pruned; its files are gone.`);
-    const sourceConfig = source.config as unknown as TrainConfig;
+    const sourceConfig = storedTrainConfig(source.config);
     // Checked as startRun checks it (range, integer), then against the checkpoint.
     const config = checkedTrainConfig({ ...sourceConfig, epochs: input.epochs ?? sourceConfig.epochs });
     if (config.epochs <= checkpoint.epoch) {

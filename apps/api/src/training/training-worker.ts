@@ -6,11 +6,13 @@ import path from 'node:path';
 import {
   datasetOptionsFor,
   evaluateModel,
+  evaluationSettings,
+  evaluationSplit,
   loadCheckpoint,
   loadDataset,
   train,
   useBackend,
-  type TrainConfig,
+  type LoadDatasetOptions,
 } from '@resnet-lab/trainer';
 import { explainDiskFull, type DiskFullContext } from '../explain-disk-full.js';
 import type {
@@ -30,9 +32,10 @@ function send(message: WorkerMessage): Promise<void> {
   );
 }
 
-async function loadSplits(spec: DatasetSpec, config: TrainConfig) {
+/** The dataset as `options` (a run's, see datasetOptionsFor) load it, with what the API's row says of it. */
+async function loadSplits(spec: DatasetSpec, datasetOptions: LoadDatasetOptions) {
   const options = {
-    ...datasetOptionsFor(config),
+    ...datasetOptions,
     ...(spec.synthetic ?? {}),
     cacheDirectory: spec.cacheDirectory ?? undefined,
   };
@@ -51,7 +54,7 @@ async function handle(request: WorkerRequest): Promise<void> {
   }
   try {
     if (request.type === 'train') {
-      const dataset = await loadSplits(request.dataset, request.config);
+      const dataset = await loadSplits(request.dataset, datasetOptionsFor(request.config));
       const pending: Promise<void>[] = [];
       const result = await train(request.config, {
         outDir: request.outDir,
@@ -82,11 +85,12 @@ async function handle(request: WorkerRequest): Promise<void> {
       await useBackend('auto');
       const checkpoint = await loadCheckpoint(request.checkpoint);
       checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
-      const { config, normalization } = checkpoint.metadata;
-      const dataset = await loadSplits(request.dataset, config);
-      const evaluation = await evaluateModel(checkpoint.model, dataset.test, {
-        batchSize: config.batchSize,
-        normalization,
+      // Imported weights record no run: evaluationSettings gives the trainer's defaults at the model's input size.
+      const settings = evaluationSettings(checkpoint.metadata);
+      const dataset = await loadSplits(request.dataset, settings.datasetOptions);
+      const evaluation = await evaluateModel(checkpoint.model, evaluationSplit(dataset, request.split), {
+        batchSize: settings.batchSize,
+        normalization: checkpoint.metadata.normalization,
         signal: controller.signal,
       });
       checkpoint.model.dispose();

@@ -1,5 +1,12 @@
 // Messages between the API and a training worker process (Node IPC, structured clone).
-import type { Evaluation, SyntheticDatasetOptions, TrainConfig, TrainResult, TrainingEvent } from '@resnet-lab/trainer';
+import type {
+  EvalSplit,
+  Evaluation,
+  SyntheticDatasetOptions,
+  TrainConfig,
+  TrainResult,
+  TrainingEvent,
+} from '@resnet-lab/trainer';
 
 /** What a worker needs to load a dataset: the API's Dataset row, reduced. */
 export interface DatasetSpec {
@@ -23,6 +30,8 @@ export interface EvaluateRequest {
   readonly type: 'evaluate';
   readonly checkpoint: string;
   readonly dataset: DatasetSpec;
+  /** Which of the dataset's images: loaded as the checkpoint's run loaded them, then this split of them. */
+  readonly split: EvalSplit;
 }
 
 export interface CancelRequest {

@@ -3,12 +3,12 @@
 // ended: completed, cancelled, failed, or stopped by the worker's own shutdown (re-queued or resumable, per
 // RUN_RETRIES).
 import type { Task } from 'graphile-worker';
-import type { TrainConfig } from '@resnet-lab/trainer';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import type { Database } from '../db/database.js';
 import { enqueueRun, type TrainRunPayload } from '../queue/run-queue.js';
 import { DatasetService } from '../services/dataset-service.js';
 import { notify, type RunRecorder } from '../services/run-recorder.js';
+import { storedTrainConfig } from '../services/stored-train-config.js';
 import { describeUnexpectedExit, type StartWorker } from '../training/worker-process.js';
 import type { TrainRequest, WorkerMessage } from '../training/worker-protocol.js';
 
@@ -66,7 +66,7 @@ export class ClaimedRuns {
     if (!claimed) return;
     await this.train(claimed.id, {
       type: 'train',
-      config: claimed.config as unknown as TrainConfig,
+      config: storedTrainConfig(claimed.config),
       outDir: this.artifacts.resolve(claimed.outputDir),
       resumeFrom: claimed.resumedFromCheckpoint ? this.artifacts.resolve(claimed.resumedFromCheckpoint.location) : null,
       dataset: DatasetService.spec(claimed.dataset, this.options.cacheDir),

@@ -94,6 +94,7 @@ const CHECKPOINT_ROW = /* GraphQL */ `
     sizeBytes
     available
     downloadPath
+    safetensorsPath
     versions {
       version
       aliases
@@ -146,6 +147,7 @@ export const RUN = typedDocument<RunQuery, RunQueryVariables>(
       run(id: $id) {
         ...RunSummary
         attempts
+        source
         worker {
           id
           host
@@ -164,6 +166,7 @@ export const RUN = typedDocument<RunQuery, RunQueryVariables>(
           gamma
           augment
           normalization
+          init
           seed
           backend
           testFraction
@@ -334,6 +337,7 @@ export const MODELS = typedDocument<ModelsQuery, ModelsQueryVariables>(/* GraphQ
           id
           epoch
           testAccuracy
+          safetensorsPath
           run {
             id
             name
@@ -421,6 +425,7 @@ export const PREDICT = typedDocument<PredictMutation, PredictMutationVariables>(
 export const EVALUATE = typedDocument<EvaluateCheckpointMutation, EvaluateCheckpointMutationVariables>(/* GraphQL */ `
   mutation EvaluateCheckpoint($input: EvaluateCheckpointInput!) {
     evaluateCheckpoint(input: $input) {
+      split
       images
       loss
       accuracy

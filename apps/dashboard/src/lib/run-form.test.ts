@@ -32,6 +32,7 @@ describe('validateRunForm', () => {
         weightDecay: '-1',
         seed: 'x',
         schedule: 'linear',
+        init: 'xavier',
       }),
     ).toEqual({
       errors: {
@@ -44,8 +45,16 @@ describe('validateRunForm', () => {
         weightDecay: 'From 0 to 1.',
         seed: 'A whole number from 0 to 4294967295.',
         schedule: 'One of step, multistep, cosine, one-cycle, constant.',
+        init: 'One of pytorch-default, torchvision, or the default.',
       },
     });
+  });
+
+  it("sends the initialization chosen, and none for the default of the model's stem", () => {
+    const chosen = validateRunForm({ ...filled, init: 'torchvision' });
+    expect('input' in chosen && chosen.input.init).toBe('torchvision');
+    const byDefault = validateRunForm(filled);
+    expect('input' in byDefault && 'init' in byDefault.input).toBe(false);
   });
 
   it('keeps an optional run name, trimmed', () => {

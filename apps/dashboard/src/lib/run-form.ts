@@ -3,6 +3,8 @@
 import type { StartRunInput } from '../generated/graphql';
 
 export const SCHEDULES = ['step', 'multistep', 'cosine', 'one-cycle', 'constant'] as const;
+/** Weight initializations startRun accepts; the form's '' leaves the choice to the API (by the model's stem). */
+export const INITS = ['pytorch-default', 'torchvision'] as const;
 
 export interface RunFormValues {
   modelName: string;
@@ -15,6 +17,8 @@ export interface RunFormValues {
   momentum: string;
   weightDecay: string;
   augment: boolean;
+  /** One of INITS, or '' for the default of the model's stem. */
+  init: string;
   seed: string;
 }
 
@@ -30,6 +34,7 @@ export const RUN_FORM_DEFAULTS: RunFormValues = {
   momentum: '0.9',
   weightDecay: '0.0005',
   augment: true,
+  init: '',
   seed: '0',
 };
 
@@ -63,8 +68,12 @@ export function validateRunForm(values: RunFormValues): { input: StartRunInput }
     momentum: number('momentum', (value) => value >= 0 && value < 1, 'From 0 to below 1.'),
     weightDecay: number('weightDecay', (value) => value >= 0 && value <= 1, 'From 0 to 1.'),
     augment: values.augment,
+    ...(values.init ? { init: values.init } : {}),
     seed: integer('seed', 0, 2 ** 32 - 1),
   };
   if (!(SCHEDULES as readonly string[]).includes(values.schedule)) errors.schedule = `One of ${SCHEDULES.join(', ')}.`;
+  if (values.init && !(INITS as readonly string[]).includes(values.init)) {
+    errors.init = `One of ${INITS.join(', ')}, or the default.`;
+  }
   return Object.keys(errors).length > 0 ? { errors } : { input };
 }

@@ -1,5 +1,6 @@
 // Resolvers of checkpoints.graphql: checkpoints, their promotion and evaluation, and predictions.
 import { checkpointDownloadPath } from '../../artifacts/checkpoint-download.js';
+import { checkpointSafetensorsPath } from '../../artifacts/checkpoint-safetensors.js';
 import type { Resolvers } from '../../generated/graphql.js';
 
 export const checkpointResolvers: Resolvers = {
@@ -11,10 +12,11 @@ export const checkpointResolvers: Resolvers = {
   Mutation: {
     promoteCheckpoint: (_, { input }, { services }) => services.checkpoints.promote(input),
     evaluateCheckpoint: async (_, { input }, { services }) => {
-      const { checkpoint, dataset, evaluation, durationSeconds } = await services.checkpoints.evaluate(input);
+      const { checkpoint, dataset, split, evaluation, durationSeconds } = await services.checkpoints.evaluate(input);
       return {
         checkpoint,
         dataset,
+        split,
         images: evaluation.count,
         loss: evaluation.loss,
         accuracy: evaluation.accuracy,
@@ -35,6 +37,7 @@ export const checkpointResolvers: Resolvers = {
     run: (checkpoint, _, { services }) => services.runCatalog.get(checkpoint.runId),
     sizeBytes: (checkpoint) => Number(checkpoint.sizeBytes),
     downloadPath: (checkpoint) => (checkpoint.prunedAt === null ? checkpointDownloadPath(checkpoint.id) : null),
+    safetensorsPath: (checkpoint) => (checkpoint.prunedAt === null ? checkpointSafetensorsPath(checkpoint.id) : null),
     available: (checkpoint) => checkpoint.prunedAt === null,
     versions: (checkpoint, _, { services }) => services.checkpoints.versions(checkpoint.id),
   },

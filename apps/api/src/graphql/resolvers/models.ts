@@ -13,6 +13,7 @@ export const modelResolvers: Resolvers = {
     createModel: (_, { input }, { services }) => services.models.create(input),
     deleteModel: (_, { id }, { services }) => services.models.delete(id),
     deleteModelVersion: (_, { id }, { services }) => services.checkpoints.deleteVersion(id),
+    importModelVersion: (_, { input }, { services }) => services.modelImports.importVersion(input),
   },
 
   Model: {

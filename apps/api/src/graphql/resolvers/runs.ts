@@ -1,10 +1,10 @@
 // Resolvers of runs.graphql: the runs list and comparison, starting, resuming and cancelling runs, tracking runs
 // that the CLI trains, and their live progress.
-import type { TrainConfig } from '@resnet-lab/trainer';
 import type { RunProgressEvent } from '../../events/run-events.js';
 import type { Resolvers } from '../../generated/graphql.js';
 import { runProgress } from './run-progress.js';
 import type { Run } from '../../generated/prisma/client.js';
+import { storedTrainConfig } from '../../services/stored-train-config.js';
 
 export const runResolvers: Resolvers = {
   Query: {
@@ -41,7 +41,7 @@ export const runResolvers: Resolvers = {
   Run: {
     model: (run, _, { services }) => services.runCatalog.model(run),
     dataset: (run, _, { services }) => services.runCatalog.dataset(run),
-    hyperparameters: (run) => run.config as unknown as TrainConfig,
+    hyperparameters: (run) => storedTrainConfig(run.config),
     durationSeconds: (run) =>
       run.startedAt ? ((run.finishedAt ?? new Date()).getTime() - run.startedAt.getTime()) / 1000 : null,
     resumedFrom: (run, _, { services }) =>

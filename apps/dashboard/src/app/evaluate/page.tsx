@@ -1,15 +1,23 @@
 'use client';
-// Evaluate: a checkpoint's accuracy per class and its confusion matrix as a heatmap.
+// Evaluate: a checkpoint's accuracy per class and its confusion matrix as a heatmap, on the dataset's test split, its
+// training split or all of its images (`?split=`).
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
 import { Suspense, useEffect, useState } from 'react';
 import { Empty, ErrorMessage, Loading } from '../../components/states';
-import type { EvaluateCheckpointMutation } from '../../generated/graphql';
+import type { EvaluateCheckpointMutation, EvaluationSplit } from '../../generated/graphql';
 import { useApi } from '../../lib/api-context';
 import { EVALUATE } from '../../lib/documents';
 import { duration, fixed, percent } from '../../lib/format';
 
 type Evaluation = EvaluateCheckpointMutation['evaluateCheckpoint'];
+
+const SPLITS: readonly EvaluationSplit[] = ['TEST', 'TRAIN', 'ALL'];
+const SPLIT_LABELS: Record<EvaluationSplit, string> = {
+  TEST: 'test split',
+  TRAIN: 'training split',
+  ALL: 'all images',
+};
 
 /** White to blue by the share of the true class's images in the cell. */
 function cellColor(share: number): string {
@@ -19,7 +27,9 @@ function cellColor(share: number): string {
 
 function Evaluate() {
   const api = useApi();
-  const checkpointId = useSearchParams().get('checkpoint');
+  const params = useSearchParams();
+  const checkpointId = params.get('checkpoint');
+  const split = SPLITS.find((candidate) => candidate === params.get('split')) ?? 'TEST';
   const [evaluation, setEvaluation] = useState<Evaluation | null>(null);
   const [failure, setFailure] = useState<Error | null>(null);
   useEffect(() => {
@@ -27,28 +37,43 @@ function Evaluate() {
     let active = true;
     setEvaluation(null);
     setFailure(null);
-    api.request(EVALUATE, { input: { checkpointId } }).then(
+    api.request(EVALUATE, { input: { checkpointId, split } }).then(
       (result) => active && setEvaluation(result.evaluateCheckpoint),
       (error: Error) => active && setFailure(error),
     );
     return () => {
       active = false;
     };
-  }, [api, checkpointId]);
+  }, [api, checkpointId, split]);
 
   if (!checkpointId) {
     return <Empty>Open Evaluate from a checkpoint on a run&apos;s page.</Empty>;
   }
   if (failure) return <ErrorMessage error={failure} />;
-  if (!evaluation) return <Loading what="the evaluation (it runs the checkpoint over the test split)" />;
+  if (!evaluation) return <Loading what={`the evaluation (it runs the checkpoint over the ${SPLIT_LABELS[split]})`} />;
   const { classNames, confusionMatrix } = evaluation;
   return (
     <>
       <p>
         <Link href={`/runs/${evaluation.checkpoint.run.id}`}>{evaluation.checkpoint.run.name}</Link>, epoch{' '}
-        {evaluation.checkpoint.epoch}, on {evaluation.dataset.name}: accuracy{' '}
+        {evaluation.checkpoint.epoch}, on {evaluation.dataset.name} ({SPLIT_LABELS[evaluation.split]}): accuracy{' '}
         <strong>{percent(evaluation.accuracy, 2)}</strong> over {evaluation.images} images, loss{' '}
         {fixed(evaluation.loss, 4)} ({duration(evaluation.durationSeconds)})
+      </p>
+      <p data-testid="evaluation-splits">
+        Evaluate on:{' '}
+        {SPLITS.map((other, index) => (
+          <span key={other}>
+            {index > 0 && ' · '}
+            {other === evaluation.split ? (
+              SPLIT_LABELS[other]
+            ) : (
+              <Link href={`/evaluate?checkpoint=${encodeURIComponent(checkpointId)}&split=${other}`}>
+                {SPLIT_LABELS[other]}
+              </Link>
+            )}
+          </span>
+        ))}
       </p>
       <h2>Per-class accuracy</h2>
       <table>

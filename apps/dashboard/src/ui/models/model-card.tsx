@@ -2,6 +2,7 @@
 import Link from 'next/link';
 import { StatusBadge } from '../../components/run-status';
 import type { ModelsQuery } from '../../generated/graphql';
+import { useApi } from '../../lib/api-context';
 import { compact, count, percent } from '../../lib/format';
 
 type Model = ModelsQuery['models'][number];
@@ -58,6 +59,7 @@ function StagesTable({ stages }: { stages: Model['stages'] }) {
 }
 
 function VersionsTable({ model }: { model: Model }) {
+  const api = useApi();
   if (model.versions.length === 0) {
     return <p className="state">None yet: promote a checkpoint from a run&apos;s page.</p>;
   }
@@ -75,6 +77,19 @@ function VersionsTable({ model }: { model: Model }) {
             <td className="number">{percent(version.checkpoint.testAccuracy, 2)}</td>
             <td>
               <Link href={`/predict?checkpoint=${version.checkpoint.id}`}>Predict</Link>
+              {version.checkpoint.safetensorsPath && (
+                <>
+                  {' '}
+                  {/* The path is on the API's server, not the dashboard's. */}
+                  <a
+                    href={new URL(version.checkpoint.safetensorsPath, api.url).href}
+                    download
+                    title="The weights as a PyTorch state_dict (safetensors)"
+                  >
+                    safetensors
+                  </a>
+                </>
+              )}
             </td>
           </tr>
         ))}

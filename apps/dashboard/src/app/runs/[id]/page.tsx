@@ -155,6 +155,12 @@ export default function RunPage() {
               </dd>
               <dt>Dataset</dt>
               <dd>{current.dataset.name}</dd>
+              {current.source === 'IMPORT' && (
+                <>
+                  <dt>Source</dt>
+                  <dd data-testid="run-source">weights imported from a safetensors file; nothing trained here</dd>
+                </>
+              )}
               <dt>Backend</dt>
               <dd>{current.backend ? `${current.backend} (${current.device})` : '–'}</dd>
               {current.worker && (
@@ -373,6 +379,18 @@ function Checkpoints({ checkpoints, onPromoted }: { checkpoints: CheckpointRowFr
                     {/* The path is on the API's server, not the dashboard's. */}
                     <a href={new URL(checkpoint.downloadPath, api.url).href} download>
                       Download
+                    </a>
+                  </>
+                )}
+                {checkpoint.safetensorsPath && (
+                  <>
+                    {' '}
+                    <a
+                      href={new URL(checkpoint.safetensorsPath, api.url).href}
+                      download
+                      title="The weights as a PyTorch state_dict (safetensors)"
+                    >
+                      safetensors
                     </a>
                   </>
                 )}

@@ -8,6 +8,7 @@ import { useApi, useQuery } from '../../../lib/api-context';
 import { NEW_RUN_OPTIONS, START_RUN } from '../../../lib/documents';
 import { ApiError } from '../../../lib/graphql-client';
 import {
+  INITS,
   RUN_FORM_DEFAULTS,
   SCHEDULES,
   validateRunForm,
@@ -121,6 +122,16 @@ export default function NewRunPage() {
               )}
               {text('momentum', 'Momentum')}
               {text('weightDecay', 'Weight decay')}
+              {field(
+                'init',
+                'Initialization',
+                <select name="init" value={values.init} onChange={set('init')}>
+                  <option value="">default by stem (pytorch-default for cifar, torchvision for imagenet)</option>
+                  {INITS.map((init) => (
+                    <option key={init}>{init}</option>
+                  ))}
+                </select>,
+              )}
               {text('seed', 'Seed', 'numeric')}
               <label className="checkbox">
                 <input type="checkbox" name="augment" checked={values.augment} onChange={set('augment')} /> Augmentation

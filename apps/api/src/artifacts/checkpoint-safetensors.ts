@@ -1,0 +1,68 @@
+// A checkpoint's weights as a PyTorch state_dict in safetensors over plain HTTP, beside its tar download: GET
+// /checkpoints/<id>/safetensors answers what @resnet-lab/trainer's exportSafetensors makes of its directory, which
+// PyTorch loads with `safetensors.torch.load_file` and `model.load_state_dict`.
+import type http from 'node:http';
+import type { ArtifactStore } from './artifact-store.js';
+import { downloadFileName, lostMessage, prunedMessage, type DownloadableCheckpoint } from './checkpoint-download.js';
+
+/** Converts a checkpoint directory (a local path) into safetensors bytes. */
+export type ExportSafetensors = (checkpointDirectory: string) => Promise<Uint8Array>;
+
+const SAFETENSORS_PATH = /^\/checkpoints\/([^/]+)\/safetensors$/;
+
+export function checkpointSafetensorsPath(id: string): string {
+  return `/checkpoints/${encodeURIComponent(id)}/safetensors`;
+}
+
+/** The checkpoint id in a safetensors download path, or null when the path is not one. */
+export function parseCheckpointSafetensorsPath(pathname: string): string | null {
+  const encoded = SAFETENSORS_PATH.exec(pathname)?.[1];
+  if (encoded === undefined) return null;
+  try {
+    return decodeURIComponent(encoded);
+  } catch (error) {
+    // A malformed %-escape: no id of ours, so not a download path.
+    if (error instanceof URIError) return null;
+    throw error;
+  }
+}
+
+/**
+ * Answers a safetensors download of the checkpoint with the given id, found (or not) by the caller: 404 when there is
+ * none, 410 when its files are gone, else 200 with the file. Nothing is sent before the conversion has succeeded, so
+ * that its failure rejects with the response untouched (the caller can still answer 500).
+ */
+export async function sendCheckpointSafetensors(
+  response: http.ServerResponse,
+  id: string,
+  checkpoint: DownloadableCheckpoint | null,
+  store: ArtifactStore,
+  exportSafetensors: ExportSafetensors,
+): Promise<void> {
+  if (checkpoint === null) return sendJson(response, 404, { error: `No checkpoint with id '${id}'.` });
+  if (checkpoint.prunedAt !== null) return sendJson(response, 410, { error: prunedMessage(checkpoint) });
+  if (!(await store.exists(checkpoint.location))) return sendJson(response, 410, { error: lostMessage(checkpoint) });
+  let bytes: Uint8Array;
+  try {
+    bytes = await exportSafetensors(store.resolve(checkpoint.location));
+  } catch (error) {
+    // Deleted between the check above and the read, by pruning most likely.
+    if (!(await store.exists(checkpoint.location))) return sendJson(response, 410, { error: lostMessage(checkpoint) });
+    throw new Error(
+      `Cannot export checkpoint ${checkpoint.id} at ${JSON.stringify(checkpoint.location)} in ${store.description} ` +
+        'as safetensors.',
+      { cause: error },
+    );
+  }
+  response.writeHead(200, {
+    'content-type': 'application/octet-stream',
+    'content-length': String(bytes.byteLength),
+    'content-disposition': `attachment; filename="${downloadFileName(checkpoint, 'safetensors')}"`,
+  });
+  response.end(bytes);
+}
+
+function sendJson(response: http.ServerResponse, status: number, value: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(value));
+}
