@@ -76,6 +76,21 @@ describe('loadStateDict', () => {
     images.dispose();
   });
 
+  it('reads tensors from a Node Buffer, whose slice() is a view into the whole file', () => {
+    const source = build(SMALL, 1);
+    const target = build(SMALL, 2);
+    // As fs.readFile gives it: a Buffer, often a view into a larger pooled ArrayBuffer.
+    const file = writeSafetensors(exportStateDict(source));
+    const pooled = Buffer.alloc(file.byteLength + 24);
+    pooled.set(file, 24);
+    loadStateDict(target, readSafetensors(pooled.subarray(24)).tensors);
+    source.weights.forEach((weight, index) =>
+      expect(Array.from(target.weights[index]!.read().dataSync()), weight.originalName).toEqual(
+        Array.from(weight.read().dataSync()),
+      ),
+    );
+  });
+
   it('converts float64, float16 and bfloat16 tensors to float32', () => {
     const model = build(SMALL);
     const stateDict = exportStateDict(model);

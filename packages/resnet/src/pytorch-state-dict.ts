@@ -176,10 +176,11 @@ function transpose2d(values: Float32Array, rows: number, columns: number): Float
   return out;
 }
 
-/** A floating-point tensor's values as float32 (copied, so aligned whatever the file's offsets). Little-endian hosts. */
+/** A floating-point tensor's values as float32, copied so aligned whatever the file's offsets. Little-endian hosts. */
 function toFloat32(tensor: SafetensorsTensor): Float32Array {
   const count = elementCount(tensor.shape);
-  const bytes = tensor.data.slice();
+  // The constructor copies; `slice` would not on a Node Buffer, whose slice is a view into the whole file.
+  const bytes = new Uint8Array(tensor.data);
   switch (tensor.dtype) {
     case 'F32':
       return new Float32Array(bytes.buffer, 0, count);
