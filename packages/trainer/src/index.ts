@@ -27,6 +27,8 @@ export {
 export type { NormalizationName, ScheduleName, TrainConfig, TrainConfigInput } from './training/train-config.js';
 export { learningRateAt } from './training/learning-rate-schedule.js';
 export { SgdOptimizer } from './training/sgd.js';
+export { namedParameters, trainStep } from './training/train-step.js';
+export type { StepBatch } from './training/train-step.js';
 export type { NamedParameter, SgdOptions } from './training/sgd.js';
 export { datasetOptionsFor, epochCheckpointDirectory, train } from './training/train.js';
 export type { TrainOptions } from './training/train.js';
