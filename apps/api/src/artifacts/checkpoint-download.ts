@@ -14,16 +14,18 @@ export interface DownloadableCheckpoint {
   readonly prunedAt: Date | null;
 }
 
-const DOWNLOAD_PATH = /^\/checkpoints\/([^/]+)\/download$/;
-
-export function checkpointDownloadPath(id: string): string {
-  return `/checkpoints/${encodeURIComponent(id)}/download`;
+/** `/checkpoints/<id>/<file>`, the id percent-encoded: the paths of a checkpoint's downloads. */
+export function checkpointFilePath(id: string, file: string): string {
+  return `/checkpoints/${encodeURIComponent(id)}/${file}`;
 }
 
-/** The checkpoint id in a download path, or null when the path is not one. */
-export function parseCheckpointDownloadPath(pathname: string): string | null {
-  const encoded = DOWNLOAD_PATH.exec(pathname)?.[1];
-  if (encoded === undefined) return null;
+/** The checkpoint id in a path `checkpointFilePath(id, file)` made, or null when the path is not one. */
+export function parseCheckpointFilePath(pathname: string, file: string): string | null {
+  const prefix = '/checkpoints/';
+  const suffix = `/${file}`;
+  if (!pathname.startsWith(prefix) || !pathname.endsWith(suffix)) return null;
+  const encoded = pathname.slice(prefix.length, -suffix.length);
+  if (encoded === '' || encoded.includes('/')) return null;
   try {
     return decodeURIComponent(encoded);
   } catch (error) {
@@ -31,6 +33,15 @@ export function parseCheckpointDownloadPath(pathname: string): string | null {
     if (error instanceof URIError) return null;
     throw error;
   }
+}
+
+export function checkpointDownloadPath(id: string): string {
+  return checkpointFilePath(id, 'download');
+}
+
+/** The checkpoint id in a download path, or null when the path is not one. */
+export function parseCheckpointDownloadPath(pathname: string): string | null {
+  return parseCheckpointFilePath(pathname, 'download');
 }
 
 /**

@@ -3,28 +3,25 @@
 // PyTorch loads with `safetensors.torch.load_file` and `model.load_state_dict`.
 import type http from 'node:http';
 import type { ArtifactStore } from './artifact-store.js';
-import { downloadFileName, lostMessage, prunedMessage, type DownloadableCheckpoint } from './checkpoint-download.js';
+import {
+  checkpointFilePath,
+  downloadFileName,
+  lostMessage,
+  parseCheckpointFilePath,
+  prunedMessage,
+  type DownloadableCheckpoint,
+} from './checkpoint-download.js';
 
 /** Converts a checkpoint directory (a local path) into safetensors bytes. */
 export type ExportSafetensors = (checkpointDirectory: string) => Promise<Uint8Array>;
 
-const SAFETENSORS_PATH = /^\/checkpoints\/([^/]+)\/safetensors$/;
-
 export function checkpointSafetensorsPath(id: string): string {
-  return `/checkpoints/${encodeURIComponent(id)}/safetensors`;
+  return checkpointFilePath(id, 'safetensors');
 }
 
 /** The checkpoint id in a safetensors download path, or null when the path is not one. */
 export function parseCheckpointSafetensorsPath(pathname: string): string | null {
-  const encoded = SAFETENSORS_PATH.exec(pathname)?.[1];
-  if (encoded === undefined) return null;
-  try {
-    return decodeURIComponent(encoded);
-  } catch (error) {
-    // A malformed %-escape: no id of ours, so not a download path.
-    if (error instanceof URIError) return null;
-    throw error;
-  }
+  return parseCheckpointFilePath(pathname, 'safetensors');
 }
 
 /**

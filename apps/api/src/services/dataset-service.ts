@@ -3,6 +3,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
+  CIFAR10_CLASS_NAMES,
   CIFAR10_IMAGE_SIZE,
   SYNTHETIC_CLASS_NAMES,
   SYNTHETIC_DEFAULTS,
@@ -22,19 +23,6 @@ import { DatasetRoots } from './dataset-roots.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { isUniqueViolation } from './prisma-errors.js';
 import { checkName } from './names.js';
-
-export const CIFAR10_CLASS_NAMES = [
-  'airplane',
-  'automobile',
-  'bird',
-  'cat',
-  'deer',
-  'dog',
-  'frog',
-  'horse',
-  'ship',
-  'truck',
-] as const;
 
 /** What every complete set of the official CIFAR-10 binary files holds. */
 const CIFAR10_SHAPE = {
