@@ -138,6 +138,32 @@ describe('importModelVersion', () => {
     });
   });
 
+  it('answers HEAD with the name and no conversion, and concurrent downloads with the same bytes', async () => {
+    const { checkpoints } = test.api.services;
+    const convert = checkpoints.exportSafetensors.bind(checkpoints);
+    let conversions = 0;
+    checkpoints.exportSafetensors = (directory) => {
+      conversions += 1;
+      return convert(directory);
+    };
+    try {
+      const head = await fetch(new URL(imported.checkpoint.safetensorsPath, test.api.url), { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-disposition')).toBe(
+        `attachment; filename="checkpoint-${imported.checkpoint.id}-epoch-0000.safetensors"`,
+      );
+      expect(conversions).toBe(0);
+      const downloads = await Promise.all([1, 2, 3].map(() => download(imported.checkpoint.safetensorsPath)));
+      expect(downloads.map((answer) => answer.status)).toEqual([200, 200, 200]);
+      for (const answer of downloads.slice(1)) {
+        expect(Buffer.from(answer.body).equals(Buffer.from(downloads[0]!.body))).toBe(true);
+      }
+      expect(conversions).toBe(3);
+    } finally {
+      checkpoints.exportSafetensors = convert;
+    }
+  });
+
   it('gives the weights back bitwise as safetensors, num_batches_tracked included', async () => {
     const downloaded = await download(imported.checkpoint.safetensorsPath);
     expect(downloaded.status).toBe(200);

@@ -159,8 +159,13 @@ async function handleHttp(
       return sendJson(response, 401, { error: 'Downloads need a token: send `Authorization: Bearer <API_TOKEN>`.' });
     }
     const checkpoint = await services.checkpoints.find(safetensorsId);
-    return sendCheckpointSafetensors(response, safetensorsId, checkpoint, services.artifacts, (directory) =>
-      services.checkpoints.exportSafetensors(directory),
+    return sendCheckpointSafetensors(
+      response,
+      safetensorsId,
+      checkpoint,
+      services.artifacts,
+      (directory) => services.checkpoints.exportSafetensors(directory),
+      request.method,
     );
   }
   if (url.pathname !== GRAPHQL_PATH) {

@@ -43,8 +43,8 @@ const METADATA_KEY = '__metadata__';
 
 /** A file that is not valid safetensors; the message says what is wrong and where. */
 export class SafetensorsFormatError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'SafetensorsFormatError';
   }
 }
@@ -67,7 +67,9 @@ export function readSafetensors(bytes: Uint8Array): SafetensorsFile {
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, dataStart)));
   } catch (error) {
-    throw new SafetensorsFormatError(`The header is not valid UTF-8 JSON: ${(error as Error).message}`);
+    throw new SafetensorsFormatError(`The header is not valid UTF-8 JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     throw new SafetensorsFormatError('The header must be a JSON object of tensor names.');

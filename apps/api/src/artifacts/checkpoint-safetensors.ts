@@ -35,10 +35,20 @@ export async function sendCheckpointSafetensors(
   checkpoint: DownloadableCheckpoint | null,
   store: ArtifactStore,
   exportSafetensors: ExportSafetensors,
+  method: 'GET' | 'HEAD' = 'GET',
 ): Promise<void> {
   if (checkpoint === null) return sendJson(response, 404, { error: `No checkpoint with id '${id}'.` });
   if (checkpoint.prunedAt !== null) return sendJson(response, 410, { error: prunedMessage(checkpoint) });
   if (!(await store.exists(checkpoint.location))) return sendJson(response, 410, { error: lostMessage(checkpoint) });
+  const headers = {
+    'content-type': 'application/octet-stream',
+    'content-disposition': `attachment; filename="${downloadFileName(checkpoint, 'safetensors')}"`,
+  };
+  // HEAD learns that the file exists and its name without paying for a conversion (so without its length).
+  if (method === 'HEAD') {
+    response.writeHead(200, headers);
+    return void response.end();
+  }
   let bytes: Uint8Array;
   try {
     bytes = await exportSafetensors(store.resolve(checkpoint.location));
@@ -51,11 +61,7 @@ export async function sendCheckpointSafetensors(
       { cause: error },
     );
   }
-  response.writeHead(200, {
-    'content-type': 'application/octet-stream',
-    'content-length': String(bytes.byteLength),
-    'content-disposition': `attachment; filename="${downloadFileName(checkpoint, 'safetensors')}"`,
-  });
+  response.writeHead(200, { ...headers, 'content-length': String(bytes.byteLength) });
   response.end(bytes);
 }
 

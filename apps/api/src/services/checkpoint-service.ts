@@ -9,6 +9,7 @@ import type { WorkerMessage } from '../training/worker-protocol.js';
 import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
 import { checkDatasetFits } from './dataset-fit.js';
 import { DatasetService } from './dataset-service.js';
+import { OneAtATime } from './one-at-a-time.js';
 import { isUniqueViolation } from './prisma-errors.js';
 import { storedTrainConfig } from './stored-train-config.js';
 import { checkName } from './names.js';
@@ -135,9 +136,15 @@ export class CheckpointService {
    * with the architecture and class names in its metadata.
    */
   async exportSafetensors(directory: string): Promise<Uint8Array> {
-    await this.options.loadBackend?.();
-    return exportSafetensors(directory);
+    // One conversion at a time: each holds the model and about four copies of its weights on the API's thread, so
+    // concurrent downloads of a large model queue instead of multiplying that.
+    return this.conversions.run(async () => {
+      await this.options.loadBackend?.();
+      return exportSafetensors(directory);
+    });
   }
+
+  private readonly conversions = new OneAtATime();
 
   /** Copies the checkpoint into the registry as the model's next version, then points the aliases at it. */
   async promote(input: PromoteInput): Promise<ModelVersion> {
