@@ -11,7 +11,7 @@ import {
 import { WebSocketServer } from 'ws';
 import type { ApiConfig } from './config.js';
 import { isAuthorized, type ApiContext } from './context.js';
-import { parseCheckpointDownloadPath, sendCheckpointDownload } from './artifacts/checkpoint-download.js';
+import { parseCheckpointDownloadPath, sendCheckpointDownload, sendJson } from './artifacts/checkpoint-download.js';
 import { parseCheckpointSafetensorsPath, sendCheckpointSafetensors } from './artifacts/checkpoint-safetensors.js';
 import { ErrorReporter } from './error-reporter.js';
 import { formatHttpError } from './graphql/format-error.js';
@@ -223,9 +223,4 @@ async function readBody(request: http.IncomingMessage, limit: number): Promise<B
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
-}
-
-function sendJson(response: http.ServerResponse, status: number, value: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(value));
 }

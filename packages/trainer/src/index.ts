@@ -18,6 +18,7 @@ export {
 } from './model-directory.js';
 export type { ModelMetadata, SaveModelOptions, SavedModel } from './model-directory.js';
 export {
+  INIT_BEFORE_IT_WAS_RECORDED,
   NORMALIZATIONS,
   SCHEDULES,
   TRAIN_DEFAULTS,

@@ -116,7 +116,7 @@ async function* resumed(first: IteratorResult<Buffer>, rest: AsyncIterator<Buffe
   yield* { [Symbol.asyncIterator]: () => rest };
 }
 
-function sendJson(response: http.ServerResponse, status: number, value: unknown): void {
+export function sendJson(response: http.ServerResponse, status: number, value: unknown): void {
   response.writeHead(status, { 'content-type': 'application/json' });
   response.end(JSON.stringify(value));
 }

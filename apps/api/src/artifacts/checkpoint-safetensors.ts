@@ -9,6 +9,7 @@ import {
   lostMessage,
   parseCheckpointFilePath,
   prunedMessage,
+  sendJson,
   type DownloadableCheckpoint,
 } from './checkpoint-download.js';
 
@@ -63,9 +64,4 @@ export async function sendCheckpointSafetensors(
   }
   response.writeHead(200, { ...headers, 'content-length': String(bytes.byteLength) });
   response.end(bytes);
-}
-
-function sendJson(response: http.ServerResponse, status: number, value: unknown): void {
-  response.writeHead(status, { 'content-type': 'application/json' });
-  response.end(JSON.stringify(value));
 }

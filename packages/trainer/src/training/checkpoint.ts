@@ -11,7 +11,7 @@ import {
   weightByteLength,
   writeModelArtifacts,
 } from '../model-directory.js';
-import type { TrainConfig } from './train-config.js';
+import { INIT_BEFORE_IT_WAS_RECORDED, type TrainConfig } from './train-config.js';
 import type { EpochMetrics } from './training-events.js';
 
 export const CHECKPOINT_FORMAT = 'resnet-lab-checkpoint';
@@ -155,8 +155,10 @@ function parseMetadata(value: unknown, directory: string): CheckpointMetadata {
   const config = metadata.config ?? null;
   return {
     ...metadata,
-    // Checkpoints from before the init option were all initialized with torchvision's scheme, the only one there was.
-    config: config === null ? null : { ...config, init: (config as Partial<TrainConfig>).init ?? 'torchvision' },
+    config:
+      config === null
+        ? null
+        : { ...config, init: (config as Partial<TrainConfig>).init ?? INIT_BEFORE_IT_WAS_RECORDED },
     source: metadata.source ?? null,
   } as CheckpointMetadata;
 }

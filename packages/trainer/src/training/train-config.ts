@@ -78,6 +78,12 @@ export type TrainConfigInput = Partial<
   readonly backend?: string;
 };
 
+/**
+ * The initialization of runs and checkpoints recorded before `init` was a hyperparameter: @resnet-lab/resnet then
+ * built every model with torchvision's scheme, the only one there was.
+ */
+export const INIT_BEFORE_IT_WAS_RECORDED: ResNetInit = 'torchvision';
+
 export const TRAIN_DEFAULTS = {
   arch: 'resnet18',
   stem: 'cifar',
