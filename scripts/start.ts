@@ -124,6 +124,8 @@ async function main(): Promise<number> {
     DATABASE_URL: databaseUrl,
     ARTIFACT_DIR: config.artifactDir,
     ...dashboardOrigin(config.corsOrigins, host, port),
+    // A browser that opens the API's URL is sent to the dashboard's API explorer.
+    DASHBOARD_URL: config.dashboardUrl ?? dashboardUrl(host, port),
   };
 
   const api = startChild('api', [API_BIN], { cwd: root, env }, /ready at (\S+)[\s\S]*mutations: /);
@@ -189,8 +191,13 @@ async function main(): Promise<number> {
 function dashboardOrigin(corsOrigins: readonly string[] | '*', host: string, port: string): NodeJS.ProcessEnv {
   // On every interface the dashboard is shown, and reached, as http://127.0.0.1:<port>.
   if (process.env.CORS_ORIGINS?.trim() || corsOrigins === '*' || host === '0.0.0.0' || host === '::') return {};
-  const origin = new URL(`http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`).origin;
+  const origin = new URL(dashboardUrl(host, port)).origin;
   return corsOrigins.includes(origin) ? {} : { CORS_ORIGINS: [...corsOrigins, origin].join(',') };
+}
+
+/** The dashboard's URL as it listens: http://10.0.0.5:3000, or http://0.0.0.0:3000 on every interface. */
+function dashboardUrl(host: string, port: string): string {
+  return `http://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }
 
 function exitOf(child: ChildProcess): Promise<number> {

@@ -203,6 +203,8 @@ describe('the dashboard', () => {
       { id: runId },
     );
     await page.goto(`${lab.dashboardUrl}/evaluate?checkpoint=${run.latestCheckpoint.id}`);
+    // Nothing is measured on load: Evaluate runs the checkpoint over its run's dataset's test split, and stores it.
+    await page.getByRole('button', { name: 'Evaluate', exact: true }).click();
     await page.locator('[data-testid=confusion-matrix]').waitFor({ timeout: 60_000 });
     const cells = await page.locator('[data-testid=confusion-matrix] tbody td').allTextContents();
     expect(cells.map(Number).reduce((total, count) => total + count, 0)).toBe(64);

@@ -22,8 +22,10 @@ const MAPPERS = {
   ModelVersion: './prisma/client.js#ModelVersion as ModelVersionRow',
   ModelAlias: './prisma/client.js#ModelAlias as ModelAliasRow',
   Prediction: './prisma/client.js#Prediction as PredictionRow',
+  Evaluation: './prisma/client.js#Evaluation as EvaluationRow',
   Worker: './prisma/client.js#Worker as WorkerRow',
   Hyperparameters: '@resnet-lab/trainer#TrainConfig',
+  RunComparison: '../services/run-catalog.js#RunComparison as RunComparisonResult',
   // Query.system answers the API's own facts; the workers are read by their field resolver, with its argument.
   System: "Omit<System, 'workers'>",
 };

@@ -15,6 +15,7 @@ describe('readConfig', () => {
       runConcurrency: 1,
       runRetries: 0,
       heartbeatSeconds: 5,
+      systemMetricsSeconds: 5,
       apiToken: null,
       maxBodyBytes: 16 * 1024 * 1024,
       maxImageBytes: 8 * 1024 * 1024,
@@ -27,6 +28,7 @@ describe('readConfig', () => {
       maxImagePixels: 50_000_000,
       maxSubscriptionsPerConnection: 100,
       maxConnectionsPerClient: 256,
+      dashboardUrl: null,
     });
   });
 
@@ -41,6 +43,7 @@ describe('readConfig', () => {
         ARTIFACT_DIR: '/mnt/shared',
         RUN_RETRIES: '3',
         WORKER_HEARTBEAT_SECONDS: '2',
+        SYSTEM_METRICS_SECONDS: '0',
         API_TOKEN: 'a-long-token',
         MAX_BODY_BYTES: '2048',
         MAX_IMAGE_BYTES: '1024',
@@ -52,6 +55,7 @@ describe('readConfig', () => {
         MAX_IMAGE_PIXELS: '1000000',
         MAX_SUBSCRIPTIONS_PER_CONNECTION: '5',
         MAX_CONNECTIONS_PER_CLIENT: '7',
+        DASHBOARD_URL: 'https://lab.example.com/dashboard',
       },
       '/srv',
     );
@@ -64,6 +68,7 @@ describe('readConfig', () => {
       artifactDir: '/mnt/shared',
       runRetries: 3,
       heartbeatSeconds: 2,
+      systemMetricsSeconds: 0,
       apiToken: 'a-long-token',
       maxBodyBytes: 2048,
       maxImageBytes: 1024,
@@ -76,6 +81,7 @@ describe('readConfig', () => {
       maxImagePixels: 1_000_000,
       maxSubscriptionsPerConnection: 5,
       maxConnectionsPerClient: 7,
+      dashboardUrl: 'https://lab.example.com/dashboard',
     });
   });
 
@@ -103,6 +109,16 @@ describe('readConfig', () => {
       { IMPORT_ROOTS: '/mnt/weights::/srv' },
       'IMPORT_ROOTS',
       "IMPORT_ROOTS: expected directories separated by ':', got '/mnt/weights::/srv'.",
+    ],
+    [
+      { DASHBOARD_URL: 'localhost:3000' },
+      'DASHBOARD_URL',
+      "DASHBOARD_URL: expected the dashboard's http(s) URL without query or fragment, e.g. http://localhost:3000, got 'localhost:3000'.",
+    ],
+    [
+      { DASHBOARD_URL: 'http://localhost:3000/?token=x' },
+      'DASHBOARD_URL',
+      "DASHBOARD_URL: expected the dashboard's http(s) URL without query or fragment, e.g. http://localhost:3000, got 'http://localhost:3000/?token=x'.",
     ],
     [
       { API_TOKEN: '' },

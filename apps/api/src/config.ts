@@ -17,6 +17,8 @@ export interface ApiConfig {
   readonly runRetries: number;
   /** Seconds between worker heartbeats; a worker silent for 3 of them is lost. */
   readonly heartbeatSeconds: number;
+  /** Seconds between a worker's samples of its training process's CPU, memory and GPU use; 0 takes none. */
+  readonly systemMetricsSeconds: number;
   /** When set, mutations need `Authorization: Bearer <token>`. */
   readonly apiToken: string | null;
   /** Largest accepted HTTP request body. Images arrive base64-encoded inside it. */
@@ -44,6 +46,11 @@ export interface ApiConfig {
   readonly maxSubscriptionsPerConnection: number;
   /** WebSocket connections one client address may hold at once. */
   readonly maxConnectionsPerClient: number;
+  /**
+   * Where browsers reach the dashboard (DASHBOARD_URL; `npm start` sets it): a browser that opens the GraphQL URL is
+   * sent to its API explorer. Null: none is known, and such a browser gets a page that says where to find one.
+   */
+  readonly dashboardUrl: string | null;
 }
 
 export const CONFIG_DEFAULTS = {
@@ -53,6 +60,7 @@ export const CONFIG_DEFAULTS = {
   runConcurrency: 1,
   runRetries: 0,
   heartbeatSeconds: 5,
+  systemMetricsSeconds: 5,
   maxBodyBytes: 16 * 1024 * 1024,
   maxImageBytes: 8 * 1024 * 1024,
   predictionCacheSize: 4,
@@ -89,6 +97,7 @@ export function readConfig(env: Environment, cwd = process.cwd()): ApiConfig {
     runConcurrency: integer(env, 'RUN_CONCURRENCY', CONFIG_DEFAULTS.runConcurrency, 0, 64),
     runRetries: integer(env, 'RUN_RETRIES', CONFIG_DEFAULTS.runRetries, 0, 100),
     heartbeatSeconds: integer(env, 'WORKER_HEARTBEAT_SECONDS', CONFIG_DEFAULTS.heartbeatSeconds, 1, 3600),
+    systemMetricsSeconds: integer(env, 'SYSTEM_METRICS_SECONDS', CONFIG_DEFAULTS.systemMetricsSeconds, 0, 3600),
     apiToken: apiToken(env),
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', CONFIG_DEFAULTS.maxBodyBytes, 1024, 1024 ** 3),
     maxImageBytes: integer(env, 'MAX_IMAGE_BYTES', CONFIG_DEFAULTS.maxImageBytes, 1024, 1024 ** 3),
@@ -113,6 +122,7 @@ export function readConfig(env: Environment, cwd = process.cwd()): ApiConfig {
       1,
       1_000_000,
     ),
+    dashboardUrl: dashboardUrl(env),
   };
 }
 
@@ -208,6 +218,24 @@ function corsOrigins(env: Environment): readonly string[] | '*' {
     }
     return trimmed;
   });
+}
+
+function dashboardUrl(env: Environment): string | null {
+  const text = nonEmpty(env, 'DASHBOARD_URL');
+  if (text === undefined) return null;
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // reported below
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.search !== '' || url.hash !== '') {
+    throw new ConfigError(
+      'DASHBOARD_URL',
+      `expected the dashboard's http(s) URL without query or fragment, e.g. http://localhost:3000, got '${text}'.`,
+    );
+  }
+  return url.href;
 }
 
 function allowedHosts(env: Environment): readonly string[] | '*' {

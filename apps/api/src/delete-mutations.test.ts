@@ -79,7 +79,8 @@ describe('deleteModel', () => {
     await startRun('trained', 'synthetic');
     expect(await errorsOf(DELETE_MODEL, { id })).toEqual([
       [
-        "Model 'trained' cannot be deleted: 1 run trained it, and their metrics and checkpoints refer to it.",
+        "Model 'trained' cannot be deleted: 1 run trained it, and their metrics and checkpoints refer to it; delete " +
+          'them with deleteRun first.',
         { code: 'CONFLICT' },
       ],
     ]);

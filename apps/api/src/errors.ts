@@ -37,9 +37,14 @@ export function unauthenticated(): GraphQLError {
   );
 }
 
-/** A request the client may not make whatever its token, e.g. a path outside the allowed roots. */
-export function forbidden(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+/**
+ * A request the client may not make whatever its token, e.g. a path outside the allowed roots; `field` names the
+ * input field that asked for it, where one did.
+ */
+export function forbidden(message: string, field?: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: 'FORBIDDEN', ...(field === undefined ? {} : { field }), http: { status: 403 } },
+  });
 }
 
 /** A request over one of the server's documented limits; the message names the setting. */

@@ -13,6 +13,7 @@ import type { ApiConfig } from './config.js';
 import { isAuthorized, type ApiContext } from './context.js';
 import { parseCheckpointDownloadPath, sendCheckpointDownload, sendJson } from './artifacts/checkpoint-download.js';
 import { parseCheckpointSafetensorsPath, sendCheckpointSafetensors } from './artifacts/checkpoint-safetensors.js';
+import { parseMetricsDownloadPath, sendMetricsDownload } from './exports/metrics-download.js';
 import { ErrorReporter } from './error-reporter.js';
 import { formatHttpError } from './graphql/format-error.js';
 import { PARSE_OPTIONS, queryLimitRules } from './graphql/limits.js';
@@ -20,6 +21,7 @@ import { buildSchema } from './graphql/schema.js';
 import { subscribeSharingResults } from './graphql/shared-subscription-execution.js';
 import { refuseSubscriptionsOverHttp } from './graphql/refuse-subscriptions-over-http.js';
 import { serveGraphQLOverWebSocket } from './graphql/websocket-server.js';
+import { isBrowserVisit, sendExplorerOffer } from './http/explorer-offer.js';
 import { createRequestGuards } from './http/request-guards.js';
 import { listenAddressError } from './listen-address-error.js';
 import { createServices, type ServiceOptions, type StartedServices } from './services/create-services.js';
@@ -168,9 +170,20 @@ async function handleHttp(
       request.method,
     );
   }
+  const metricsDownload = parseMetricsDownloadPath(url.pathname);
+  if (metricsDownload !== null && (request.method === 'GET' || request.method === 'HEAD')) {
+    if (!isAuthorized(config.apiToken, request.headers.authorization)) {
+      return sendJson(response, 401, {
+        error: 'Downloads need a token: send `Authorization: Bearer <API_TOKEN>`.',
+        code: 'UNAUTHENTICATED',
+      });
+    }
+    return sendMetricsDownload(response, metricsDownload, url.search, services.metricsExport);
+  }
   if (url.pathname !== GRAPHQL_PATH) {
     return sendJson(response, 404, { error: `Not found. The GraphQL endpoint is ${GRAPHQL_PATH}.` });
   }
+  if (isBrowserVisit(request, url.searchParams)) return sendExplorerOffer(request, response, config.dashboardUrl);
   const body = await readBody(request, config.maxBodyBytes);
   if (body === null) {
     return sendJson(response, 413, {

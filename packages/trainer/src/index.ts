@@ -82,3 +82,5 @@ export { OutOfMemoryError, explainStepFailure } from './training/out-of-memory-e
 export type { BenchmarkOptions, BenchmarkResult } from './training/benchmark-training.js';
 export { runCli } from './cli/run-cli.js';
 export type { CliIo } from './cli/cli-io.js';
+export { TrainingPrinter } from './cli/training-printer.js';
+export type { PrinterOptions } from './cli/training-printer.js';

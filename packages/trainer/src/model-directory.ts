@@ -4,6 +4,7 @@
 // tf.io.fromMemory. The layout is the standard tfjs one, loadable by tf.loadLayersModel from tfjs-node or over
 // HTTP. The weights file is named after its content hash and written first; model.json, written last by an
 // atomic rename, is the commit point. A crash at any step leaves the previous model.json with its weights intact.
+// Readers also take a tar archive of such a directory (model-archive.ts), read in memory.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
@@ -11,6 +12,7 @@ import * as tf from '@tensorflow/tfjs';
 import { TEMPORARY_FILE_MARKER, nodeFileSystem, writeFileAtomic, type DurableFileSystem } from './atomic-file.js';
 import { DiskFullError, isDiskFull } from './disk-full.js';
 import { freeSpace } from './free-space.js';
+import { pathOf, readModelArchive } from './model-archive.js';
 
 export const MODEL_JSON = 'model.json';
 const WEIGHTS_FILE_PATTERN = /^weights\.([0-9a-f]{16})\.bin$/;
@@ -112,16 +114,20 @@ export async function loadModelFromDirectory(directory: string): Promise<tf.Laye
   return tf.loadLayersModel(tf.io.fromMemory(artifacts));
 }
 
-/** Reads and checks a model directory: topology present, every weights file complete and matching its hash. */
-export async function readModelArtifacts(directory: string): Promise<tf.io.ModelArtifacts> {
-  const modelJsonPath = path.join(directory, MODEL_JSON);
-  const modelJson = await readModelJson(directory);
+/**
+ * Reads and checks a model directory, or a tar archive of one: topology present, every weights file complete and
+ * matching its hash.
+ */
+export async function readModelArtifacts(location: string): Promise<tf.io.ModelArtifacts> {
+  const files = await openModelFiles(location);
+  const modelJsonPath = files.path(MODEL_JSON);
+  const modelJson = await readModelJson(files);
 
   const weightSpecs: tf.io.WeightsManifestEntry[] = [];
   const buffers: ArrayBuffer[] = [];
   for (const group of modelJson.weightsManifest) {
     weightSpecs.push(...group.weights);
-    for (const file of group.paths) buffers.push(await readWeightsFile(directory, file));
+    for (const file of group.paths) buffers.push(await readWeightsFile(files, file));
   }
   const weightData = tf.io.CompositeArrayBuffer.join(buffers);
   const expectedBytes = weightSpecs.reduce((total, spec) => total + weightByteLength(spec), 0);
@@ -139,20 +145,55 @@ export async function readModelArtifacts(directory: string): Promise<tf.io.Model
   };
 }
 
-/** The metadata saved with a model, read without its weights. */
-export async function readModelMetadata(directory: string): Promise<unknown> {
-  return (await readModelJson(directory)).userDefinedMetadata;
+/** The metadata saved with a model (in a directory or a tar archive of one), read without its weights. */
+export async function readModelMetadata(location: string): Promise<unknown> {
+  return (await readModelJson(await openModelFiles(location))).userDefinedMetadata;
 }
 
-async function readModelJson(directory: string): Promise<tf.io.ModelJSON> {
-  const modelJsonPath = path.join(directory, MODEL_JSON);
+/** The files of a saved model: those of its directory, or of the archive's folder that holds model.json. */
+interface ModelFiles {
+  /** The file's path for messages: `<directory>/<name>`, or `<archive> (<folder>/<name>)`. */
+  path(name: string): string;
+  read(name: string): Promise<Uint8Array>;
+  /** Says that there is no saved model here, for when model.json cannot be read. */
+  missing(): string;
+}
+
+/** A path to a regular file is read as an archive; anything else as a directory. */
+async function openModelFiles(location: string): Promise<ModelFiles> {
+  const isFile = await fs.stat(location).then(
+    (stats) => stats.isFile(),
+    () => false,
+  );
+  if (!isFile) {
+    return {
+      path: (name) => path.join(location, name),
+      read: (name) => fs.readFile(path.join(location, name)),
+      missing: () => `No saved model at ${location}: cannot read ${MODEL_JSON}.`,
+    };
+  }
+  const { folder, files } = await readModelArchive(location);
+  const inArchive = (name: string) => `${location} (${pathOf(folder, name)})`;
+  return {
+    path: inArchive,
+    read: (name) => {
+      const data = files.get(name);
+      return data
+        ? Promise.resolve(data)
+        : Promise.reject(new Error(`${location} holds no file ${pathOf(folder, name)}.`));
+    },
+    missing: () => `No saved model in ${location}: cannot read ${pathOf(folder, MODEL_JSON)}.`,
+  };
+}
+
+async function readModelJson(files: ModelFiles): Promise<tf.io.ModelJSON> {
   let text: string;
   try {
-    text = await fs.readFile(modelJsonPath, 'utf8');
+    text = Buffer.from(await files.read(MODEL_JSON)).toString('utf8');
   } catch (error) {
-    throw new ModelDirectoryError(`No saved model at ${directory}: cannot read ${MODEL_JSON}.`, { cause: error });
+    throw new ModelDirectoryError(files.missing(), { cause: error });
   }
-  return parseModelJson(text, modelJsonPath);
+  return parseModelJson(text, files.path(MODEL_JSON));
 }
 
 function parseModelJson(text: string, modelJsonPath: string): tf.io.ModelJSON {
@@ -174,15 +215,17 @@ function parseModelJson(text: string, modelJsonPath: string): tf.io.ModelJSON {
   return candidate as tf.io.ModelJSON;
 }
 
-async function readWeightsFile(directory: string, file: string): Promise<ArrayBuffer> {
+async function readWeightsFile(files: ModelFiles, file: string): Promise<ArrayBuffer> {
   // Manifest paths are plain names inside the directory; anything else would read outside it.
   if (path.basename(file) !== file) {
-    throw new ModelDirectoryError(`Weights path '${file}' in ${directory} must be a file name inside the directory.`);
+    throw new ModelDirectoryError(
+      `Weights path '${file}' in ${files.path(MODEL_JSON)} must be a file name inside the directory.`,
+    );
   }
-  const filePath = path.join(directory, file);
-  let bytes: Buffer;
+  const filePath = files.path(file);
+  let bytes: Uint8Array;
   try {
-    bytes = await fs.readFile(filePath);
+    bytes = await files.read(file);
   } catch (error) {
     throw new ModelDirectoryError(`Cannot read weights file ${filePath} named in ${MODEL_JSON}.`, { cause: error });
   }

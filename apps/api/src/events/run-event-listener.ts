@@ -4,7 +4,7 @@
 // subscribers see them in the order they were committed.
 import pg from 'pg';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import { statusChanged, type RunEvents } from './run-events.js';
+import { FINAL_STATUSES, statusChanged, type RunEvents } from './run-events.js';
 import { RUN_EVENTS_CHANNEL, decodeRunNotification, type RunNotification } from './run-notification.js';
 
 /** Wait before reconnecting a dropped LISTEN connection. */
@@ -70,10 +70,7 @@ export class RunEventListener {
     if (notification.kind === 'updated') {
       if (!this.events.hasRunUpdatedListeners() || this.pendingUpdates.has(runId)) return;
       this.pendingUpdates.add(runId);
-    } else if (
-      !this.events.hasProgressListeners(runId) &&
-      !(notification.kind === 'status' && this.events.hasRunUpdatedListeners())
-    ) {
+    } else if (!this.isWanted(notification)) {
       return;
     }
     const previous = this.chains.get(runId) ?? Promise.resolve();
@@ -86,6 +83,21 @@ export class RunEventListener {
         if (this.chains.get(runId) === next) this.chains.delete(runId);
       });
     this.chains.set(runId, next);
+  }
+
+  /** Whether this process has a subscriber for a notification other than `updated`. */
+  private isWanted(notification: RunNotification): boolean {
+    const { runId } = notification;
+    switch (notification.kind) {
+      case 'logs':
+        return this.events.logs.has(runId);
+      case 'status':
+        return (
+          this.events.hasProgressListeners(runId) || this.events.hasRunUpdatedListeners() || this.events.logs.has(runId)
+        );
+      default:
+        return this.events.hasProgressListeners(runId);
+    }
   }
 
   private async deliver(notification: RunNotification): Promise<void> {
@@ -117,11 +129,20 @@ export class RunEventListener {
         if (checkpoint) this.events.publishProgress({ __typename: 'CheckpointSaved', runId, checkpoint });
         return;
       }
+      case 'logs': {
+        const lines = await this.prisma.runLog.findMany({
+          where: { runId, seq: { gt: notification.afterSeq, lte: notification.lastSeq } },
+          orderBy: { seq: 'asc' },
+        });
+        for (const line of lines) this.events.logs.publish(runId, { kind: 'line', line });
+        return;
+      }
       case 'status': {
         const run = await this.prisma.run.findUnique({ where: { id: runId } });
         if (!run) return;
         this.events.publishProgress(statusChanged(run));
         this.events.publishRunUpdated(run);
+        if (FINAL_STATUSES.has(run.status)) this.events.logs.publish(runId, { kind: 'ended' });
         return;
       }
       case 'updated': {

@@ -1,8 +1,9 @@
 // In-process publish/subscribe of run progress: this API process's subscribers. Events reach it from PostgreSQL
 // (RunEventListener), whichever process recorded them.
 import type { BatchProgress } from '../generated/graphql.js';
-import type { Checkpoint, EpochMetric, Run } from '../generated/prisma/client.js';
+import type { Checkpoint, EpochMetric, Run, RunLog } from '../generated/prisma/client.js';
 import { EventChannel } from './event-channel.js';
+import { PerRunChannels } from './per-run-channels.js';
 
 /** A training step, as the schema's BatchProgress type says (generated from the SDL, so the two cannot drift). */
 export type BatchProgressEvent = Omit<BatchProgress, '__typename'> & { readonly __typename: 'BatchProgress' };
@@ -29,6 +30,9 @@ export interface RunStatusChangedEvent {
 
 export type RunProgressEvent = BatchProgressEvent | EpochCompletedEvent | CheckpointSavedEvent | RunStatusChangedEvent;
 
+/** What runLogs subscribers receive: each stored line of the run's log, then that the run ended. */
+export type RunLogEvent = { readonly kind: 'line'; readonly line: RunLog } | { readonly kind: 'ended' };
+
 export const FINAL_STATUSES: ReadonlySet<Run['status']> = new Set(['COMPLETED', 'FAILED', 'CANCELLED']);
 
 export function statusChanged(run: Run): RunStatusChangedEvent {
@@ -38,6 +42,8 @@ export function statusChanged(run: Run): RunStatusChangedEvent {
 export class RunEvents {
   private readonly progressListeners = new Map<string, Set<EventChannel<RunProgressEvent>>>();
   private readonly updateListeners = new Set<EventChannel<Run>>();
+  /** Subscribers of runs' log lines (runLogs). */
+  readonly logs = new PerRunChannels<RunLogEvent>();
 
   publishProgress(event: RunProgressEvent): void {
     for (const channel of this.progressListeners.get(event.runId) ?? []) channel.push(event);

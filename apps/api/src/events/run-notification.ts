@@ -18,6 +18,8 @@ export type RunNotification =
   | { readonly kind: 'epoch'; readonly runId: string; readonly metricId: string }
   /** A checkpoint row (`Checkpoint.id`). */
   | { readonly kind: 'checkpoint'; readonly runId: string; readonly checkpointId: string }
+  /** Lines of the run's log were stored: read those with seq in (afterSeq, lastSeq]. */
+  | { readonly kind: 'logs'; readonly runId: string; readonly afterSeq: number; readonly lastSeq: number }
   /** The run's status changed: read the run. */
   | { readonly kind: 'status'; readonly runId: string }
   /** The run's row changed otherwise (progress, backend): read the run, for `runUpdated`. */
@@ -42,6 +44,7 @@ export function decodeRunNotification(payload: string): RunNotification | null {
     case 'batch':
     case 'epoch':
     case 'checkpoint':
+    case 'logs':
     case 'status':
     case 'updated':
       return value as RunNotification;

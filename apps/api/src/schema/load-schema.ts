@@ -10,6 +10,8 @@ const FILES = [
   'datasets.graphql',
   'runs.graphql',
   'checkpoints.graphql',
+  'run-lineage.graphql',
+  'run-logs.graphql',
 ];
 
 export async function loadSchemaSource(): Promise<string> {

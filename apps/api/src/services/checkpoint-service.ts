@@ -3,7 +3,14 @@
 import { exportSafetensors, type EvalSplit, type Evaluation as TrainerEvaluation } from '@resnet-lab/trainer';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
-import type { Checkpoint, Dataset, ModelVersion, Prediction, PrismaClient } from '../generated/prisma/client.js';
+import type {
+  Checkpoint,
+  Dataset,
+  ModelVersion,
+  Prediction,
+  Prisma,
+  PrismaClient,
+} from '../generated/prisma/client.js';
 import { describeUnexpectedExit, startWorkerProcess, type StartWorker } from '../training/worker-process.js';
 import type { WorkerMessage } from '../training/worker-protocol.js';
 import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
@@ -12,7 +19,8 @@ import { DatasetService } from './dataset-service.js';
 import { OneAtATime } from './one-at-a-time.js';
 import { isUniqueViolation } from './prisma-errors.js';
 import { storedTrainConfig } from './stored-train-config.js';
-import { checkName } from './names.js';
+import { checkVersionDescription } from './model-registry-service.js';
+import { checkAliasName } from './names.js';
 import { checkPageSize } from './page-size.js';
 
 export interface PromoteInput {
@@ -146,10 +154,37 @@ export class CheckpointService {
 
   private readonly conversions = new OneAtATime();
 
-  /** Copies the checkpoint into the registry as the model's next version, then points the aliases at it. */
+  /**
+   * The checkpoint's version in its model's registry, with the given aliases pointed at it. The first promotion copies
+   * the checkpoint into the registry as the model's next version. Promoting it again copies nothing: it returns the
+   * version it has (the newest, should it have several from before promotion was idempotent), moves the given aliases
+   * to it and, when a description is given, replaces the version's, as setModelAlias and updateModelVersion would;
+   * it does so even when the checkpoint's own files were pruned since, as the registry keeps a copy.
+   */
   async promote(input: PromoteInput): Promise<ModelVersion> {
-    const aliases = [...new Set((input.aliases ?? []).map((alias) => checkName('aliases', alias)))];
-    const checkpoint = await this.findAvailable(input.checkpointId);
+    const aliases = [...new Set((input.aliases ?? []).map((alias) => checkAliasName('aliases', alias)))];
+    const description = checkVersionDescription('description', input.description);
+    // One at a time in this process: two at once (a double click on Promote) would both copy to the next version's
+    // location before either records it.
+    return this.promotions.run(() => this.register(input.checkpointId, aliases, description));
+  }
+
+  private readonly promotions = new OneAtATime();
+
+  /** promote, once the input is checked. */
+  private async register(
+    checkpointId: string,
+    aliases: readonly string[],
+    description: string | null,
+  ): Promise<ModelVersion> {
+    const existing = await this.prisma.modelVersion.findFirst({
+      where: { checkpointId },
+      orderBy: { version: 'desc' },
+    });
+    if (existing) {
+      return this.prisma.$transaction((transaction) => pointAt(transaction, existing, aliases, description));
+    }
+    const checkpoint = await this.findAvailable(checkpointId);
     const run = await this.prisma.run.findUniqueOrThrow({ where: { id: checkpoint.runId }, include: { model: true } });
     for (let attempt = 1; ; attempt++) {
       const latest = await this.prisma.modelVersion.findFirst({
@@ -161,25 +196,27 @@ export class CheckpointService {
       // A promotion that raced for this version number and lost may have left its copy.
       await this.artifacts.remove(location);
       await this.artifacts.copy(checkpoint.location, location);
+      let promoted: { version: ModelVersion; created: boolean };
       try {
-        return await this.prisma.$transaction(async (transaction) => {
+        promoted = await this.prisma.$transaction(async (transaction) => {
+          // Locked, so that of two promotions of one checkpoint at once (by two API processes), the second waits for
+          // the first's version and returns it.
+          await transaction.$queryRaw`SELECT "id" FROM "Checkpoint" WHERE "id" = ${checkpoint.id} FOR UPDATE`;
+          const earlier = await transaction.modelVersion.findFirst({
+            where: { checkpointId: checkpoint.id },
+            orderBy: { version: 'desc' },
+          });
+          if (earlier) return { version: await pointAt(transaction, earlier, aliases, description), created: false };
           const created = await transaction.modelVersion.create({
             data: {
               modelId: run.modelId,
               version,
               checkpointId: checkpoint.id,
-              description: input.description ?? '',
+              description: description ?? '',
               location,
             },
           });
-          for (const alias of aliases) {
-            await transaction.modelAlias.upsert({
-              where: { modelId_alias: { modelId: run.modelId, alias } },
-              create: { modelId: run.modelId, alias, versionId: created.id },
-              update: { versionId: created.id },
-            });
-          }
-          return created;
+          return { version: await pointAt(transaction, created, aliases, null), created: true };
         });
       } catch (error) {
         // Another promotion took this number: the files at its location are that version's now.
@@ -193,6 +230,9 @@ export class CheckpointService {
         });
         throw error;
       }
+      // Another promotion of the checkpoint made its version first: this copy is nobody's.
+      if (!promoted.created) await this.artifacts.remove(location);
+      return promoted.version;
     }
   }
 
@@ -284,4 +324,22 @@ export class CheckpointService {
       });
     });
   }
+}
+
+/** Moves the aliases to the version and, when one is given, replaces its description; returns the version. */
+async function pointAt(
+  transaction: Prisma.TransactionClient,
+  version: ModelVersion,
+  aliases: readonly string[],
+  description: string | null,
+): Promise<ModelVersion> {
+  for (const alias of aliases) {
+    await transaction.modelAlias.upsert({
+      where: { modelId_alias: { modelId: version.modelId, alias } },
+      create: { modelId: version.modelId, alias, versionId: version.id },
+      update: { versionId: version.id },
+    });
+  }
+  if (description === null || description === version.description) return version;
+  return transaction.modelVersion.update({ where: { id: version.id }, data: { description } });
 }

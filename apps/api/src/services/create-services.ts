@@ -12,13 +12,21 @@ import { RunQueue } from '../queue/run-queue.js';
 import type { StartWorker } from '../training/worker-process.js';
 import { CheckpointService } from './checkpoint-service.js';
 import { DatasetService } from './dataset-service.js';
+import { EvaluationService } from './evaluation-service.js';
 import { ImageDecoderPool } from './image-decoder-pool.js';
+import { MetricsExportService } from './metrics-export-service.js';
 import { ModelImportService } from './model-import-service.js';
+import { ModelRegistryService } from './model-registry-service.js';
 import { ModelService } from './model-service.js';
 import { PredictionService } from './prediction-service.js';
 import { RunCatalog } from './run-catalog.js';
+import { RunHousekeepingService } from './run-housekeeping-service.js';
+import { RunLineage } from './run-lineage.js';
+import { RunLogService } from './run-log-service.js';
+import { RunLogWriter } from './run-log-writer.js';
 import { RunRecorder } from './run-recorder.js';
 import { RunService } from './run-service.js';
+import { SystemMetricService } from './system-metric-service.js';
 import { TrackedRunService } from './tracked-run-service.js';
 import { WorkerRegistry } from './worker-registry.js';
 import { WorkerService } from './worker-service.js';
@@ -54,6 +62,9 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
     const listener = await RunEventListener.start(database.url, prisma, events, log);
     cleanups.push(() => listener.close());
     const recorder = new RunRecorder(prisma, artifacts);
+    // The log lines of CLI-tracked runs; workers write their runs' lines themselves.
+    const logWriter = new RunLogWriter(prisma, log);
+    cleanups.push(() => logWriter.close());
     const registry = new WorkerRegistry(prisma, queue, recorder, {
       heartbeatSeconds: config.heartbeatSeconds,
       runRetries: config.runRetries,
@@ -99,10 +110,18 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
       models,
       datasets,
       runs,
-      trackedRuns: new TrackedRunService(prisma, recorder),
+      runHousekeeping: new RunHousekeepingService(prisma, artifacts),
+      trackedRuns: new TrackedRunService(prisma, recorder, logWriter),
       runCatalog: new RunCatalog(prisma, models, datasets),
+      runLogs: new RunLogService(prisma),
+      logWriter,
+      systemMetrics: new SystemMetricService(prisma),
+      metricsExport: new MetricsExportService(prisma),
+      runLineage: new RunLineage(prisma),
       checkpoints,
+      evaluations: new EvaluationService(prisma, checkpoints),
       modelImports,
+      modelRegistry: new ModelRegistryService(prisma),
       predictions,
       workers: new WorkerService(prisma),
       system: {

@@ -7,6 +7,7 @@ import {
   CIFAR10_IMAGE_SIZE,
   SYNTHETIC_CLASS_NAMES,
   SYNTHETIC_DEFAULTS,
+  SYNTHETIC_LOCATION,
   DatasetError,
   checkCifar10BinaryDirectory,
   datasetCacheDirectory,
@@ -20,6 +21,7 @@ import { Prisma, type Dataset, type DatasetFormat, type PrismaClient } from '../
 import type { DatasetSpec } from '../training/worker-protocol.js';
 import { BatchLoader, byId, referenced } from './batch-loader.js';
 import { DatasetRoots } from './dataset-roots.js';
+import { datasetThumbnails, type DatasetThumbnail, type ThumbnailSource } from './dataset-thumbnails.js';
 import { ExpiringCache } from './expiring-cache.js';
 import { isUniqueViolation } from './prisma-errors.js';
 import { checkName } from './names.js';
@@ -40,9 +42,16 @@ export interface RegisterDatasetInput {
   readonly synthetic?: SyntheticShapeInput | null;
 }
 
+/** A dataset to preview: registerDataset's input without the name and description. */
+export type PreviewDatasetInput = Omit<RegisterDatasetInput, 'name' | 'description'>;
+
 export interface SyntheticShapeInput {
   readonly classes?: number | null;
+  readonly trainSize?: number | null;
+  readonly testSize?: number | null;
+  /** @deprecated The old name of trainSize. */
   readonly trainCount?: number | null;
+  /** @deprecated The old name of testSize. */
   readonly testCount?: number | null;
   readonly imageSize?: number | null;
 }
@@ -50,6 +59,27 @@ export interface SyntheticShapeInput {
 export interface Availability {
   readonly available: boolean;
   readonly reason: string | null;
+  /** The shell command that downloads the missing files, where there is one. */
+  readonly downloadCommand: string | null;
+}
+
+/** The images of one class; `testSize` null where the dataset's is. */
+export interface DatasetClassSize {
+  readonly className: string;
+  readonly trainSize: number;
+  readonly testSize: number | null;
+}
+
+/** What previewDataset answers. */
+export interface DatasetPreview {
+  readonly format: DatasetFormat;
+  readonly location: string;
+  readonly classNames: string[];
+  readonly trainSize: number;
+  readonly testSize: number | null;
+  readonly classes: DatasetClassSize[];
+  readonly imageSize: number | null;
+  readonly thumbnails: DatasetThumbnail[];
 }
 
 /** One of a dataset's unique keys. */
@@ -72,7 +102,7 @@ export class DatasetService {
     byId(await this.prisma.$queryRaw<Dataset[]>`SELECT * FROM "Dataset" WHERE "id" IN (${Prisma.join(ids)})`),
   );
   private readonly recentDatasets = new ExpiringCache<string, Dataset | undefined>(DATASET_MAX_AGE_MS);
-  private readonly roots: DatasetRoots;
+  private readonly datasetRoots: DatasetRoots;
   private readonly dataDir: string;
   /** Where workers of this process cache decoded image folders (ApiConfig.cacheDir). */
   readonly cacheDir: string;
@@ -81,9 +111,14 @@ export class DatasetService {
     private readonly prisma: PrismaClient,
     config: Pick<ApiConfig, 'dataDir' | 'datasetRoots' | 'cacheDir'>,
   ) {
-    this.roots = new DatasetRoots(config.datasetRoots);
+    this.datasetRoots = new DatasetRoots(config.datasetRoots);
     this.dataDir = config.dataDir;
     this.cacheDir = config.cacheDir;
+  }
+
+  /** DATASET_ROOTS: the directories datasets are registered under, in order. */
+  get roots(): readonly string[] {
+    return this.datasetRoots.roots;
   }
 
   /** All datasets: the built-in ones first, then by name. */
@@ -111,8 +146,8 @@ export class DatasetService {
    */
   async prepareRoots(): Promise<string[]> {
     const own = path.join(this.dataDir, 'datasets');
-    if (this.roots.roots.includes(own)) await fs.mkdir(own, { recursive: true });
-    return this.roots.missing();
+    if (this.datasetRoots.roots.includes(own)) await fs.mkdir(own, { recursive: true });
+    return this.datasetRoots.missing();
   }
 
   /** Registers the built-in datasets, or refreshes them when the data directory moved. */
@@ -149,7 +184,7 @@ export class DatasetService {
 
   async register(input: RegisterDatasetInput): Promise<Dataset> {
     const name = checkName('name', input.name);
-    const described = await this.describe(input);
+    const { shape: described } = await this.inspect(input);
     try {
       return await this.prisma.dataset.create({
         data: { name, description: input.description ?? '', format: input.format, ...described },
@@ -187,34 +222,66 @@ export class DatasetService {
    * looked at: its reason says only that it is outside.
    */
   async availability(dataset: Dataset): Promise<Availability> {
-    if (dataset.format === 'SYNTHETIC') return { available: true, reason: null };
+    if (dataset.format === 'SYNTHETIC') return { available: true, reason: null, downloadCommand: null };
     // The built-ins are where this API put them (DATA_DIR/cifar10), whatever the roots.
-    const location = dataset.builtIn ? dataset.location : await this.roots.locate(dataset.location);
+    const location = dataset.builtIn ? dataset.location : await this.datasetRoots.locate(dataset.location);
     if (location === null) {
       return {
         available: false,
         reason:
-          `${dataset.location} is outside DATASET_ROOTS (${this.roots.describe()}): the API reads datasets only ` +
+          `${dataset.location} is outside DATASET_ROOTS (${this.datasetRoots.describe()}): the API reads datasets only ` +
           'under those directories.',
+        downloadCommand: null,
       };
     }
     if (dataset.format === 'CIFAR10_BINARY') {
       const problem = await checkCifar10BinaryDirectory(location);
-      if (problem === null) return { available: true, reason: null };
+      if (problem === null) return { available: true, reason: null, downloadCommand: null };
+      const downloadCommand = cifar10DownloadCommand(location);
       return {
         available: false,
         reason:
-          `${problem} Download the files with \`npx resnet-lab dataset download cifar10 --out ${location}\` ` +
-          '(needs internet), or extract cifar-10-binary.tar.gz there.',
+          `${problem} Download the files with \`${downloadCommand}\` (needs internet), or extract ` +
+          'cifar-10-binary.tar.gz there.',
+        downloadCommand,
       };
     }
     try {
       await listImageFolderDataset(location);
-      return { available: true, reason: null };
+      return { available: true, reason: null, downloadCommand: null };
     } catch (error) {
       if (!(error instanceof DatasetError)) throw error;
-      return { available: false, reason: error.message };
+      return { available: false, reason: error.message, downloadCommand: null };
     }
+  }
+
+  /**
+   * What `register` would record for `input`, with its images per class and a few thumbnails; records nothing.
+   * The same checks and errors as `register`.
+   */
+  async preview(input: PreviewDatasetInput): Promise<DatasetPreview> {
+    const { shape, classes, thumbnailSource } = await this.inspect(input);
+    let thumbnails: DatasetThumbnail[];
+    try {
+      thumbnails = await datasetThumbnails(thumbnailSource);
+    } catch (error) {
+      if (!(error instanceof DatasetError)) throw error;
+      throw badUserInput(
+        'location',
+        `${shape.location} has an image that training cannot read: ${error.message}`,
+        input.location,
+      );
+    }
+    return {
+      format: input.format,
+      location: shape.location,
+      classNames: shape.classNames,
+      trainSize: shape.trainSize,
+      testSize: shape.testSize,
+      classes,
+      imageSize: shape.imageSize,
+      thumbnails,
+    };
   }
 
   /**
@@ -230,16 +297,27 @@ export class DatasetService {
     };
   }
 
-  private async describe(input: RegisterDatasetInput) {
+  /** What registering `input` records (its shape), its images per class, and where its thumbnails come from. */
+  private async inspect(input: PreviewDatasetInput): Promise<Inspection> {
     if (input.format === 'SYNTHETIC') {
       const options = syntheticOptions(input.synthetic ?? {});
+      const classNames = SYNTHETIC_CLASS_NAMES.slice(0, options.classes);
       return {
-        location: 'synthetic',
-        classNames: SYNTHETIC_CLASS_NAMES.slice(0, options.classes),
-        trainSize: options.trainCount,
-        testSize: options.testCount,
-        imageSize: options.imageSize,
-        options,
+        shape: {
+          location: SYNTHETIC_LOCATION,
+          classNames,
+          trainSize: options.trainCount,
+          testSize: options.testCount,
+          imageSize: options.imageSize,
+          options,
+        },
+        // Sample i has label i % classes.
+        classes: classNames.map((className, label) => ({
+          className,
+          trainSize: sharesOf(options.trainCount, options.classes, label),
+          testSize: sharesOf(options.testCount, options.classes, label),
+        })),
+        thumbnailSource: { format: 'SYNTHETIC', options },
       };
     }
     if (input.synthetic) {
@@ -249,25 +327,32 @@ export class DatasetService {
     if (given === '') {
       throw badUserInput(
         'location',
-        `Expected location to be a directory under DATASET_ROOTS (${this.roots.describe()}) for format ` +
+        `Expected location to be a directory under DATASET_ROOTS (${this.datasetRoots.describe()}) for format ` +
           `${input.format}, got ''.`,
         given,
       );
     }
     // Said the same way whether the path exists or not, so that this cannot be used to explore the machine.
-    const location = await this.roots.locate(given);
+    const location = await this.datasetRoots.locate(given);
     if (location === null) {
       throw forbidden(
-        `Expected location to be a directory under DATASET_ROOTS (${this.roots.describe()}), links resolved; ` +
+        `Expected location to be a directory under DATASET_ROOTS (${this.datasetRoots.describe()}), links resolved; ` +
           `got '${given}'.`,
+        'location',
       );
     }
     if (input.format === 'CIFAR10_BINARY') {
       const problem = await checkCifar10BinaryDirectory(location);
       if (problem !== null) throw badUserInput('location', problem, given);
       return {
-        location,
-        ...CIFAR10_SHAPE,
+        shape: { location, ...CIFAR10_SHAPE },
+        // checkCifar10BinaryDirectory has checked the official release's file sizes; its classes are balanced.
+        classes: CIFAR10_SHAPE.classNames.map((className) => ({
+          className,
+          trainSize: CIFAR10_SHAPE.trainSize / CIFAR10_SHAPE.classNames.length,
+          testSize: CIFAR10_SHAPE.testSize / CIFAR10_SHAPE.classNames.length,
+        })),
+        thumbnailSource: { format: 'CIFAR10_BINARY', location, classNames: CIFAR10_SHAPE.classNames },
       };
     }
     let folder: Awaited<ReturnType<typeof listImageFolderDataset>>;
@@ -285,19 +370,61 @@ export class DatasetService {
       );
     }
     const images = (classes: readonly ImageFolderClass[]) => classes.reduce((total, entry) => total + entry.images, 0);
+    // loadImageFolder has checked that test/ holds the same class folders, in the same order.
+    const testImages = (label: number) => folder.test?.[label]?.images ?? null;
     return {
-      location,
-      classNames: folder.train.map((entry) => entry.className),
-      trainSize: images(folder.train),
-      testSize: folder.test ? images(folder.test) : null,
-      imageSize: null,
+      shape: {
+        location,
+        classNames: folder.train.map((entry) => entry.className),
+        trainSize: images(folder.train),
+        testSize: folder.test ? images(folder.test) : null,
+        imageSize: null,
+      },
+      classes: folder.train.map((entry, label) => ({
+        className: entry.className,
+        trainSize: entry.images,
+        testSize: testImages(label),
+      })),
+      thumbnailSource: { format: 'IMAGE_FOLDER', classes: folder.train },
     };
   }
 }
 
+/** What registering a dataset records about its contents. */
+interface DatasetShape {
+  readonly location: string;
+  readonly classNames: string[];
+  readonly trainSize: number;
+  readonly testSize: number | null;
+  readonly imageSize: number | null;
+  /** A synthetic dataset's options, as the trainer names them. */
+  readonly options?: ReturnType<typeof syntheticOptions>;
+}
+
+interface Inspection {
+  readonly shape: DatasetShape;
+  readonly classes: DatasetClassSize[];
+  readonly thumbnailSource: ThumbnailSource;
+}
+
+/** How many of `count` samples have `label` when sample i has label i % classes. */
+function sharesOf(count: number, classes: number, label: number): number {
+  return Math.floor(count / classes) + (label < count % classes ? 1 : 0);
+}
+
+/** The command that downloads CIFAR-10 into `location` (into its cifar-10-batches-bin/, which the API reads). */
+export function cifar10DownloadCommand(location: string): string {
+  // Quoted for a POSIX shell only where it needs to be, so that the usual path reads as typed.
+  const argument = /^[\w@%+=:,./-]+$/.test(location) ? location : `'${location.replaceAll("'", "'\\''")}'`;
+  return `npx resnet-lab dataset download cifar10 --out ${argument}`;
+}
+
+/**
+ * The synthetic dataset's options (in the trainer's names) from `input`, defaults filled in. `trainSize` and
+ * `testSize` also arrive under their deprecated names `trainCount` and `testCount`; errors name the field given.
+ */
 function syntheticOptions(input: SyntheticShapeInput) {
-  const value = (field: keyof typeof SYNTHETIC_DEFAULTS, min: number, max: number): number => {
-    const given = input[field] ?? SYNTHETIC_DEFAULTS[field];
+  const check = (field: string, given: number, min: number, max: number): number => {
     if (!Number.isInteger(given) || given < min || given > max) {
       throw badUserInput(
         `synthetic.${field}`,
@@ -307,10 +434,25 @@ function syntheticOptions(input: SyntheticShapeInput) {
     }
     return given;
   };
+  const size = (field: 'trainSize' | 'testSize', oldField: 'trainCount' | 'testCount', min: number): number => {
+    const given = input[field] ?? null;
+    const old = input[oldField] ?? null;
+    if (given !== null && old !== null && given !== old) {
+      throw badUserInput(
+        `synthetic.${field}`,
+        `Expected ${field} alone (${oldField} is its deprecated name), or both alike; got ${field} ${given} and ` +
+          `${oldField} ${old}.`,
+        given,
+      );
+    }
+    if (given !== null) return check(field, given, min, 100000);
+    if (old !== null) return check(oldField, old, min, 100000);
+    return SYNTHETIC_DEFAULTS[oldField];
+  };
   return {
-    classes: value('classes', 2, SYNTHETIC_CLASS_NAMES.length),
-    trainCount: value('trainCount', 1, 100000),
-    testCount: value('testCount', 0, 100000),
-    imageSize: value('imageSize', 8, 1024),
+    classes: check('classes', input.classes ?? SYNTHETIC_DEFAULTS.classes, 2, SYNTHETIC_CLASS_NAMES.length),
+    trainCount: size('trainSize', 'trainCount', 1),
+    testCount: size('testSize', 'testCount', 0),
+    imageSize: check('imageSize', input.imageSize ?? SYNTHETIC_DEFAULTS.imageSize, 8, 1024),
   };
 }

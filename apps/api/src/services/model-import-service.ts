@@ -11,7 +11,8 @@ import { badUserInput, conflict, forbidden } from '../errors.js';
 import type { Dataset, Model, ModelVersion, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { CheckpointService } from './checkpoint-service.js';
 import { DatasetRoots } from './dataset-roots.js';
-import { checkDisplayName, checkName } from './names.js';
+import { checkVersionDescription } from './model-registry-service.js';
+import { checkAliasName, checkDisplayName } from './names.js';
 import { isForeignKeyViolation } from './prisma-errors.js';
 import { notify } from './run-recorder.js';
 
@@ -77,7 +78,8 @@ export class ModelImportService {
     const dataset = await this.datasetFor(model, input.datasetName);
     const normalization = namedNormalization(input.normalization);
     const name = checkDisplayName('name', input.name);
-    for (const alias of input.aliases ?? []) checkName('aliases', alias);
+    for (const alias of input.aliases ?? []) checkAliasName('aliases', alias);
+    checkVersionDescription('description', input.description);
     const source = await this.readSource(input);
     const runId = randomUUID();
     const location = `runs/${runId}/checkpoints/epoch-0000`;

@@ -160,8 +160,8 @@ export class ModelService {
   }
 
   /**
-   * Deletes a model that nothing uses and returns its id. Its runs' metrics and checkpoints refer to it, and there
-   * is no deleting runs, so a model with runs stays; so does one with versions (deleteModelVersion removes them).
+   * Deletes a model that nothing uses and returns its id. Its runs' metrics and checkpoints refer to it, so a model
+   * with runs stays (deleteRun removes them); so does one with versions (deleteModelVersion removes them).
    */
   async delete(id: string): Promise<string> {
     return this.prisma.$transaction(async (transaction) => {
@@ -173,7 +173,7 @@ export class ModelService {
       if (runs > 0) {
         throw conflict(
           `Model '${model.name}' cannot be deleted: ${plural(runs, 'run')} trained it, and their metrics and ` +
-            'checkpoints refer to it.',
+            'checkpoints refer to it; delete them with deleteRun first.',
         );
       }
       const versions = await transaction.modelVersion.count({ where: { modelId: id } });

@@ -15,6 +15,21 @@ export function checkName(field: string, name: string): string {
   return name;
 }
 
+/** An alias of a model version, e.g. `production`: what predict and setModelAlias name it by. */
+const ALIAS_PATTERN = /^[A-Za-z0-9._-]{1,50}$/;
+
+/** Checks an alias name; `field` is the input field it came from, for the error. */
+export function checkAliasName(field: string, alias: string): string {
+  if (!ALIAS_PATTERN.test(alias)) {
+    throw badUserInput(
+      field,
+      `Invalid alias '${alias}': use 1 to 50 letters, digits, '-', '_' or '.', e.g. 'production'.`,
+      alias,
+    );
+  }
+  return alias;
+}
+
 /** Characters of a run's display name: it is indexed for sorting, and PostgreSQL's index entries are bounded. */
 export const MAX_DISPLAY_NAME_LENGTH = 200;
 

@@ -38,6 +38,12 @@ export interface RunFilter {
   readonly status?: readonly RunStatus[] | null;
   readonly modelId?: string | null;
   readonly datasetId?: string | null;
+  /** Null or false: runs not archived (archiveRun); true: archived runs only. */
+  readonly archived?: boolean | null;
+  /** Text that the name, a tag or the notes contain, ignoring case; blank matches every run. */
+  readonly search?: string | null;
+  /** Tags the run has, all of them. */
+  readonly tags?: readonly string[] | null;
 }
 
 export interface RunListArgs {
@@ -135,6 +141,14 @@ export class RunCatalog {
     return { runs, hyperparameters };
   }
 
+  /** Every tag that some run has, each once, ignoring case in the order (then upper before lower case). */
+  async tags(): Promise<string[]> {
+    const rows = await this.prisma.$queryRaw<{ tag: string }[]>`
+      SELECT "tag" FROM (SELECT DISTINCT unnest("tags") AS "tag" FROM "Run") AS "used"
+      ORDER BY lower("tag") COLLATE "C", "tag" COLLATE "C"`;
+    return rows.map((row) => row.tag);
+  }
+
   /** The run's per-epoch metrics, in epoch order. */
   async metrics(runId: string): Promise<EpochMetric[]> {
     return (await this.metricsOfRuns.load(runId)) ?? [];
@@ -186,10 +200,26 @@ function runsMatching(filter: RunFilter): { readonly condition: Prisma.Sql; read
   }
   if (filter.modelId) conditions.push(Prisma.sql`"modelId" = ${filter.modelId}`);
   if (filter.datasetId) conditions.push(Prisma.sql`"datasetId" = ${filter.datasetId}`);
+  const archived = filter.archived ?? false;
+  conditions.push(archived ? Prisma.sql`"archivedAt" IS NOT NULL` : Prisma.sql`"archivedAt" IS NULL`);
+  const search = filter.search?.trim() ?? '';
+  if (search !== '') conditions.push(containsText(search));
+  const tags = [...new Set(filter.tags ?? [])].sort();
+  if (tags.length > 0) conditions.push(Prisma.sql`"tags" @> CAST(ARRAY[${Prisma.join(tags)}] AS text[])`);
   return {
     condition: conditions.length > 0 ? Prisma.join(conditions, ' AND ') : Prisma.sql`TRUE`,
-    key: JSON.stringify([statuses, filter.modelId || null, filter.datasetId || null]),
+    key: JSON.stringify([archived, statuses, filter.modelId || null, filter.datasetId || null, search, tags]),
   };
+}
+
+/**
+ * Runs whose name, notes or one of whose tags contains `text`, ignoring case (ILIKE, with `text`'s own `%`, `_` and
+ * `\` matched literally).
+ */
+function containsText(text: string): Prisma.Sql {
+  const pattern = `%${text.replace(/[\\%_]/g, (character) => `\\${character}`)}%`;
+  return Prisma.sql`("name" ILIKE ${pattern} OR "notes" ILIKE ${pattern}
+    OR EXISTS (SELECT FROM unnest("tags") AS "tag" WHERE "tag" ILIKE ${pattern}))`;
 }
 
 function hyperparameterText(config: TrainConfig, field: (typeof HYPERPARAMETER_FIELDS)[number]): string {

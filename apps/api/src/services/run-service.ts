@@ -8,8 +8,9 @@ import type { Checkpoint, Dataset, Model, Prisma, PrismaClient, Run } from '../g
 import { dequeueRun, enqueueRun } from '../queue/run-queue.js';
 import { checkDatasetFits } from './dataset-fit.js';
 import type { DatasetService } from './dataset-service.js';
-import { checkDisplayName } from './names.js';
-import { isForeignKeyViolation } from './prisma-errors.js';
+import { checkDisplayName, MAX_DISPLAY_NAME_LENGTH } from './names.js';
+import { isForeignKeyViolation, isRecordNotFound } from './prisma-errors.js';
+import { checkRunNotes, checkRunTags } from './run-annotations.js';
 import { notify } from './run-recorder.js';
 import { storedTrainConfig } from './stored-train-config.js';
 
@@ -41,6 +42,16 @@ export interface StartRunInput extends Hyperparameters {
   readonly modelName: string;
   readonly datasetName: string;
   readonly name?: string | null;
+  readonly tags?: readonly string[] | null;
+  readonly notes?: string | null;
+}
+
+/** What updateRun changes: the fields given (not null) replace the run's. */
+export interface UpdateRunInput {
+  readonly id: string;
+  readonly name?: string | null;
+  readonly tags?: readonly string[] | null;
+  readonly notes?: string | null;
 }
 
 export interface ResumeRunInput {
@@ -85,6 +96,8 @@ export class RunService {
     await checkDatasetFits(this.datasets, model, dataset);
     const config = this.resolveConfig(model, dataset, input);
     const name = checkDisplayName('name', input.name);
+    const tags = checkRunTags('tags', input.tags ?? []);
+    const notes = checkRunNotes('notes', input.notes ?? '');
     const count = await this.prisma.run.count({ where: { modelId: model.id } });
     return this.enqueue({
       name: name ?? `${model.name} #${count + 1}`,
@@ -92,7 +105,27 @@ export class RunService {
       dataset,
       config,
       resumedFrom: null,
+      tags,
+      notes,
     });
+  }
+
+  /** Renames the run or replaces its tags or notes, in any status; runUpdated subscribers receive the result. */
+  async update(input: UpdateRunInput): Promise<Run> {
+    const data: Prisma.RunUpdateInput = {};
+    if (input.name !== undefined && input.name !== null) data.name = checkRequiredDisplayName('name', input.name);
+    if (input.tags !== undefined && input.tags !== null) data.tags = checkRunTags('tags', input.tags);
+    if (input.notes !== undefined && input.notes !== null) data.notes = checkRunNotes('notes', input.notes);
+    try {
+      return await this.prisma.$transaction(async (transaction) => {
+        const updated = await transaction.run.update({ where: { id: input.id }, data });
+        await notify(transaction, { kind: 'updated', runId: input.id });
+        return updated;
+      });
+    } catch (error) {
+      if (isRecordNotFound(error)) throw notFound('run', input.id);
+      throw error;
+    }
   }
 
   async resume(input: ResumeRunInput): Promise<Run> {
@@ -136,6 +169,8 @@ export class RunService {
       dataset: source.dataset,
       config,
       resumedFrom: checkpoint,
+      // The same experiment, continued: found by the same tags.
+      tags: source.tags,
     });
   }
 
@@ -208,6 +243,8 @@ export class RunService {
     dataset: Dataset;
     config: TrainConfig;
     resumedFrom: Checkpoint | null;
+    tags?: readonly string[];
+    notes?: string;
   }): Promise<Run> {
     const id = randomUUID();
     try {
@@ -234,6 +271,8 @@ export class RunService {
           outputDir: `runs/${id}`,
           currentEpoch: run.resumedFrom?.epoch ?? 0,
           resumedFromCheckpointId: run.resumedFrom?.id ?? null,
+          tags: [...(run.tags ?? [])],
+          notes: run.notes ?? '',
         },
       });
       await enqueueRun(transaction, id);
@@ -241,6 +280,19 @@ export class RunService {
       return created;
     });
   }
+}
+
+/** A new display name: as startRun's, but one must be given. */
+function checkRequiredDisplayName(field: string, name: string): string {
+  const checked = checkDisplayName(field, name);
+  if (checked === null) {
+    throw badUserInput(
+      field,
+      `Expected ${field} to be 1 to ${MAX_DISPLAY_NAME_LENGTH} characters after trimming, got none.`,
+      name,
+    );
+  }
+  return checked;
 }
 
 /**

@@ -1,5 +1,7 @@
 // Runs that `resnet-lab train --track` trains on its own machine: registered with their model and dataset, then
-// recorded event by event through the RunRecorder, as a worker's are, so that they show live like any other run.
+// recorded event by event through the RunRecorder, as a worker's are, so that they show live like any other run. Their
+// log is what the CLI prints for those events (TrainingPrinter, as a worker's training process prints them); the CLI
+// sends no system metrics.
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ResNetConfigError, resolveResNetConfig, type ResNetConfig } from '@resnet-lab/resnet';
@@ -8,6 +10,7 @@ import {
   TrainConfigError,
   epochCheckpointDirectory,
   resolveTrainConfig,
+  TrainingPrinter,
   type TrainConfig,
   type TrainConfigInput,
 } from '@resnet-lab/trainer';
@@ -20,6 +23,7 @@ import { ModelService } from './model-service.js';
 import { isForeignKeyViolation, isUniqueViolation } from './prisma-errors.js';
 import { checkDisplayName } from './names.js';
 import { notify, type RunRecorder } from './run-recorder.js';
+import type { RunLogWriter } from './run-log-writer.js';
 import { parseTrackedEvent } from './tracked-event.js';
 
 export interface TrackRunInput {
@@ -51,10 +55,14 @@ const DATASET_NAME_BASE_LENGTH = 56;
 /** Attempts at trackRun's transaction when concurrent CLIs race to create the same model or dataset name. */
 const TRACK_ATTEMPTS = 5;
 
+/** A batch line every this many batches in a tracked run's log, as `resnet-lab train` prints by default. */
+const LOG_EVERY_BATCHES = 100;
+
 export class TrackedRunService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly recorder: RunRecorder,
+    private readonly logWriter: RunLogWriter,
   ) {}
 
   /**
@@ -98,11 +106,14 @@ export class TrackedRunService {
     const name = checkDisplayName('name', input.name);
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.prisma.$transaction(async (transaction) => {
+        const run = await this.prisma.$transaction(async (transaction) => {
           const model = await modelFor(transaction, newModel, architecture);
           const dataset = await datasetFor(transaction, input, datasetLocation);
           return createRun(transaction, { ...input, name }, config, model, dataset);
         });
+        this.logWriter.append(run.id, 'SYSTEM', `Tracked: \`resnet-lab train --track\` trains it in ${run.outputDir}.`);
+        await this.logWriter.end(run.id);
+        return run;
       } catch (error) {
         // Another CLI created the model or dataset in between, or a delete removed it: the next attempt finds or
         // creates it again.
@@ -149,9 +160,14 @@ export class TrackedRunService {
       };
       return { event, saved };
     });
-    for (const { event, saved } of recorded) await this.recorder.record(runId, event, saved);
-    // The CLI's next request may reach another API process: this one leaves no kept batch unwritten.
+    const printer = this.printerFor(runId);
+    for (const { event, saved } of recorded) {
+      printer.print(event);
+      await this.recorder.record(runId, event, saved);
+    }
+    // The CLI's next request may reach another API process: this one leaves no kept batch or log line unwritten.
     await this.recorder.flushBatches(runId);
+    await this.logWriter.end(runId);
     const { cancelRequestedAt } = await this.prisma.run.findUniqueOrThrow({
       where: { id: runId },
       select: { cancelRequestedAt: true },
@@ -165,11 +181,21 @@ export class TrackedRunService {
       throw badUserInput('status', `Expected status to be COMPLETED, CANCELLED or FAILED, got ${status}.`, status);
     }
     await this.trackedRun(runId, 'be finished');
-    return this.recorder.finish(runId, {
-      status,
-      errorMessage:
-        status === 'FAILED' ? errorMessage?.trim() || 'The CLI reported a failure without a message.' : null,
-    });
+    const message =
+      status === 'FAILED' ? errorMessage?.trim() || 'The CLI reported a failure without a message.' : null;
+    // Before the final status, which ends runLogs subscriptions.
+    this.logWriter.append(runId, 'SYSTEM', `The CLI finished the run: ${status}${message ? `: ${message}` : '.'}`);
+    await this.logWriter.end(runId);
+    return this.recorder.finish(runId, { status, errorMessage: message });
+  }
+
+  /** Prints events into the run's log as `resnet-lab train` prints them, a line at a time. */
+  private printerFor(runId: string): TrainingPrinter {
+    const write = (text: string) => {
+      // The printer's texts are whole lines (and blank lines between them).
+      for (const line of text.replace(/\n$/, '').split('\n')) this.logWriter.append(runId, 'STDOUT', line);
+    };
+    return new TrainingPrinter({ stdout: write, stderr: write }, { logEvery: LOG_EVERY_BATCHES, progressBar: false });
   }
 
   private async trackedRun(runId: string, action: string): Promise<Run> {

@@ -1,6 +1,7 @@
 // Entry point of a worker process: trains one run (or evaluates one checkpoint) with @resnet-lab/trainer and
 // reports back over IPC. Running training here keeps the API's event loop free, and a crash here (out of memory,
-// a native fault) takes down only this run.
+// a native fault) takes down only this run. A run's progress is also printed on stdout as `resnet-lab train` prints
+// it: the run's log (the worker stores what this process prints).
 import fs from 'node:fs';
 import path from 'node:path';
 import {
@@ -11,6 +12,7 @@ import {
   loadCheckpoint,
   loadDataset,
   train,
+  TrainingPrinter,
   useBackend,
   type LoadDatasetOptions,
 } from '@resnet-lab/trainer';
@@ -25,6 +27,8 @@ import type {
 } from './worker-protocol.js';
 
 const controller = new AbortController();
+/** A batch line every this many batches of an epoch, as `resnet-lab train` prints by default (the seed's 100). */
+const LOG_EVERY_BATCHES = 100;
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve, reject) =>
@@ -56,6 +60,10 @@ async function handle(request: WorkerRequest): Promise<void> {
     if (request.type === 'train') {
       const dataset = await loadSplits(request.dataset, datasetOptionsFor(request.config));
       const pending: Promise<void>[] = [];
+      const printer = new TrainingPrinter(
+        { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+        { logEvery: LOG_EVERY_BATCHES, progressBar: false },
+      );
       const result = await train(request.config, {
         outDir: request.outDir,
         resumeFrom: request.resumeFrom ?? undefined,
@@ -63,6 +71,7 @@ async function handle(request: WorkerRequest): Promise<void> {
         dataset,
         keepEpochCheckpoints: true,
         onEvent: (event) => {
+          printer.print(event);
           let checkpoint: SavedCheckpoint | null = null;
           if (event.kind === 'epoch' && event.epochCheckpoint) {
             checkpoint = {
@@ -79,6 +88,7 @@ async function handle(request: WorkerRequest): Promise<void> {
         },
       });
       await Promise.all(pending);
+      printer.printResult(result, request.outDir);
       await send({ type: 'trained', result });
     } else {
       const started = performance.now();
@@ -97,7 +107,10 @@ async function handle(request: WorkerRequest): Promise<void> {
       await send({ type: 'evaluated', evaluation, durationSeconds: (performance.now() - started) / 1000 });
     }
   } catch (error) {
-    const failure = (await explainDiskFull(error, writeLocations(request))) ?? error;
+    const explained = await explainDiskFull(error, writeLocations(request));
+    // The run's log gets the stack of an error that nothing explains; the message goes to the run itself.
+    if (!explained && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
+    const failure = explained ?? error;
     await send({ type: 'failed', message: failure instanceof Error ? failure.message : String(failure) });
   }
 }
@@ -121,8 +134,13 @@ async function run(request: WorkerRequest): Promise<void> {
     // The result could not be sent: the API is gone, and with it anyone to tell.
     process.exit(1);
   }
-  // The result has been delivered; tfjs may hold timers or worker handles, so leave explicitly.
-  if (request.type !== 'cancel') process.exit(0);
+  // The result has been delivered; tfjs may hold timers or worker handles, so leave explicitly, once what was printed
+  // has left (writes to a pipe are asynchronous on macOS).
+  if (request.type !== 'cancel') {
+    await new Promise((resolve) => process.stdout.write('', resolve));
+    await new Promise((resolve) => process.stderr.write('', resolve));
+    process.exit(0);
+  }
 }
 
 process.on('message', (request: WorkerRequest) => void run(request));

@@ -2,6 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { WASM_THREADS_VARIABLE } from '@resnet-lab/trainer';
+import { OutputLines } from './output-lines.js';
 import type { WorkerMessage, WorkerRequest } from './worker-protocol.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('./training-worker.ts', import.meta.url));
@@ -9,6 +10,8 @@ const WORKER_ENTRY = fileURLToPath(new URL('./training-worker.ts', import.meta.u
 const TSX_LOADER = import.meta.resolve('tsx');
 /** How much of the worker's stderr to keep for the error message of a crash. */
 const STDERR_TAIL_CHARS = 2000;
+/** Longest output line passed on; the rest of a longer one is dropped (RunLogWriter keeps 4,000 characters of it). */
+const MAX_OUTPUT_LINE_CHARS = 8000;
 
 export interface WorkerExit {
   readonly code: number | null;
@@ -25,14 +28,20 @@ export interface WorkerHandle {
   kill(signal?: NodeJS.Signals): void;
 }
 
-export type StartWorker = (onMessage: (message: WorkerMessage) => void) => WorkerHandle;
+/** Which of a worker's outputs a line came from. */
+export type OutputStream = 'stdout' | 'stderr';
+
+/** Receives each line the worker prints, in order per stream, all of them before `exited` resolves. */
+export type OnOutput = (stream: OutputStream, line: string) => void;
+
+export type StartWorker = (onMessage: (message: WorkerMessage) => void, onOutput?: OnOutput) => WorkerHandle;
 
 /** Starts workers that use every core: evaluations, and runs when one runs at a time. */
 export const startWorkerProcess: StartWorker = workerStarter({});
 
 /** Starts workers with `env` on top of this process's environment. */
 export function workerStarter(env: Readonly<Record<string, string>>): StartWorker {
-  return (onMessage) => startWorker(onMessage, env);
+  return (onMessage, onOutput) => startWorker(onMessage, env, onOutput);
 }
 
 /**
@@ -55,11 +64,15 @@ export function threadsPerRun(
   return threads;
 }
 
-function startWorker(onMessage: (message: WorkerMessage) => void, env: Readonly<Record<string, string>>): WorkerHandle {
+function startWorker(
+  onMessage: (message: WorkerMessage) => void,
+  env: Readonly<Record<string, string>>,
+  onOutput: OnOutput | undefined,
+): WorkerHandle {
   const child: ChildProcess = fork(WORKER_ENTRY, [], {
     env: { ...process.env, ...env },
     execArgv: ['--import', TSX_LOADER],
-    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    stdio: ['ignore', onOutput ? 'pipe' : 'ignore', 'pipe', 'ipc'],
     serialization: 'advanced',
   });
   let stderrTail = '';
@@ -67,9 +80,18 @@ function startWorker(onMessage: (message: WorkerMessage) => void, env: Readonly<
   child.stderr!.on('data', (chunk: string) => {
     stderrTail = (stderrTail + chunk).slice(-STDERR_TAIL_CHARS);
   });
+  if (onOutput) {
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const lines = new OutputLines((line) => onOutput(stream, line), MAX_OUTPUT_LINE_CHARS);
+      child[stream]!.setEncoding('utf8');
+      child[stream]!.on('data', (chunk: string) => lines.push(chunk));
+      child[stream]!.on('end', () => lines.end());
+    }
+  }
   child.on('message', (message: WorkerMessage) => onMessage(message));
+  // 'close' rather than 'exit': it comes once the output pipes are drained too, so no line arrives after it.
   const exited = new Promise<WorkerExit>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal, stderrTail }));
+    child.on('close', (code, signal) => resolve({ code, signal, stderrTail }));
   });
   return {
     pid: child.pid!,

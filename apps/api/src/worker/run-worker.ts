@@ -2,7 +2,8 @@
 // one run at a time from the queue, trains it in a child process (training/training-worker.ts, so that a crash of
 // the trainer takes down only that run) and records every event; meanwhile it heartbeats, acts on cancel requests
 // sent through NOTIFY, and settles the runs of other workers that went silent. Stopping (SIGTERM/SIGINT) stops the
-// run at the next batch boundary and leaves it re-queued (RUN_RETRIES) or FAILED and resumable.
+// run at the next batch boundary and leaves it re-queued (RUN_RETRIES) or FAILED and resumable. Each run's log (what
+// its training process prints) and system metrics (SYSTEM_METRICS_SECONDS) are stored as it trains.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { run as runQueue, type Runner } from 'graphile-worker';
@@ -14,10 +15,13 @@ import { openDatabase } from '../db/database.js';
 import { RUN_CONTROL_CHANNEL } from '../events/run-notification.js';
 import { quietLogger, RunQueue, TRAIN_RUN_TASK } from '../queue/run-queue.js';
 import { sweepArtifacts } from '../services/artifact-sweep.js';
+import { RunLogWriter } from '../services/run-log-writer.js';
 import { RunRecorder } from '../services/run-recorder.js';
+import { SystemMetricService } from '../services/system-metric-service.js';
 import { WorkerRegistry } from '../services/worker-registry.js';
 import { threadsPerRun, workerStarter, type StartWorker } from '../training/worker-process.js';
 import { ClaimedRuns } from './claimed-runs.js';
+import { createProcessStatsReader } from './process-stats-reader.js';
 
 export interface RunWorkerOptions {
   readonly log?: (message: string) => void;
@@ -48,6 +52,8 @@ export async function startRunWorker(config: ApiConfig, options: RunWorkerOption
     cleanups.push(() => queue.close());
     const artifacts = new DirectoryArtifactStore(config.artifactDir);
     const recorder = new RunRecorder(database.prisma, artifacts);
+    const logWriter = new RunLogWriter(database.prisma, log);
+    cleanups.push(() => logWriter.close());
     const registry = new WorkerRegistry(database.prisma, queue, recorder, {
       heartbeatSeconds: config.heartbeatSeconds,
       runRetries: config.runRetries,
@@ -64,6 +70,10 @@ export async function startRunWorker(config: ApiConfig, options: RunWorkerOption
       startWorker:
         options.startWorker ??
         workerStarter(threadsPerRun(options.workersOnMachine ?? 1, os.availableParallelism(), process.env)),
+      logWriter,
+      systemMetrics: new SystemMetricService(database.prisma),
+      statsReader: createProcessStatsReader(),
+      systemMetricsSeconds: config.systemMetricsSeconds,
     });
     await sweepArtifacts(database.prisma, artifacts, log);
 

@@ -11,7 +11,7 @@ export async function main(args: readonly string[] = process.argv.slice(2)): Pro
   if (args.length > 0) {
     console.error(
       'Usage: resnet-lab-worker\n\nTrains runs from the queue. Configured by DATABASE_URL, ARTIFACT_DIR (or DATA_DIR), ' +
-        'RUN_RETRIES and WORKER_HEARTBEAT_SECONDS.',
+        'RUN_RETRIES, WORKER_HEARTBEAT_SECONDS and SYSTEM_METRICS_SECONDS.',
     );
     return 2;
   }

@@ -7,7 +7,8 @@ import { ApiProvider } from '../lib/api-context';
 import './globals.css';
 
 export const metadata: Metadata = {
-  title: 'ResNet Lab',
+  // Each route's layout names its page: 'Compare · ResNet Lab'.
+  title: { default: 'Runs · ResNet Lab', template: '%s · ResNet Lab' },
   description: 'Train, track and serve ResNet image classifiers.',
 };
 

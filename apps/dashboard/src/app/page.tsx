@@ -1,35 +1,46 @@
 'use client';
-// Runs: every run with live status and progress, filtered, sorted and paged; select runs to compare.
+// Runs: every run with live status and progress, searched, filtered, sorted and paged; select runs to compare. The
+// whole view lives in the URL's query string (lib/run-list-query.ts): a reload, a shared link or Back shows it again.
 import Link from 'next/link';
 import { useRouter } from 'next/navigation';
-import { useState } from 'react';
+import { Suspense, useState } from 'react';
 import { RunProgress, StatusBadge } from '../components/run-status';
-import { Empty, QueryView } from '../components/states';
+import { Empty, Loading, QueryView } from '../components/states';
 import { useQuery, useSubscription } from '../lib/api-context';
-import type { RunOrder, RunOrderField, RunStatus } from '../generated/graphql';
+import type { RunOrderField, RunStatus } from '../generated/graphql';
 import { RUN_STATUSES, RUN_UPDATED, RUNS } from '../lib/documents';
 import { dateTime, duration, fixed, percent } from '../lib/format';
+import {
+  changeRunListQuery,
+  isFiltered,
+  nextRunPage,
+  previousRunPage,
+  runListVariables,
+  sortRunsBy,
+  type RunListQuery,
+} from '../lib/run-list-query';
+import { useRunListQuery } from '../lib/use-run-list-query';
+import { RunSearch } from '../ui/runs/run-search';
+import { ShowArchivedToggle } from '../ui/runs/show-archived-toggle';
+import { TagChips } from '../ui/runs/tag-chips';
 
 const PAGE_SIZE = 20;
 
+// useSearchParams needs a Suspense boundary, so that the page's static shell renders without the query string.
 export default function RunsPage() {
+  return (
+    <Suspense fallback={<Loading what="runs" />}>
+      <RunsList />
+    </Suspense>
+  );
+}
+
+function RunsList() {
   const router = useRouter();
-  const [status, setStatus] = useState<RunStatus | ''>('');
-  const [modelId, setModelId] = useState('');
-  const [datasetId, setDatasetId] = useState('');
-  const [sort, setSort] = useState<RunOrder>({
-    field: 'CREATED_AT',
-    direction: 'DESC',
-  });
-  // Cursors of the pages before the current one; the last is where the current page starts.
-  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [query, show] = useRunListQuery();
+  const change = (changes: Partial<Omit<RunListQuery, 'after'>>) => show(changeRunListQuery(query, changes));
   const [selected, setSelected] = useState<string[]>([]);
-  const filter = {
-    ...(status ? { status: [status] } : {}),
-    ...(modelId ? { modelId } : {}),
-    ...(datasetId ? { datasetId } : {}),
-  };
-  const runs = useQuery(RUNS, { filter, orderBy: sort, first: PAGE_SIZE, after: cursors.at(-1) });
+  const runs = useQuery(RUNS, runListVariables(query, PAGE_SIZE));
 
   // Live: update runs on this page in place; a run that is not on it (a new one) may belong, so fetch again.
   useSubscription(RUN_UPDATED, {}, ({ runUpdated }) => {
@@ -49,23 +60,32 @@ export default function RunsPage() {
     );
   });
 
-  const resetPages = () => setCursors([null]);
-  const sortBy = (field: RunOrderField) => {
-    setSort((previous) => ({
-      field,
-      direction: previous.field === field && previous.direction === 'DESC' ? 'ASC' : 'DESC',
-    }));
-    resetPages();
-  };
+  const sortBy = (field: RunOrderField) => show(sortRunsBy(query, field));
+  const { sort } = query;
   const arrow = (field: RunOrderField) => (sort.field === field ? (sort.direction === 'DESC' ? ' ↓' : ' ↑') : '');
+  const filterByTag = (tag: string) => {
+    if (!query.tags.includes(tag)) change({ tags: [...query.tags, tag] });
+  };
 
   return (
     <>
       <h1>Runs</h1>
       <div className="toolbar">
+        <RunSearch
+          search={query.search}
+          tags={query.tags}
+          suggestions={runs.data?.runTags ?? []}
+          onSearch={(search) => change({ search })}
+          onTags={(tags) => change({ tags })}
+        />
+      </div>
+      <div className="toolbar">
         <label>
           Status
-          <select value={status} onChange={(event) => (setStatus(event.target.value as RunStatus | ''), resetPages())}>
+          <select
+            value={query.status ?? ''}
+            onChange={(event) => change({ status: (event.target.value || null) as RunStatus | null })}
+          >
             <option value="">any</option>
             {RUN_STATUSES.map((value) => (
               <option key={value}>{value}</option>
@@ -74,7 +94,7 @@ export default function RunsPage() {
         </label>
         <label>
           Model
-          <select value={modelId} onChange={(event) => (setModelId(event.target.value), resetPages())}>
+          <select value={query.modelId ?? ''} onChange={(event) => change({ modelId: event.target.value || null })}>
             <option value="">any</option>
             {runs.data?.models.map((model) => (
               <option key={model.id} value={model.id}>
@@ -85,7 +105,7 @@ export default function RunsPage() {
         </label>
         <label>
           Dataset
-          <select value={datasetId} onChange={(event) => (setDatasetId(event.target.value), resetPages())}>
+          <select value={query.datasetId ?? ''} onChange={(event) => change({ datasetId: event.target.value || null })}>
             <option value="">any</option>
             {runs.data?.datasets.map((dataset) => (
               <option key={dataset.id} value={dataset.id}>
@@ -94,19 +114,19 @@ export default function RunsPage() {
             ))}
           </select>
         </label>
+        <ShowArchivedToggle archived={query.archived} onChange={(archived) => change({ archived })} />
         <button disabled={selected.length < 2} onClick={() => router.push(`/compare?ids=${selected.join(',')}`)}>
           Compare {selected.length > 0 ? `(${selected.length})` : ''}
         </button>
-        <Link href="/runs/new">
-          <button className="primary">New run</button>
+        <Link href="/runs/new" className="button primary">
+          New run
         </Link>
       </div>
       <QueryView state={runs} what="runs">
         {(data) =>
           data.runs.totalCount === 0 ? (
             <Empty>
-              No runs {status || modelId || datasetId ? 'match these filters' : 'yet'}.{' '}
-              <Link href="/runs/new">Start one</Link>.
+              No runs {isFiltered(query) ? 'match these filters' : 'yet'}. <Link href="/runs/new">Start one</Link>.
             </Empty>
           ) : (
             <>
@@ -153,7 +173,12 @@ export default function RunsPage() {
                         />
                       </td>
                       <td>
-                        <Link href={`/runs/${run.id}`}>{run.name}</Link>
+                        <Link href={`/runs/${run.id}`}>{run.name}</Link>{' '}
+                        <TagChips
+                          tags={run.tags}
+                          label={`Tags of ${run.name}`}
+                          onSelect={{ action: filterByTag, label: (tag) => `Show runs tagged ${tag}` }}
+                        />
                       </td>
                       <td>{run.model.name}</td>
                       <td>{run.dataset.name}</td>
@@ -173,14 +198,17 @@ export default function RunsPage() {
               </table>
               <div className="toolbar" style={{ marginTop: 12 }}>
                 <span>
-                  {data.runs.totalCount} run{data.runs.totalCount === 1 ? '' : 's'}, page {cursors.length}
+                  {data.runs.totalCount} run{data.runs.totalCount === 1 ? '' : 's'}, page {query.after.length + 1}
                 </span>
-                <button disabled={cursors.length === 1} onClick={() => setCursors((previous) => previous.slice(0, -1))}>
+                <button disabled={query.after.length === 0} onClick={() => show(previousRunPage(query))}>
                   Previous
                 </button>
                 <button
-                  disabled={!data.runs.pageInfo.hasNextPage}
-                  onClick={() => setCursors((previous) => [...previous, data.runs.pageInfo.endCursor])}
+                  disabled={!data.runs.pageInfo.hasNextPage || !data.runs.pageInfo.endCursor}
+                  onClick={() => {
+                    const { endCursor } = data.runs.pageInfo;
+                    if (endCursor) show(nextRunPage(query, endCursor));
+                  }}
                 >
                   Next
                 </button>

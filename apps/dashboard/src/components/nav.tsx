@@ -7,9 +7,11 @@ const LINKS = [
   ['/runs/new', 'New run'],
   ['/compare', 'Compare'],
   ['/models', 'Models'],
+  ['/datasets', 'Datasets'],
   ['/predict', 'Predict'],
   ['/evaluate', 'Evaluate'],
   ['/workers', 'Workers'],
+  ['/explorer', 'API explorer'],
 ] as const;
 
 export function Nav({ apiUrl }: { apiUrl: string }) {

@@ -2,14 +2,30 @@
 // scripts/generate-graphql-types.ts generates from these operations and the API's schema (`npm run generate`).
 // Every exported string of this file is an operation that the generator types and checks against the schema.
 import type {
+  ArchiveRunMutation,
+  ArchiveRunMutationVariables,
   CancelRunMutation,
   CancelRunMutationVariables,
+  CheckpointEvaluationsQuery,
+  CheckpointEvaluationsQueryVariables,
   CompareQuery,
   CompareQueryVariables,
   CreateModelMutation,
   CreateModelMutationVariables,
+  DeleteModelMutation,
+  DeleteModelMutationVariables,
+  DeleteModelVersionMutation,
+  DeleteModelVersionMutationVariables,
+  DeleteRunMutation,
+  DeleteRunMutationVariables,
+  DatasetsQuery,
+  DatasetsQueryVariables,
   EvaluateCheckpointMutation,
   EvaluateCheckpointMutationVariables,
+  ExplorerSettingsQuery,
+  ExplorerSettingsQueryVariables,
+  ModelEvaluationsQuery,
+  ModelEvaluationsQueryVariables,
   ModelsQuery,
   ModelsQueryVariables,
   NewRunOptionsQuery,
@@ -18,12 +34,26 @@ import type {
   PredictMutationVariables,
   PredictOptionsQuery,
   PredictOptionsQueryVariables,
+  PreviewDatasetMutation,
+  PreviewDatasetMutationVariables,
   PromoteCheckpointMutation,
   PromoteCheckpointMutationVariables,
+  RemoveModelAliasMutation,
+  RemoveModelAliasMutationVariables,
+  RegisterDatasetMutation,
+  RegisterDatasetMutationVariables,
   ResumeRunMutation,
   ResumeRunMutationVariables,
   RunProgressSubscription,
   RunProgressSubscriptionVariables,
+  RunAnnotationsQuery,
+  RunAnnotationsQueryVariables,
+  RunLogLinesSubscription,
+  RunLogLinesSubscriptionVariables,
+  RunLogsQuery,
+  RunLogsQueryVariables,
+  RunSystemMetricsQuery,
+  RunSystemMetricsQueryVariables,
   RunQuery,
   RunQueryVariables,
   RunsQuery,
@@ -31,8 +61,16 @@ import type {
   RunStatus,
   RunUpdatedSubscription,
   RunUpdatedSubscriptionVariables,
+  SetModelAliasMutation,
+  SetModelAliasMutationVariables,
   StartRunMutation,
   StartRunMutationVariables,
+  UnarchiveRunMutation,
+  UnarchiveRunMutationVariables,
+  UpdateRunMutation,
+  UpdateRunMutationVariables,
+  UpdateModelVersionMutation,
+  UpdateModelVersionMutationVariables,
   WorkersQuery,
   WorkersQueryVariables,
 } from '../generated/graphql';
@@ -45,7 +83,9 @@ const RUN_SUMMARY = /* GraphQL */ `
   fragment RunSummary on Run {
     id
     name
+    tags
     status
+    archivedAt
     epochs
     currentEpoch
     currentBatch
@@ -102,6 +142,33 @@ const CHECKPOINT_ROW = /* GraphQL */ `
   }
 `;
 
+/** What the run page's charts and epoch table draw besides the run's own metrics: the history it continues. */
+const RUN_HISTORY = /* GraphQL */ `
+  fragment RunHistory on Run {
+    lineage {
+      id
+      name
+    }
+    lineageMetrics {
+      inherited
+      run {
+        id
+        name
+      }
+      metric {
+        ...EpochMetricRow
+      }
+    }
+    lineageBatchMetrics(maxPoints: 1000) {
+      inherited
+      metric {
+        step
+        loss
+      }
+    }
+  }
+`;
+
 export const RUNS = typedDocument<RunsQuery, RunsQueryVariables>(
   /* GraphQL */ `
     query Runs($filter: RunFilter, $orderBy: RunOrder, $first: Int, $after: String) {
@@ -125,6 +192,7 @@ export const RUNS = typedDocument<RunsQuery, RunsQueryVariables>(
         id
         name
       }
+      runTags
     }
   `,
   RUN_SUMMARY,
@@ -147,6 +215,10 @@ export const RUN = typedDocument<RunQuery, RunQueryVariables>(
       run(id: $id) {
         ...RunSummary
         attempts
+        metricsCsvPath
+        metricsJsonPath
+        batchMetricsCsvPath
+        batchMetricsJsonPath
         source
         worker {
           id
@@ -175,10 +247,7 @@ export const RUN = typedDocument<RunQuery, RunQueryVariables>(
         metrics {
           ...EpochMetricRow
         }
-        batchMetrics {
-          step
-          loss
-        }
+        ...RunHistory
         checkpoints {
           ...CheckpointRow
         }
@@ -200,6 +269,7 @@ export const RUN = typedDocument<RunQuery, RunQueryVariables>(
   RUN_SUMMARY,
   EPOCH_METRIC_ROW,
   CHECKPOINT_ROW,
+  RUN_HISTORY,
 );
 
 export const RUN_PROGRESS = typedDocument<RunProgressSubscription, RunProgressSubscriptionVariables>(
@@ -290,6 +360,8 @@ export const COMPARE = typedDocument<CompareQuery, CompareQueryVariables>(
           values
           differs
         }
+        metricsCsvPath
+        metricsJsonPath
       }
     }
   `,
@@ -321,6 +393,13 @@ export const MODELS = typedDocument<ModelsQuery, ModelsQueryVariables>(/* GraphQ
         parameters
         macs
       }
+      aliases {
+        alias
+        version {
+          id
+          version
+        }
+      }
       runCount
       runs(first: 10) {
         id
@@ -332,6 +411,7 @@ export const MODELS = typedDocument<ModelsQuery, ModelsQueryVariables>(/* GraphQ
         id
         version
         aliases
+        description
         createdAt
         checkpoint {
           id
@@ -422,31 +502,86 @@ export const PREDICT = typedDocument<PredictMutation, PredictMutationVariables>(
   }
 `);
 
-export const EVALUATE = typedDocument<EvaluateCheckpointMutation, EvaluateCheckpointMutationVariables>(/* GraphQL */ `
-  mutation EvaluateCheckpoint($input: EvaluateCheckpointInput!) {
-    evaluateCheckpoint(input: $input) {
-      split
+/** A stored evaluation, as the Evaluate page lists and draws it. */
+const EVALUATION_FIELDS = /* GraphQL */ `
+  fragment EvaluationFields on Evaluation {
+    id
+    createdAt
+    datasetName
+    split
+    images
+    loss
+    accuracy
+    durationSeconds
+    classNames
+    confusionMatrix
+    perClass {
+      label
       images
-      loss
       accuracy
-      durationSeconds
-      classNames
-      confusionMatrix
-      perClass {
-        label
-        images
-        accuracy
-      }
-      checkpoint {
+    }
+  }
+`;
+
+export const CHECKPOINT_EVALUATIONS = typedDocument<CheckpointEvaluationsQuery, CheckpointEvaluationsQueryVariables>(
+  /* GraphQL */ `
+    query CheckpointEvaluations($id: ID!) {
+      checkpoint(id: $id) {
         id
         epoch
+        available
         run {
           id
           name
+          dataset {
+            name
+            classNames
+          }
+        }
+        evaluations {
+          ...EvaluationFields
         }
       }
-      dataset {
+      datasets {
         name
+        classNames
+        available
+      }
+    }
+  `,
+  EVALUATION_FIELDS,
+);
+
+export const EVALUATE = typedDocument<EvaluateCheckpointMutation, EvaluateCheckpointMutationVariables>(
+  /* GraphQL */ `
+    mutation EvaluateCheckpoint($input: EvaluateCheckpointInput!) {
+      evaluateCheckpoint(input: $input) {
+        ...EvaluationFields
+      }
+    }
+  `,
+  EVALUATION_FIELDS,
+);
+
+export const MODEL_EVALUATIONS = typedDocument<ModelEvaluationsQuery, ModelEvaluationsQueryVariables>(/* GraphQL */ `
+  query ModelEvaluations($id: ID!, $first: Int) {
+    model(id: $id) {
+      id
+      evaluations(first: $first) {
+        id
+        createdAt
+        datasetName
+        split
+        images
+        accuracy
+        checkpoint {
+          id
+          epoch
+          run {
+            id
+            name
+          }
+        }
       }
     }
   }
@@ -468,6 +603,214 @@ export const WORKERS = typedDocument<WorkersQuery, WorkersQueryVariables>(/* Gra
           id
           name
         }
+      }
+    }
+  }
+`);
+
+/** What the API explorer needs besides GraphiQL's own introspection: whether to ask for the token. */
+export const EXPLORER_SETTINGS = typedDocument<ExplorerSettingsQuery, ExplorerSettingsQueryVariables>(/* GraphQL */ `
+  query ExplorerSettings {
+    system {
+      mutationsRequireToken
+    }
+  }
+`);
+
+/** A run's tags and notes for their editor, and every tag in use for suggestions. */
+export const RUN_ANNOTATIONS = typedDocument<RunAnnotationsQuery, RunAnnotationsQueryVariables>(/* GraphQL */ `
+  query RunAnnotations($id: ID!) {
+    run(id: $id) {
+      id
+      tags
+      notes
+    }
+    runTags
+  }
+`);
+
+export const UPDATE_RUN = typedDocument<UpdateRunMutation, UpdateRunMutationVariables>(/* GraphQL */ `
+  mutation UpdateRun($input: UpdateRunInput!) {
+    updateRun(input: $input) {
+      id
+      name
+      tags
+      notes
+    }
+  }
+`);
+
+export const DATASETS = typedDocument<DatasetsQuery, DatasetsQueryVariables>(/* GraphQL */ `
+  query Datasets {
+    datasetRoots
+    datasets {
+      id
+      name
+      description
+      format
+      location
+      classNames
+      trainSize
+      testSize
+      imageSize
+      builtIn
+      available
+      unavailableReason
+      downloadCommand
+    }
+  }
+`);
+
+export const PREVIEW_DATASET = typedDocument<PreviewDatasetMutation, PreviewDatasetMutationVariables>(/* GraphQL */ `
+  mutation PreviewDataset($input: PreviewDatasetInput!) {
+    previewDataset(input: $input) {
+      format
+      location
+      classNames
+      trainSize
+      testSize
+      imageSize
+      classes {
+        className
+        trainSize
+        testSize
+      }
+      thumbnails {
+        className
+        file
+        sourceWidth
+        sourceHeight
+        dataUrl
+      }
+    }
+  }
+`);
+
+export const REGISTER_DATASET = typedDocument<RegisterDatasetMutation, RegisterDatasetMutationVariables>(/* GraphQL */ `
+  mutation RegisterDataset($input: RegisterDatasetInput!) {
+    registerDataset(input: $input) {
+      id
+      name
+    }
+  }
+`);
+
+export const ARCHIVE_RUN = typedDocument<ArchiveRunMutation, ArchiveRunMutationVariables>(/* GraphQL */ `
+  mutation ArchiveRun($id: ID!) {
+    archiveRun(id: $id) {
+      id
+      archivedAt
+    }
+  }
+`);
+
+export const UNARCHIVE_RUN = typedDocument<UnarchiveRunMutation, UnarchiveRunMutationVariables>(/* GraphQL */ `
+  mutation UnarchiveRun($id: ID!) {
+    unarchiveRun(id: $id) {
+      id
+      archivedAt
+    }
+  }
+`);
+
+export const DELETE_RUN = typedDocument<DeleteRunMutation, DeleteRunMutationVariables>(/* GraphQL */ `
+  mutation DeleteRun($id: ID!) {
+    deleteRun(id: $id)
+  }
+`);
+
+export const DELETE_MODEL = typedDocument<DeleteModelMutation, DeleteModelMutationVariables>(/* GraphQL */ `
+  mutation DeleteModel($id: ID!) {
+    deleteModel(id: $id)
+  }
+`);
+
+export const DELETE_MODEL_VERSION = typedDocument<DeleteModelVersionMutation, DeleteModelVersionMutationVariables>(
+  /* GraphQL */ `
+    mutation DeleteModelVersion($id: ID!) {
+      deleteModelVersion(id: $id)
+    }
+  `,
+);
+
+export const SET_MODEL_ALIAS = typedDocument<SetModelAliasMutation, SetModelAliasMutationVariables>(/* GraphQL */ `
+  mutation SetModelAlias($input: SetModelAliasInput!) {
+    setModelAlias(input: $input) {
+      alias
+      version {
+        version
+      }
+    }
+  }
+`);
+
+export const REMOVE_MODEL_ALIAS = typedDocument<RemoveModelAliasMutation, RemoveModelAliasMutationVariables>(
+  /* GraphQL */ `
+    mutation RemoveModelAlias($modelId: ID!, $alias: String!) {
+      removeModelAlias(modelId: $modelId, alias: $alias) {
+        id
+      }
+    }
+  `,
+);
+
+export const UPDATE_MODEL_VERSION = typedDocument<UpdateModelVersionMutation, UpdateModelVersionMutationVariables>(
+  /* GraphQL */ `
+    mutation UpdateModelVersion($input: UpdateModelVersionInput!) {
+      updateModelVersion(input: $input) {
+        id
+        description
+      }
+    }
+  `,
+);
+
+const RUN_LOG_LINE_ROW = /* GraphQL */ `
+  fragment RunLogLineRow on RunLogLine {
+    seq
+    stream
+    line
+  }
+`;
+
+/** A run's status and the last `last` lines of its log. */
+export const RUN_LOGS = typedDocument<RunLogsQuery, RunLogsQueryVariables>(
+  /* GraphQL */ `
+    query RunLogs($id: ID!, $last: Int!) {
+      run(id: $id) {
+        id
+        logs(last: $last) {
+          ...RunLogLineRow
+        }
+      }
+    }
+  `,
+  RUN_LOG_LINE_ROW,
+);
+
+/** The run's log lines after `after` (stored ones first), then new ones live, until the run ends. */
+export const RUN_LOG_LINES = typedDocument<RunLogLinesSubscription, RunLogLinesSubscriptionVariables>(
+  /* GraphQL */ `
+    subscription RunLogLines($runId: ID!, $after: Int) {
+      runLogs(runId: $runId, after: $after) {
+        ...RunLogLineRow
+      }
+    }
+  `,
+  RUN_LOG_LINE_ROW,
+);
+
+export const RUN_SYSTEM_METRICS = typedDocument<RunSystemMetricsQuery, RunSystemMetricsQueryVariables>(/* GraphQL */ `
+  query RunSystemMetrics($id: ID!, $maxPoints: Int!) {
+    run(id: $id) {
+      id
+      systemMetrics(maxPoints: $maxPoints) {
+        at
+        cpuPercent
+        memoryBytes
+        systemMemoryUsedBytes
+        gpuUtilization
+        gpuMemoryBytes
       }
     }
   }

@@ -10,13 +10,14 @@ import { evaluationSettings } from '../training/evaluation-settings.js';
 import type { CliIo } from './cli-io.js';
 import { UsageError } from './usage-error.js';
 
-export const EVAL_USAGE = `Usage: resnet-lab eval --checkpoint <dir> [--data <location>] [--split test|train|all] [--backend <name>]
-                       [--cache-dir <dir>] [--json]
+export const EVAL_USAGE = `Usage: resnet-lab eval --checkpoint <dir|file.tar> [--data <location>] [--split test|train|all]
+                       [--backend <name>] [--cache-dir <dir>] [--json]
 
 Evaluates a checkpoint on a dataset split: by default the test split of the data it was trained on. An image folder
 without train/ and test/ subfolders that is not that data is a set of images to score: evaluated whole by default.
 
-  --checkpoint <dir>  a checkpoint directory, e.g. runs/<name>/checkpoints/best
+  --checkpoint <dir>  a checkpoint directory, e.g. runs/<name>/checkpoints/best, or a tar archive of one (the
+                      .tar that the API's checkpoint download gives, read as it is)
   --data <location>   'synthetic', a CIFAR-10 binary directory or an image folder (default: the training data;
                       required for imported weights, which record none)
   --split <name>      test: the test split (test/, or the held-out share of each class of a folder without it);
@@ -46,7 +47,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     io.stdout(EVAL_USAGE);
     return 0;
   }
-  if (!values.checkpoint) throw new UsageError('Missing --checkpoint <dir>.');
+  if (!values.checkpoint) throw new UsageError('Missing --checkpoint <dir|file.tar>.');
   if (values.split !== undefined && !isEvalSplit(values.split)) {
     throw new UsageError(`Expected --split to be one of ${EVAL_SPLITS.join(', ')}, got '${values.split}'.`);
   }

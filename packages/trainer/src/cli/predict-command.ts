@@ -8,10 +8,11 @@ import type { CliIo } from './cli-io.js';
 import { parseBackend } from './eval-command.js';
 import { UsageError, parseNumberOption } from './usage-error.js';
 
-export const PREDICT_USAGE = `Usage: resnet-lab predict --checkpoint <dir> <image>... [--top 3] [--backend <name>] [--json]
+export const PREDICT_USAGE = `Usage: resnet-lab predict --checkpoint <dir|file.tar> <image>... [--top 3] [--backend <name>]
+                          [--json]
 
 Classifies PNG or JPEG images of any size (resized to the model's input) and prints the top classes with their
-softmax probabilities.
+softmax probabilities. The checkpoint is a directory or a tar archive of one (the API's checkpoint download).
 `;
 
 export async function predictCommand(args: string[], io: CliIo): Promise<number> {
@@ -31,7 +32,7 @@ export async function predictCommand(args: string[], io: CliIo): Promise<number>
     io.stdout(PREDICT_USAGE);
     return 0;
   }
-  if (!values.checkpoint) throw new UsageError('Missing --checkpoint <dir>.');
+  if (!values.checkpoint) throw new UsageError('Missing --checkpoint <dir|file.tar>.');
   if (positionals.length === 0) throw new UsageError('Missing <image>: give one or more PNG or JPEG files.');
   const topK = parseNumberOption('top', values.top)!;
   const inputs = await Promise.all(

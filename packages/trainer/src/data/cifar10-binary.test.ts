@@ -7,6 +7,7 @@ import {
   hasCompleteCifar10Binary,
   isCifar10BinaryDirectory,
   readCifar10Binary,
+  readCifar10Samples,
   writeCifar10Binary,
 } from './cifar10-binary.js';
 import { DatasetError, type DatasetSplits, type ImageDataset } from './image-dataset.js';
@@ -122,6 +123,26 @@ describe('readCifar10Binary', () => {
       `No CIFAR-10 binary dataset at ${missing}: the directory does not exist.`,
     );
     expect(await isCifar10BinaryDirectory(missing)).toBe(false);
+  });
+});
+
+describe('readCifar10Samples', () => {
+  it('reads the first records of the first training file only, from the archive subfolder too', async () => {
+    const train = makeSplit(7);
+    await writeCifar10Binary(
+      path.join(directory, 'cifar-10-batches-bin'),
+      { train, test: makeSplit(2, 1) },
+      {
+        trainFiles: 2,
+      },
+    );
+    const samples = await readCifar10Samples(directory, 2);
+    expect([samples.count, samples.height, samples.width, Array.from(samples.labels)]).toEqual([2, 32, 32, [0, 1]]);
+    expect(samples.classNames).toEqual(CLASS_NAMES);
+    expect(samples.images).toEqual(train.images.subarray(0, 2 * 32 * 32 * 3));
+    // data_batch_1.bin holds the first 3 of the 7 training images: no more than that comes back.
+    expect((await readCifar10Samples(directory, 100)).count).toBe(3);
+    await expect(readCifar10Samples(directory, 0)).rejects.toThrow('Expected limit to be a positive integer, got 0.');
   });
 });
 

@@ -61,6 +61,38 @@ export async function readCifar10Binary(directory: string): Promise<DatasetSplit
 }
 
 /**
+ * The first `limit` records of the first training file (data_batch_1.bin) of `directory` (or its
+ * `cifar-10-batches-bin/` subfolder), with the class names of batches.meta.txt: a few images to look at, for
+ * `limit * 3,073` bytes read instead of the whole dataset. Fewer when the file holds fewer.
+ */
+export async function readCifar10Samples(directory: string, limit: number): Promise<ImageDataset> {
+  if (!Number.isInteger(limit) || limit < 1) {
+    throw new RangeError(`Expected limit to be a positive integer, got ${limit}.`);
+  }
+  const files = await locateCifar10Files(directory);
+  const classNames = await readClassNames(files.metaFile);
+  const file = files.trainFiles[0]!;
+  const size = await fileSize(file);
+  checkRecordFileSize(file, size);
+  const count = Math.min(limit, size / CIFAR10_RECORD_BYTES);
+  const bytes = new Uint8Array(count * CIFAR10_RECORD_BYTES);
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(file, 'r');
+    const { bytesRead } = await handle.read(bytes, 0, bytes.byteLength, 0);
+    if (bytesRead !== bytes.byteLength) throw new Error(`Read ${bytesRead} of ${bytes.byteLength} bytes.`);
+  } catch (error) {
+    throw new DatasetError(`Cannot read ${file}.`, { cause: error });
+  } finally {
+    await handle?.close();
+  }
+  const images = new Uint8Array(count * IMAGE_BYTES);
+  const labels = new Int32Array(count);
+  decodeRecords(bytes, file, classNames, images, labels, 0);
+  return { classNames, images, labels, count, height: CIFAR10_IMAGE_SIZE, width: CIFAR10_IMAGE_SIZE };
+}
+
+/**
  * Whether `directory` (or its `cifar-10-batches-bin/` subfolder) holds any file of the CIFAR-10 binary release, so
  * that a loader sends it to readCifar10Binary, which then names whatever is missing.
  */

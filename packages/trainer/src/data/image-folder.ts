@@ -131,13 +131,19 @@ async function requireDirectory(directory: string, what: string): Promise<void> 
 export interface ImageFolderClass {
   readonly className: string;
   readonly images: number;
+  /** Its image files' paths, in the order loading reads them (name order). */
+  readonly files: readonly string[];
 }
 
 /** The class folders under `root` in label order, with their image counts; the same checks as loading. */
 export async function listImageFolderClasses(root: string): Promise<ImageFolderClass[]> {
   const classNames = await listClassFolders(root);
   const files = await listClassFiles(root, classNames, undefined);
-  return classNames.map((className, label) => ({ className, images: files[label]!.length }));
+  return classNames.map((className, label) => ({
+    className,
+    images: files[label]!.length,
+    files: files[label]!.map((file) => file.path),
+  }));
 }
 
 async function listClassFolders(root: string): Promise<string[]> {

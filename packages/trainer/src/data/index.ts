@@ -14,6 +14,7 @@ export {
   hasCompleteCifar10Binary,
   isCifar10BinaryDirectory,
   readCifar10Binary,
+  readCifar10Samples,
   writeCifar10Binary,
 } from './cifar10-binary.js';
 export type { WriteCifar10BinaryOptions } from './cifar10-binary.js';

@@ -60,6 +60,7 @@ export interface CheckpointSource {
 }
 
 export interface LoadedCheckpoint {
+  /** The directory, or tar archive, it was loaded from. */
   readonly directory: string;
   readonly model: tf.LayersModel;
   readonly metadata: CheckpointMetadata;
@@ -112,11 +113,15 @@ export async function saveCheckpoint(
   return weightsSha256;
 }
 
-/** A checkpoint's epoch, config, metrics and class names, without loading its weights. */
+/**
+ * A checkpoint's epoch, config, metrics and class names, without loading its weights. `directory` may also be a tar
+ * archive of a checkpoint directory (the API's download), as for loadCheckpoint.
+ */
 export async function readCheckpointMetadata(directory: string): Promise<CheckpointMetadata> {
   return parseMetadata(await readModelMetadata(directory), directory);
 }
 
+/** Loads a checkpoint directory, or a tar archive of one (the API's download, read in memory, not extracted). */
 export async function loadCheckpoint(directory: string): Promise<LoadedCheckpoint> {
   const artifacts = await readModelArtifacts(directory);
   const metadata = parseMetadata(artifacts.userDefinedMetadata, directory);

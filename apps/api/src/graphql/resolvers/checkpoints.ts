@@ -1,35 +1,19 @@
-// Resolvers of checkpoints.graphql: checkpoints, their promotion and evaluation, and predictions.
+// Resolvers of checkpoints.graphql: checkpoints, their promotion, their stored evaluations, and predictions.
 import { checkpointDownloadPath } from '../../artifacts/checkpoint-download.js';
 import { checkpointSafetensorsPath } from '../../artifacts/checkpoint-safetensors.js';
 import type { Resolvers } from '../../generated/graphql.js';
+import { EvaluationService } from '../../services/evaluation-service.js';
 
 export const checkpointResolvers: Resolvers = {
   Query: {
     checkpoint: (_, { id }, { services }) => services.checkpoints.find(id),
     predictions: (_, { checkpointId, first }, { services }) => services.checkpoints.predictions(checkpointId, first),
+    evaluation: (_, { id }, { services }) => services.evaluations.find(id),
   },
 
   Mutation: {
     promoteCheckpoint: (_, { input }, { services }) => services.checkpoints.promote(input),
-    evaluateCheckpoint: async (_, { input }, { services }) => {
-      const { checkpoint, dataset, split, evaluation, durationSeconds } = await services.checkpoints.evaluate(input);
-      return {
-        checkpoint,
-        dataset,
-        split,
-        images: evaluation.count,
-        loss: evaluation.loss,
-        accuracy: evaluation.accuracy,
-        classNames: [...evaluation.classNames],
-        confusionMatrix: evaluation.confusionMatrix.map((row) => [...row]),
-        perClass: evaluation.classNames.map((label, index) => ({
-          label,
-          images: evaluation.confusionMatrix[index]!.reduce((total, count) => total + count, 0),
-          accuracy: evaluation.perClassAccuracy[index] ?? 0,
-        })),
-        durationSeconds,
-      };
-    },
+    evaluateCheckpoint: (_, { input }, { services }) => services.evaluations.evaluate(input),
     predict: (_, { input }, { services }) => services.predictions.predict(input),
   },
 
@@ -40,6 +24,15 @@ export const checkpointResolvers: Resolvers = {
     safetensorsPath: (checkpoint) => (checkpoint.prunedAt === null ? checkpointSafetensorsPath(checkpoint.id) : null),
     available: (checkpoint) => checkpoint.prunedAt === null,
     versions: (checkpoint, _, { services }) => services.checkpoints.versions(checkpoint.id),
+    evaluations: (checkpoint, _, { services }) => services.evaluations.ofCheckpoint(checkpoint.id),
+  },
+
+  Evaluation: {
+    checkpoint: (evaluation, _, { services }) => services.checkpoints.get(evaluation.checkpointId),
+    dataset: (evaluation, _, { services }) =>
+      evaluation.datasetId === null ? null : services.datasets.get(evaluation.datasetId),
+    perClass: (evaluation) => EvaluationService.perClass(evaluation),
+    confusionMatrix: (evaluation) => EvaluationService.confusionMatrix(evaluation),
   },
 
   Prediction: {

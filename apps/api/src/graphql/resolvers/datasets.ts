@@ -9,16 +9,19 @@ export const datasetResolvers: Resolvers = {
   Query: {
     datasets: (_, __, { services }) => services.datasets.list(),
     dataset: (_, args, { services }) => services.datasets.find(byIdOrName(args)),
+    datasetRoots: (_, __, { services }) => [...services.datasets.roots],
   },
 
   Mutation: {
     registerDataset: (_, { input }, { services }) => services.datasets.register(input),
+    previewDataset: (_, { input }, { services }) => services.datasets.preview(input),
     deleteDataset: (_, { id }, { services }) => services.datasets.delete(id),
   },
 
   Dataset: {
     available: async (dataset, _, { services }) => (await availabilityOf(services, dataset)).available,
     unavailableReason: async (dataset, _, { services }) => (await availabilityOf(services, dataset)).reason,
+    downloadCommand: async (dataset, _, { services }) => (await availabilityOf(services, dataset)).downloadCommand,
   },
 };
 

@@ -7,6 +7,8 @@ import { baseResolvers } from './base.js';
 import { checkpointResolvers } from './checkpoints.js';
 import { datasetResolvers } from './datasets.js';
 import { modelResolvers } from './models.js';
+import { runLineageResolvers } from './run-lineage.js';
+import { runLogResolvers } from './run-logs.js';
 import { runResolvers } from './runs.js';
 import { systemResolvers } from './system.js';
 
@@ -16,6 +18,8 @@ export const resolvers: Resolvers = mergeResolvers([
   datasetResolvers,
   modelResolvers,
   runResolvers,
+  runLineageResolvers,
+  runLogResolvers,
   systemResolvers,
 ]);
 

@@ -13,6 +13,9 @@ export const modelResolvers: Resolvers = {
     createModel: (_, { input }, { services }) => services.models.create(input),
     deleteModel: (_, { id }, { services }) => services.models.delete(id),
     deleteModelVersion: (_, { id }, { services }) => services.checkpoints.deleteVersion(id),
+    setModelAlias: (_, { input }, { services }) => services.modelRegistry.setAlias(input),
+    removeModelAlias: (_, { modelId, alias }, { services }) => services.modelRegistry.removeAlias(modelId, alias),
+    updateModelVersion: (_, { input }, { services }) => services.modelRegistry.updateVersion(input),
     importModelVersion: (_, { input }, { services }) => services.modelImports.importVersion(input),
   },
 
@@ -40,6 +43,7 @@ export const modelResolvers: Resolvers = {
     runCount: (model, _, { services }) => services.models.runCount(model.id),
     versions: (model, _, { services }) => services.models.versions(model.id),
     aliases: (model, _, { services }) => services.models.aliases(model.id),
+    evaluations: (model, { first }, { services }) => services.evaluations.ofModel(model.id, first),
   },
 
   ModelVersion: {

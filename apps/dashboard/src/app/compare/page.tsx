@@ -2,7 +2,8 @@
 // Compare: runs' curves overlaid, and their hyperparameters with the differences marked.
 import Link from 'next/link';
 import { useSearchParams } from 'next/navigation';
-import { Suspense } from 'react';
+import { Suspense, useState } from 'react';
+import { ChartSettings, DEFAULT_CHART_VIEW, type ChartView } from '../../components/chart-settings';
 import { LineSeriesChart } from '../../components/charts';
 import { StatusBadge } from '../../components/run-status';
 import { Empty, QueryView } from '../../components/states';
@@ -10,6 +11,8 @@ import type { CompareQuery, EpochMetricRowFragment } from '../../generated/graph
 import { useQuery } from '../../lib/api-context';
 import { COMPARE } from '../../lib/documents';
 import { percent } from '../../lib/format';
+import { CompareDownloads } from '../../ui/compare/compare-downloads';
+import { ParallelCoordinates } from '../../ui/compare/parallel-coordinates';
 
 /** One row per epoch with a column per run, as the charts want them. */
 function byEpoch(runs: CompareQuery['compareRuns']['runs'], pick: (metric: EpochMetricRowFragment) => number | null) {
@@ -27,6 +30,7 @@ function byEpoch(runs: CompareQuery['compareRuns']['runs'], pick: (metric: Epoch
 function Compare() {
   const ids = (useSearchParams().get('ids') ?? '').split(',').filter(Boolean);
   const comparison = useQuery(COMPARE, { ids }, { skip: ids.length < 2 });
+  const [view, setView] = useState<ChartView>(DEFAULT_CHART_VIEW);
   if (ids.length < 2) {
     return (
       <Empty>
@@ -36,8 +40,8 @@ function Compare() {
   }
   return (
     <QueryView state={comparison} what="the runs">
-      {({ compareRuns: { runs, hyperparameters } }) => {
-        const series = runs.map((run) => ({ key: run.id, label: run.name }));
+      {({ compareRuns: { runs, hyperparameters, metricsCsvPath, metricsJsonPath } }) => {
+        const series = (goal: 'max' | 'min' | undefined) => runs.map((run) => ({ key: run.id, label: run.name, goal }));
         return (
           <>
             <table>
@@ -66,7 +70,9 @@ function Compare() {
                 ))}
               </tbody>
             </table>
+            <CompareDownloads comparison={{ metricsCsvPath, metricsJsonPath }} />
             <h2>Curves</h2>
+            <ChartSettings view={view} onChange={setView} />
             <div className="grid">
               <LineSeriesChart
                 title="Test accuracy"
@@ -75,7 +81,8 @@ function Compare() {
                 data={byEpoch(runs, (m) => m.testAccuracy)}
                 xKey="epoch"
                 xLabel="epoch"
-                series={series}
+                series={series('max')}
+                smoothing={view.smoothing}
               />
               <LineSeriesChart
                 title="Train loss"
@@ -83,7 +90,9 @@ function Compare() {
                 data={byEpoch(runs, (m) => m.trainLoss)}
                 xKey="epoch"
                 xLabel="epoch"
-                series={series}
+                series={series('min')}
+                smoothing={view.smoothing}
+                logScale={view.logScale}
               />
               <LineSeriesChart
                 title="Test loss"
@@ -91,7 +100,9 @@ function Compare() {
                 data={byEpoch(runs, (m) => m.testLoss)}
                 xKey="epoch"
                 xLabel="epoch"
-                series={series}
+                series={series('min')}
+                smoothing={view.smoothing}
+                logScale={view.logScale}
               />
               <LineSeriesChart
                 title="Learning rate"
@@ -99,9 +110,11 @@ function Compare() {
                 data={byEpoch(runs, (m) => m.learningRate)}
                 xKey="epoch"
                 xLabel="epoch"
-                series={series}
+                series={series(undefined)}
               />
             </div>
+            <h2>Hyperparameters against accuracy</h2>
+            <ParallelCoordinates runs={runs} hyperparameters={hyperparameters} />
             <h2>Hyperparameters</h2>
             <table data-testid="compare-hyperparameters">
               <thead>

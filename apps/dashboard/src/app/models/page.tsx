@@ -21,7 +21,7 @@ export default function ModelsPage() {
           list.length === 0 ? (
             <Empty>No models yet: create one above.</Empty>
           ) : (
-            list.map((model) => <ModelCard key={model.id} model={model} />)
+            list.map((model) => <ModelCard key={model.id} model={model} onChanged={models.refetch} />)
           )
         }
       </QueryView>

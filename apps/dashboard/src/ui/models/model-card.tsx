@@ -4,10 +4,15 @@ import { StatusBadge } from '../../components/run-status';
 import type { ModelsQuery } from '../../generated/graphql';
 import { useApi } from '../../lib/api-context';
 import { compact, count, percent } from '../../lib/format';
+import { ModelAliases } from './model-aliases';
+import { ModelEvaluations } from './model-evaluations';
+import { DeleteModelButton, DeleteVersionButton } from './registry-delete-buttons';
+import { VersionDescription } from './version-description';
 
 type Model = ModelsQuery['models'][number];
 
-export function ModelCard({ model }: { model: Model }) {
+/** `onChanged` fetches the models again after a change to the registry or a deletion. */
+export function ModelCard({ model, onChanged }: { model: Model; onChanged: () => void }) {
   const { architecture } = model;
   return (
     <section className="card" data-testid={`model-${model.name}`}>
@@ -20,9 +25,12 @@ export function ModelCard({ model }: { model: Model }) {
       </p>
       <StagesTable stages={model.stages} />
       <h3>Versions</h3>
-      <VersionsTable model={model} />
+      <VersionsTable model={model} onChanged={onChanged} />
+      <ModelAliases model={model} onChanged={onChanged} />
       <h3>Runs</h3>
       <RunsList model={model} />
+      <ModelEvaluations modelId={model.id} modelName={model.name} />
+      <DeleteModelButton model={model} onDeleted={onChanged} />
     </section>
   );
 }
@@ -58,7 +66,7 @@ function StagesTable({ stages }: { stages: Model['stages'] }) {
   );
 }
 
-function VersionsTable({ model }: { model: Model }) {
+function VersionsTable({ model, onChanged }: { model: Model; onChanged: () => void }) {
   const api = useApi();
   if (model.versions.length === 0) {
     return <p className="state">None yet: promote a checkpoint from a run&apos;s page.</p>;
@@ -67,9 +75,12 @@ function VersionsTable({ model }: { model: Model }) {
     <table data-testid={`versions-${model.name}`}>
       <tbody>
         {model.versions.map((version) => (
-          <tr key={version.id}>
+          <tr key={version.id} data-version={version.version}>
             <td>v{version.version}</td>
             <td>{version.aliases.join(', ')}</td>
+            <td>
+              <VersionDescription version={version} onChanged={onChanged} />
+            </td>
             <td>
               <Link href={`/runs/${version.checkpoint.run.id}`}>{version.checkpoint.run.name}</Link>, epoch{' '}
               {version.checkpoint.epoch}
@@ -90,6 +101,9 @@ function VersionsTable({ model }: { model: Model }) {
                   </a>
                 </>
               )}
+            </td>
+            <td>
+              <DeleteVersionButton version={version} modelName={model.name} onDeleted={onChanged} />
             </td>
           </tr>
         ))}

@@ -2,16 +2,22 @@
 // One run, live: curves that grow as epochs finish, the whole run's batch loss (stored, then live), checkpoints to
 // promote, and cancel and resume.
 import Link from 'next/link';
-import { useParams, useRouter } from 'next/navigation';
+import { notFound, useParams, useRouter } from 'next/navigation';
 import { useState } from 'react';
-import { LineSeriesChart } from '../../../components/charts';
 import { RunProgress, StatusBadge } from '../../../components/run-status';
 import { ErrorMessage, QueryView } from '../../../components/states';
 import type { CheckpointRowFragment, RunQuery } from '../../../generated/graphql';
 import { useApi, useQuery, useSubscription } from '../../../lib/api-context';
-import { addLiveBatch, batchCurve, type BatchPoint } from '../../../lib/batch-points';
+import { addLiveBatch, type BatchPoint } from '../../../lib/batch-points';
 import { CANCEL_RUN, FINAL_STATUSES, PROMOTE, RESUME_RUN, RUN, RUN_PROGRESS } from '../../../lib/documents';
 import { dateTime, duration, fixed, percent } from '../../../lib/format';
+import { RunAnnotations } from '../../../ui/runs/run-annotations';
+import { useDocumentTitle } from '../../../lib/use-document-title';
+import { RunHistory } from '../../../ui/runs/run-history';
+import { RunLogs } from '../../../ui/runs/run-logs';
+import { SystemMetrics } from '../../../ui/runs/system-metrics';
+import { RunDownloads } from '../../../ui/runs/run-downloads';
+import { RunActions } from '../../../ui/runs/run-actions';
 
 type RunDetail = NonNullable<RunQuery['run']>;
 
@@ -24,6 +30,7 @@ export default function RunPage() {
   const [actionError, setActionError] = useState<Error | null>(null);
   const [busy, setBusy] = useState(false);
   const live = run.data?.run && !FINAL_STATUSES.has(run.data.run.status);
+  useDocumentTitle(run.data?.run?.name);
 
   useSubscription(
     RUN_PROGRESS,
@@ -100,8 +107,7 @@ export default function RunPage() {
     <QueryView state={run} what="the run">
       {(data) => {
         const current = data.run;
-        if (!current) return <ErrorMessage error={new Error(`There is no run with id ${id}.`)} />;
-        const metrics = [...current.metrics].sort((a, b) => a.epoch - b.epoch);
+        if (!current) notFound();
         const canResume =
           FINAL_STATUSES.has(current.status) && current.status !== 'COMPLETED' && current.latestCheckpoint;
         return (
@@ -141,6 +147,7 @@ export default function RunPage() {
                   {canResume ? `Resume from epoch ${current.latestCheckpoint.epoch}` : 'Train 10 more epochs'}
                 </button>
               )}
+              <RunActions run={current} onChanged={run.refetch} />
             </div>
             {actionError && <ErrorMessage error={actionError} />}
             {current.status === 'FAILED' && current.errorMessage && (
@@ -195,87 +202,12 @@ export default function RunPage() {
                 </>
               )}
             </dl>
+            <RunAnnotations runId={current.id} />
 
-            <h2>Curves</h2>
-            <div className="grid">
-              <LineSeriesChart
-                title="Loss per epoch"
-                testId="loss-chart"
-                data={metrics.map((metric) => ({
-                  epoch: metric.epoch,
-                  train: metric.trainLoss,
-                  test: metric.testLoss,
-                }))}
-                xKey="epoch"
-                xLabel="epoch"
-                series={[
-                  { key: 'train', label: 'train loss' },
-                  { key: 'test', label: 'test loss' },
-                ]}
-              />
-              <LineSeriesChart
-                title="Accuracy per epoch"
-                testId="accuracy-chart"
-                percent
-                data={metrics.map((metric) => ({
-                  epoch: metric.epoch,
-                  train: metric.trainAccuracy,
-                  test: metric.testAccuracy,
-                }))}
-                xKey="epoch"
-                xLabel="epoch"
-                series={[
-                  { key: 'train', label: 'train accuracy' },
-                  { key: 'test', label: 'test accuracy' },
-                ]}
-              />
-              <LineSeriesChart
-                title="Batch loss"
-                testId="batch-chart"
-                data={batchCurve(current.batchMetrics, liveBatches)}
-                xKey="step"
-                xLabel="step"
-                series={[{ key: 'loss', label: 'batch loss' }]}
-              />
-              <LineSeriesChart
-                title="Learning rate"
-                testId="lr-chart"
-                data={metrics.map((metric) => ({ epoch: metric.epoch, lr: metric.learningRate }))}
-                xKey="epoch"
-                xLabel="epoch"
-                series={[{ key: 'lr', label: 'learning rate' }]}
-              />
-            </div>
-
-            <h2>Epochs</h2>
-            <table data-testid="epoch-table">
-              <thead>
-                <tr>
-                  <th className="number">Epoch</th>
-                  <th className="number">Train loss</th>
-                  <th className="number">Train acc.</th>
-                  <th className="number">Test loss</th>
-                  <th className="number">Test acc.</th>
-                  <th className="number">Learning rate</th>
-                  <th className="number">Duration</th>
-                  <th className="number">Images/s</th>
-                </tr>
-              </thead>
-              <tbody>
-                {metrics.map((metric) => (
-                  <tr key={metric.epoch}>
-                    <td className="number">{metric.epoch}</td>
-                    <td className="number">{fixed(metric.trainLoss, 4)}</td>
-                    <td className="number">{percent(metric.trainAccuracy, 2)}</td>
-                    <td className="number">{fixed(metric.testLoss, 4)}</td>
-                    <td className="number">{percent(metric.testAccuracy, 2)}</td>
-                    <td className="number">{metric.learningRate.toPrecision(3)}</td>
-                    <td className="number">{duration(metric.durationSeconds)}</td>
-                    <td className="number">{fixed(metric.imagesPerSecond, 1)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <RunHistory run={current} liveBatches={liveBatches} />
+            <RunDownloads run={current} />
+            <SystemMetrics runId={current.id} live={!FINAL_STATUSES.has(current.status)} />
+            <RunLogs runId={current.id} />
 
             <h2>Checkpoints</h2>
             <Checkpoints checkpoints={current.checkpoints} onPromoted={run.refetch} />

@@ -1,0 +1,5 @@
+import { RouteLoading } from '../../ui/route-states/route-loading';
+
+export default function Loading() {
+  return <RouteLoading what="datasets" />;
+}

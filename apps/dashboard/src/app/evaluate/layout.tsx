@@ -1,0 +1,8 @@
+// The Evaluate route's title; the page itself is a client component.
+import type { Metadata } from 'next';
+
+export const metadata: Metadata = { title: 'Evaluate' };
+
+export default function Layout({ children }: { children: React.ReactNode }) {
+  return children;
+}
