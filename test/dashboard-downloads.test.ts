@@ -3,8 +3,10 @@
 // table keeps its download link. Screenshots at desktop and 390 px go to test-artifacts/downloads/.
 import fs from 'node:fs/promises';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+
+vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
 /** A name that CSV must quote: a comma and double quotes. */
 const QUOTED_NAME = 'downloads, "first"';

@@ -3,8 +3,10 @@
 // list, errors show where they belong, and the Models page lists a model's latest evaluations. Screenshots at desktop
 // and 390 px go to test-artifacts/evaluations/.
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+
+vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
 let session: DashboardBrowser;
 let checkpointId: string;

@@ -3,8 +3,15 @@
 // is no page (or no run) gets the dashboard's own 404. Screenshots of every page, light and dark, at desktop and
 // 390 px go to test-artifacts/layout/.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PHONE, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  BROWSER_TEST_TIMEOUT_MS,
+  PHONE,
+  startDashboardBrowser,
+  type DashboardBrowser,
+} from './support/dashboard-browser.js';
+
+vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
 let session: DashboardBrowser;
 let runId: string;

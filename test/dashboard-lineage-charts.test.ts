@@ -4,8 +4,10 @@
 // hyperparameters against best test accuracy as parallel coordinates. Screenshots at desktop and 390 px go to
 // test-artifacts/lineage-charts/.
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+
+vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
 /** Training images of the tiny dataset and the batch size: 2 batches per epoch. */
 const BATCHES_PER_EPOCH = 2;

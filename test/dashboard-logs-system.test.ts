@@ -3,8 +3,10 @@
 // run has ended, a reload shows the same log and charts from what was stored. Screenshots at desktop and 390 px go to
 // test-artifacts/logs-system/.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+
+vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
 let session: DashboardBrowser;
 

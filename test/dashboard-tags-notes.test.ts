@@ -3,8 +3,10 @@
 // in the URL, so that a reload, a shared link and Back show the same runs. Screenshots of the filtered list and the
 // run page at desktop and 390 px go to test-artifacts/tags-notes/.
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+
+vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
 let session: DashboardBrowser;
 /** Run ids by name. */

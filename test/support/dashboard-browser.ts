@@ -13,6 +13,11 @@ const CHROMIUM = '/usr/bin/chromium';
 /** The widths every page is photographed at: a laptop and a phone (390x844, an iPhone 12 to 15). */
 export const DESKTOP = { width: 1280, height: 900 } as const;
 export const PHONE = { width: 390, height: 844 } as const;
+/**
+ * Per test and hook of a browser test file (`vi.setConfig`): a test walks through many pages, each waiting on the lab,
+ * and with the whole suite running beside it on two cores one such test takes minutes, not the default minute.
+ */
+export const BROWSER_TEST_TIMEOUT_MS = 300_000;
 
 export interface DashboardBrowser {
   readonly lab: LabProcess;
