@@ -20,6 +20,7 @@ import { checkPageSize } from './page-size.js';
 import { DEFAULT_RUN_ORDER, decodeRunCursor, encodeRunCursor, runPageQuery, type RunOrder } from './run-pagination.js';
 import { HYPERPARAMETER_FIELDS } from './run-service.js';
 import { storedTrainConfig } from './stored-train-config.js';
+import { checkMaxPoints, evenlySpaced } from './evenly-spaced.js';
 
 /** Runs in a page when the client does not say. */
 export const DEFAULT_RUNS_PAGE_SIZE = 20;
@@ -160,14 +161,7 @@ export class RunCatalog {
    * the maxPoints values keeps one row, the first and last rows included.
    */
   async batchMetrics(runId: string, maxPoints: number): Promise<BatchMetricPoint[]> {
-    if (maxPoints < 1 || maxPoints > MAX_BATCH_POINTS) {
-      throw badUserInput(
-        'maxPoints',
-        `Expected maxPoints to be from 1 to ${MAX_BATCH_POINTS}, got ${maxPoints}.`,
-        maxPoints,
-      );
-    }
-    const intervals = maxPoints - 1;
+    checkMaxPoints(maxPoints, MAX_BATCH_POINTS);
     return this.prisma.$queryRaw<BatchMetricPoint[]>`
       SELECT "epoch", "batch", "step", "loss", "accuracy", "learningRate"
       FROM (
@@ -175,9 +169,7 @@ export class RunCatalog {
         FROM "BatchMetric"
         WHERE "runId" = ${runId}
       ) AS "numbered"
-      WHERE "count" <= ${maxPoints}
-        OR "index" = 0
-        OR "index" * ${intervals} / NULLIF("count" - 1, 0) > ("index" - 1) * ${intervals} / NULLIF("count" - 1, 0)
+      WHERE ${evenlySpaced(maxPoints)}
       ORDER BY "step"`;
   }
 

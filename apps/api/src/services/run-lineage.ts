@@ -1,9 +1,9 @@
 // The history a resumed run continues, its lineage: the runs that its resumedFrom checkpoints lead back to, and
 // their epoch and batch metrics up to each checkpoint's epoch, followed by the run's own.
-import { badUserInput } from '../errors.js';
 import { Prisma } from '../generated/prisma/client.js';
 import type { EpochMetric, PrismaClient, Run } from '../generated/prisma/client.js';
 import { groupBy } from './batch-loader.js';
+import { checkMaxPoints, evenlySpaced } from './evenly-spaced.js';
 import { MAX_BATCH_POINTS, type BatchMetricPoint } from './run-catalog.js';
 
 /**
@@ -94,20 +94,13 @@ export class RunLineage {
    * where floor(i * (maxPoints - 1) / (n - 1)) first takes a value. A run that was not resumed gets its batchMetrics.
    */
   async batchMetrics(runId: string, maxPoints: number): Promise<LineageBatchMetric[]> {
-    if (maxPoints < 1 || maxPoints > MAX_BATCH_POINTS) {
-      throw badUserInput(
-        'maxPoints',
-        `Expected maxPoints to be from 1 to ${MAX_BATCH_POINTS}, got ${maxPoints}.`,
-        maxPoints,
-      );
-    }
+    checkMaxPoints(maxPoints, MAX_BATCH_POINTS);
     const segments = await this.segments(runId);
     if (segments.length === 0) return [];
     const values = segments.map(
       ({ run, throughEpoch }, position) =>
         Prisma.sql`(CAST(${run.id} AS text), CAST(${position} AS integer), CAST(${throughEpoch} AS integer))`,
     );
-    const intervals = maxPoints - 1;
     const rows = await this.prisma.$queryRaw<(BatchMetricPoint & { position: number })[]>`
       SELECT "position", "epoch", "batch", "step", "loss", "accuracy", "learningRate"
       FROM (
@@ -119,9 +112,7 @@ export class RunLineage {
           ON "stored"."runId" = "segment"."runId"
           AND ("segment"."throughEpoch" IS NULL OR "stored"."epoch" <= "segment"."throughEpoch")
       ) AS "numbered"
-      WHERE "count" <= ${maxPoints}
-        OR "index" = 0
-        OR "index" * ${intervals} / NULLIF("count" - 1, 0) > ("index" - 1) * ${intervals} / NULLIF("count" - 1, 0)
+      WHERE ${evenlySpaced(maxPoints)}
       ORDER BY "position", "step"`;
     return rows.map(({ position, ...metric }) => {
       const { run, inherited } = segments[position]!;

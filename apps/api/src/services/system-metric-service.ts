@@ -1,8 +1,8 @@
 // System metrics of runs: the samples workers take of their training processes (worker/system-metrics-sampler.ts),
 // stored one row each, and read evenly thinned to at most a given number of points.
-import { badUserInput } from '../errors.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { SystemMetricSample } from '../worker/system-metrics-sampler.js';
+import { checkMaxPoints, evenlySpaced } from './evenly-spaced.js';
 
 /** Most points Run.systemMetrics returns. */
 export const MAX_SYSTEM_METRIC_POINTS = 5000;
@@ -46,14 +46,7 @@ export class SystemMetricService {
    * are kept (as Run.batchMetrics thins batches).
    */
   async list(runId: string, maxPoints: number): Promise<SystemMetricPoint[]> {
-    if (!Number.isInteger(maxPoints) || maxPoints < 1 || maxPoints > MAX_SYSTEM_METRIC_POINTS) {
-      throw badUserInput(
-        'maxPoints',
-        `Expected maxPoints to be from 1 to ${MAX_SYSTEM_METRIC_POINTS}, got ${maxPoints}.`,
-        maxPoints,
-      );
-    }
-    const intervals = maxPoints - 1;
+    checkMaxPoints(maxPoints, MAX_SYSTEM_METRIC_POINTS);
     const rows = await this.prisma.$queryRaw<SystemMetricRow[]>`
       SELECT "at", "cpuPercent", "memoryBytes", "systemMemoryUsedBytes", "gpuUtilization", "gpuMemoryBytes"
       FROM (
@@ -61,9 +54,7 @@ export class SystemMetricService {
         FROM "SystemMetric"
         WHERE "runId" = ${runId}
       ) AS "numbered"
-      WHERE "count" <= ${maxPoints}
-        OR "index" = 0
-        OR "index" * ${intervals} / NULLIF("count" - 1, 0) > ("index" - 1) * ${intervals} / NULLIF("count" - 1, 0)
+      WHERE ${evenlySpaced(maxPoints)}
       ORDER BY "at"`;
     return rows.map((row) => ({
       at: row.at,
