@@ -35,6 +35,45 @@ describe('formatCsv', () => {
     }
   });
 
+  it.each([
+    ['=', '=1+2', "'=1+2"],
+    ['+', '+1', "'+1"],
+    ['-', '-1', "'-1"],
+    ['@', '@SUM(A1)', "'@SUM(A1)"],
+    ['a tab', '\tcmd', "'\tcmd"],
+    // A CR needs quotes too: the guard goes inside them.
+    ['a CR', '\r=cmd', '"\'\r=cmd"'],
+  ])('puts a single quote in front of text that begins with %s', (_, text, field) => {
+    expect(formatCsv(['name'], [[text]])).toBe(`name\r\n${field}\r\n`);
+  });
+
+  it('guards before quoting, doubling the quotes of a guarded field with a comma or quotes', () => {
+    expect(formatCsv(['name'], [['=HYPERLINK("http://x")'], ['-a,b'], ['@"x"\nnext']])).toBe(
+      'name\r\n"\'=HYPERLINK(""http://x"")"\r\n"\'-a,b"\r\n"\'@""x""\nnext"\r\n',
+    );
+  });
+
+  it('leaves text that does not begin like a formula, numbers, booleans and null as they were', () => {
+    expect(
+      formatCsv(
+        ['name', 'tag', 'quoted', 'loss', 'tiny', 'zero', 'flag', 'none'],
+        [
+          ['run 1', 'lr=0.1', "'=already", -1.5, -1e-7, -0, false, null],
+          ['a-b', 'x+y@z', ' =spaced', -2.302585092994046, -123456789, 0, true, null],
+          ['', 'é=', 'a\t=', -5e-324, -1.7976931348623157e308, 1, false, null],
+        ],
+      ),
+    ).toBe(
+      'name,tag,quoted,loss,tiny,zero,flag,none\r\n' +
+        "run 1,lr=0.1,'=already,-1.5,-1e-7,0,false,\r\n" +
+        'a-b,x+y@z, =spaced,-2.302585092994046,-123456789,0,true,\r\n' +
+        ',é=,a\t=,-5e-324,-1.7976931348623157e+308,1,false,\r\n',
+    );
+    for (const value of [-Math.PI, -0.1 - 0.2, -5e-324, -(2 ** 53) - 2]) {
+      expect(Number(formatCsv(['x'], [[value]]).split('\r\n')[1])).toBe(value);
+    }
+  });
+
   it('refuses a row with more or fewer fields than the header', () => {
     expect(() => formatCsv(['a', 'b'], [[1, 2], [3]])).toThrow(
       'Expected 2 CSV fields in row 2 (the header is row 0) but got 1.',

@@ -1,6 +1,6 @@
 // The metrics downloads through the real HTTP server: exact CSV and JSON of runs with known metrics (names that need
-// quoting, nulls, numbers that need every digit), the paths GraphQL gives for them, and the errors: 404 for an unknown
-// run, 400 for bad compare ids, 401 without the token.
+// quoting or a formula guard, nulls, numbers that need every digit), the paths GraphQL gives for them, and the errors:
+// 404 for an unknown run, 400 for bad compare ids, 401 without the token.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApi, type TestApi } from '../../test-support/test-api.js';
 import { compareMetricsPath, parseCompareIds, parseMetricsDownloadPath } from './metrics-download.js';
@@ -9,11 +9,13 @@ const TOKEN = 'metrics-token';
 const AUTHORIZATION = `Bearer ${TOKEN}`;
 /** A name with a comma, double quotes and a newline: every case of RFC 4180 quoting. */
 const ODD_NAME = 'lr 0.1, "warm"\nrestart';
+/** A name a spreadsheet would run as a formula (OWASP's CSV injection example) were it not guarded. */
+const FORMULA_NAME = '=HYPERLINK("http://x")';
 
 let test: TestApi;
 let origin: string;
-/** Runs by role: `odd` has two epochs and three batches, `plain` one epoch, `empty` nothing yet. */
-const runs: Record<'odd' | 'plain' | 'empty', string> = { odd: '', plain: '', empty: '' };
+/** Runs by role: `odd` has two epochs and three batches, `plain` and `formula` one epoch, `empty` nothing yet. */
+const runs: Record<'odd' | 'plain' | 'empty' | 'formula', string> = { odd: '', plain: '', empty: '', formula: '' };
 
 beforeAll(async () => {
   test = await startTestApi({ API_TOKEN: TOKEN });
@@ -30,6 +32,7 @@ beforeAll(async () => {
   runs.odd = await createRun(ODD_NAME);
   runs.plain = await createRun('plain');
   runs.empty = await createRun('empty');
+  runs.formula = await createRun(FORMULA_NAME);
   await prisma.epochMetric.createMany({
     data: [
       // Stored out of order: the exports sort by epoch.
@@ -65,6 +68,18 @@ beforeAll(async () => {
         learningRate: 0.05,
         durationSeconds: 3,
         imagesPerSecond: 100,
+      },
+      {
+        // A negative number is written bare: only text is guarded.
+        runId: runs.formula,
+        epoch: 1,
+        trainLoss: -0.25,
+        trainAccuracy: 0.5,
+        testLoss: null,
+        testAccuracy: null,
+        learningRate: 0.1,
+        durationSeconds: 2,
+        imagesPerSecond: 64,
       },
     ],
   });
@@ -235,6 +250,45 @@ describe('GET /compare/metrics.csv and .json', () => {
         { id: runs.odd, name: ODD_NAME, metrics: ODD_METRICS },
         { id: runs.empty, name: 'empty', metrics: [] },
       ],
+    });
+  });
+
+  it("guards a name that begins like a formula with a ' in the CSV, and leaves it as it is in the JSON", async () => {
+    expect((await download(`/compare/metrics.csv?ids=${runs.formula},${runs.plain}`)).body).toBe(
+      lines(
+        `runId,runName,${EPOCH_HEADER}`,
+        `${runs.formula},"'=HYPERLINK(""http://x"")",1,-0.25,0.5,,,0.1,2,64`,
+        `${runs.plain},plain,1,1.5,0.25,1.75,0.125,0.05,3,100`,
+      ),
+    );
+    expect((await download(`/runs/${runs.formula}/metrics.csv`)).body).toBe(
+      lines(EPOCH_HEADER, '1,-0.25,0.5,,,0.1,2,64'),
+    );
+    const formulaMetrics = [
+      {
+        epoch: 1,
+        trainLoss: -0.25,
+        trainAccuracy: 0.5,
+        testLoss: null,
+        testAccuracy: null,
+        learningRate: 0.1,
+        durationSeconds: 2,
+        imagesPerSecond: 64,
+      },
+    ];
+    expect(JSON.parse((await download(`/compare/metrics.json?ids=${runs.formula}`)).body)).toEqual({
+      runs: [{ id: runs.formula, name: FORMULA_NAME, metrics: formulaMetrics }],
+    });
+    const json = await download(`/runs/${runs.formula}/metrics.json`);
+    expect(json.body).toBe(
+      `{"id":"${runs.formula}","name":"=HYPERLINK(\\"http://x\\")","metrics":[{"epoch":1,"trainLoss":-0.25,` +
+        '"trainAccuracy":0.5,"testLoss":null,"testAccuracy":null,"learningRate":0.1,"durationSeconds":2,' +
+        '"imagesPerSecond":64}]}',
+    );
+    expect(JSON.parse((await download(`/runs/${runs.formula}/batch-metrics.json`)).body)).toEqual({
+      id: runs.formula,
+      name: FORMULA_NAME,
+      batchMetrics: [],
     });
   });
 
