@@ -11,7 +11,12 @@ export default defineConfig({
     alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
   },
   test: {
-    include: ['packages/*/src/**/*.test.ts', 'apps/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: [
+      'packages/*/src/**/*.test.ts',
+      'packages/*/bench/**/*.test.ts',
+      'apps/*/src/**/*.test.ts',
+      'test/**/*.test.ts',
+    ],
     // One embedded PostgreSQL server for the run; each test file makes its own databases on it.
     globalSetup: ['apps/api/test-support/postgres-global-setup.ts'],
     // Model builds and forward passes on the pure-JS backend take seconds, not milliseconds.

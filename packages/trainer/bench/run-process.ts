@@ -6,6 +6,8 @@ import * as readline from 'node:readline';
 export interface ProcessLines {
   readonly onStdout?: (line: string) => void;
   readonly onStderr?: (line: string) => void;
+  /** The child's environment (default: this process's). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface ProcessOutcome {
@@ -27,7 +29,7 @@ export function runProcess(
   lines: ProcessLines = {},
 ): Promise<ProcessOutcome> {
   const started = performance.now();
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: lines.env });
   running.add(child);
   const stderrTail: string[] = [];
   readline.createInterface({ input: child.stdout }).on('line', (line) => lines.onStdout?.(line));

@@ -8,36 +8,43 @@ const YARDSTICK_SCRIPT = fileURLToPath(new URL('../../../pytorch/yardstick.py', 
 /** Debian's interpreter, which python3-torch and python3-pil install into; else whatever python3 is on the PATH. */
 export const DEFAULT_PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
-/** The Debian packages yardstick.py needs, by the module each provides. */
+/** The Debian packages the PyTorch scripts need, by the module each provides. */
 const PACKAGES = { torch: 'python3-torch', PIL: 'python3-pil' } as const;
-const CHECK_SCRIPT = `
+export type PythonModule = keyof typeof PACKAGES;
+
+function checkScript(modules: readonly PythonModule[]): string {
+  return `
 import importlib, json
 missing = []
-for name in ${JSON.stringify(Object.keys(PACKAGES))}:
+for name in ${JSON.stringify(modules)}:
     try:
         importlib.import_module(name)
     except ImportError:
         missing.append(name)
 print(json.dumps(missing))
 `;
+}
 
-/** null when `python` can run yardstick.py, else why not and what to install. */
-export async function pytorchUnavailableReason(python: string): Promise<string | null> {
+/** null when `python` can import `modules` (by default what yardstick.py needs), else why not and what to install. */
+export async function pytorchUnavailableReason(
+  python: string,
+  modules: readonly PythonModule[] = ['torch', 'PIL'],
+): Promise<string | null> {
   let stdout = '';
   let outcome;
   try {
-    outcome = await runProcess(python, ['-c', CHECK_SCRIPT], { onStdout: (line) => (stdout = line) });
+    outcome = await runProcess(python, ['-c', checkScript(modules)], { onStdout: (line) => (stdout = line) });
   } catch (error) {
-    return `${error instanceof Error ? error.message : String(error)}; install Python 3 with ${installLine(Object.keys(PACKAGES))}`;
+    return `${error instanceof Error ? error.message : String(error)}; install Python 3 with ${installLine(modules)}`;
   }
-  if (outcome.exitCode !== 0) return describeFailure(`${python} -c 'import torch, PIL'`, outcome);
-  const missing = JSON.parse(stdout) as string[];
+  if (outcome.exitCode !== 0) return describeFailure(`${python} -c 'import ${modules.join(', ')}'`, outcome);
+  const missing = JSON.parse(stdout) as PythonModule[];
   if (missing.length === 0) return null;
   return `${python} cannot import ${missing.join(' or ')}: ${installLine(missing)}`;
 }
 
-function installLine(modules: readonly string[]): string {
-  return `apt-get install ${modules.map((name) => PACKAGES[name as keyof typeof PACKAGES]).join(' ')}`;
+function installLine(modules: readonly PythonModule[]): string {
+  return `apt-get install ${modules.map((name) => PACKAGES[name]).join(' ')}`;
 }
 
 export function pytorchArguments(settings: YardstickSettings, seed: number, threads: number): string[] {

@@ -4,7 +4,7 @@ import type { BatchEvent, EpochEvent, StartEvent } from '@resnet-lab/trainer';
 import { describeFailure, runProcess } from './run-process.js';
 import type { YardstickResult, YardstickSettings } from './yardstick-result.js';
 
-const RESNET_LAB_BIN = fileURLToPath(new URL('../bin/resnet-lab.js', import.meta.url));
+export const RESNET_LAB_BIN = fileURLToPath(new URL('../bin/resnet-lab.js', import.meta.url));
 /** A progress line every this many batches, as the seed prints. */
 const PROGRESS_EVERY = 100;
 

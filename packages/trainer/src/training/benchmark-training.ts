@@ -31,7 +31,10 @@ export interface BenchmarkResult {
   readonly trainGflops: number;
   readonly forwardImagesPerSecond: number;
   readonly forwardGflops: number;
+  /** Seconds of each timed training step. */
   readonly stepSeconds: readonly number[];
+  /** Seconds of each timed forward pass, reading the logits back included. */
+  readonly forwardSeconds: readonly number[];
   /** Bytes held by tensors after the run (a leak shows as growth between runs). */
   readonly tensorBytes: number;
 }
@@ -81,9 +84,14 @@ export async function benchmarkTraining(options: BenchmarkOptions, backend: Back
       logits.dispose();
     };
     await forward();
-    const forwardStart = performance.now();
-    for (let step = 0; step < forwardSteps; step++) await forward();
-    const forwardImagesPerSecond = (batchSize * forwardSteps) / ((performance.now() - forwardStart) / 1000);
+    const forwardSeconds: number[] = [];
+    for (let step = 0; step < forwardSteps; step++) {
+      const start = performance.now();
+      await forward();
+      forwardSeconds.push((performance.now() - start) / 1000);
+    }
+    const forwardImagesPerSecond =
+      (batchSize * forwardSteps) / forwardSeconds.reduce((total, seconds) => total + seconds, 0);
     images.dispose();
 
     return {
@@ -97,6 +105,7 @@ export async function benchmarkTraining(options: BenchmarkOptions, backend: Back
       forwardImagesPerSecond,
       forwardGflops: (forwardImagesPerSecond * 2 * macs) / 1e9,
       stepSeconds,
+      forwardSeconds,
       tensorBytes: tf.memory().numBytes,
     };
   }
