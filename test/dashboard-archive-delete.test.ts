@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { createTinyModel, registerTinyDataset, startRun, waitForRun } from './support/tiny-runs.js';
 
 vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
@@ -16,25 +17,6 @@ let session: DashboardBrowser;
 let artifactDir: string;
 /** Run ids by name. */
 const runs: Record<string, string> = {};
-
-async function startRun(name: string, epochs: number): Promise<string> {
-  const { startRun } = await session.graphql<{ startRun: { id: string } }>(
-    `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
-    { input: { modelName: 'tiny', datasetName: 'tiny', name, epochs, batchSize: 32 } },
-  );
-  return startRun.id;
-}
-
-async function waitForCompletion(id: string): Promise<void> {
-  for (;;) {
-    const { run } = await session.graphql<{ run: { status: string } }>(`query($id: ID!) { run(id: $id) { status } }`, {
-      id,
-    });
-    if (run.status === 'COMPLETED') return;
-    expect(['QUEUED', 'RUNNING']).toContain(run.status);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** The names of the runs the list shows, once it shows `expected` (or what it shows when that does not come). */
 async function expectRunNames(page: Page, expected: string[]): Promise<void> {
@@ -78,35 +60,26 @@ async function registry() {
 beforeAll(async () => {
   artifactDir = await fs.mkdtemp(path.join(os.tmpdir(), 'resnet-lab-archive-delete-artifacts-'));
   session = await startDashboardBrowser('archive-delete', { ARTIFACT_DIR: artifactDir });
-  await session.graphql(`mutation {
-    createModel(input: { name: "tiny", arch: "resnet18", width: 0.0625, classes: 4, inputSize: 16 }) { id }
-  }`);
-  await session.graphql(`mutation {
-    createModel(input: { name: "spare", arch: "resnet18", width: 0.0625, classes: 4, inputSize: 16 }) { id }
-  }`);
-  await session.graphql(`mutation {
-    registerDataset(input: {
-      name: "tiny", format: SYNTHETIC, synthetic: { classes: 4, trainCount: 64, testCount: 32, imageSize: 16 }
-    }) { id }
-  }`);
+  await createTinyModel(session);
+  await createTinyModel(session, { name: 'spare' });
+  await registerTinyDataset(session);
   // Created oldest first: the list shows them newest first.
-  runs['promoted'] = await startRun('promoted', 2);
-  runs['to archive'] = await startRun('to archive', 1);
-  runs['to delete'] = await startRun('to delete', 1);
-  for (const id of Object.values(runs)) await waitForCompletion(id);
+  runs['promoted'] = await startRun(session, { name: 'promoted', epochs: 2 });
+  runs['to archive'] = await startRun(session, { name: 'to archive', epochs: 1 });
+  runs['to delete'] = await startRun(session, { name: 'to delete', epochs: 1 });
+  const checkpoints: Record<string, string> = {};
+  for (const [name, id] of Object.entries(runs)) {
+    checkpoints[name] = (await waitForRun(session, id)).latestCheckpoint!.id;
+  }
   // Two versions of model tiny: production on v1, the last checkpoint of run 'promoted'; staging on v2, that of run
   // 'to archive' (archiving leaves versions alone).
   for (const [name, alias] of [
     ['promoted', 'production'],
     ['to archive', 'staging'],
   ] as const) {
-    const { run } = await session.graphql<{ run: { latestCheckpoint: { id: string } } }>(
-      `query($id: ID!) { run(id: $id) { latestCheckpoint { id } } }`,
-      { id: runs[name] },
-    );
     await session.graphql(
       `mutation($id: ID!, $alias: String!) { promoteCheckpoint(input: { checkpointId: $id, aliases: [$alias] }) { id } }`,
-      { id: run.latestCheckpoint.id, alias },
+      { id: checkpoints[name], alias },
     );
   }
 }, 600_000);

@@ -5,6 +5,7 @@ import fs from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { createTinyModel, registerTinyDataset, trainedRun } from './support/tiny-runs.js';
 
 vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
@@ -16,34 +17,12 @@ let session: DashboardBrowser;
 /** Run ids: `first` trains 2 epochs of 2 batches, `second` 1 epoch. */
 const runs = { first: '', second: '' };
 
-async function trainedRun(name: string, epochs: number): Promise<string> {
-  const { startRun } = await session.graphql<{ startRun: { id: string } }>(
-    `mutation($name: String!, $epochs: Int!) {
-      startRun(input: { modelName: "tiny", datasetName: "tiny", name: $name, epochs: $epochs, batchSize: 32 }) { id }
-    }`,
-    { name, epochs },
-  );
-  for (;;) {
-    const { run } = await session.graphql<{ run: { status: string } }>(`query($id: ID!) { run(id: $id) { status } }`, {
-      id: startRun.id,
-    });
-    if (run.status === 'COMPLETED') return startRun.id;
-    expect(['QUEUED', 'RUNNING']).toContain(run.status);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 beforeAll(async () => {
   session = await startDashboardBrowser('downloads');
-  await session.graphql(`mutation {
-    createModel(input: { name: "tiny", arch: "resnet18", width: 0.0625, classes: 4, inputSize: 16 }) { id }
-  }`);
-  await session.graphql(`mutation {
-    registerDataset(input: { name: "tiny", format: SYNTHETIC,
-      synthetic: { classes: 4, trainCount: 64, testCount: 32, imageSize: 16 } }) { id }
-  }`);
-  runs.first = await trainedRun(QUOTED_NAME, 2);
-  runs.second = await trainedRun('second', 1);
+  await createTinyModel(session);
+  await registerTinyDataset(session);
+  runs.first = (await trainedRun(session, { name: QUOTED_NAME, epochs: 2 })).id;
+  runs.second = (await trainedRun(session, { name: 'second', epochs: 1 })).id;
 }, 600_000);
 afterAll(async () => {
   await session?.close();

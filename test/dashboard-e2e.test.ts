@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApiProcess } from './support/api-process.js';
 import { freePort } from './support/free-port.js';
 import { startLab, type LabProcess } from './support/lab-process.js';
+import { registerTinyDataset, startRun } from './support/tiny-runs.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const ARTIFACTS = path.join(root, 'test-artifacts', 'dashboard');
@@ -87,19 +88,7 @@ describe('the dashboard', () => {
     await page.fill('input[name=inputSize]', '16');
     await page.getByRole('button', { name: 'Create model' }).click();
     await page.locator('[data-testid=model-tiny]').waitFor();
-    await graphql(`
-      mutation {
-        registerDataset(
-          input: {
-            name: "tiny"
-            format: SYNTHETIC
-            synthetic: { classes: 4, trainCount: 128, testCount: 64, imageSize: 16 }
-          }
-        ) {
-          id
-        }
-      }
-    `);
+    await registerTinyDataset({ graphql }, { trainSize: 128, testSize: 64 });
 
     // The form checks before sending...
     await page.goto(`${lab.dashboardUrl}/runs/new`);
@@ -172,17 +161,11 @@ describe('the dashboard', () => {
     await screenshot(page, 'predict');
 
     // The other pages render this run: the list, models, evaluation, and a comparison with a second run.
-    const second = await graphql<{ startRun: { id: string } }>(`
-      mutation {
-        startRun(input: { modelName: "tiny", datasetName: "tiny", epochs: 2, batchSize: 32, learningRate: 0.02 }) {
-          id
-        }
-      }
-    `);
+    const secondId = await startRun({ graphql }, { epochs: 2, learningRate: 0.02 });
     await page.goto(lab.dashboardUrl);
-    await page.locator(`[data-run-id="${second.startRun.id}"] .status-completed`).waitFor({ timeout: 60_000 });
+    await page.locator(`[data-run-id="${secondId}"] .status-completed`).waitFor({ timeout: 60_000 });
     await screenshot(page, 'runs');
-    await page.goto(`${lab.dashboardUrl}/compare?ids=${runId},${second.startRun.id}`);
+    await page.goto(`${lab.dashboardUrl}/compare?ids=${runId},${secondId}`);
     await page.locator('[data-testid=compare-hyperparameters] tr.differs').first().waitFor();
     const differing = await page.locator('[data-testid=compare-hyperparameters] tr.differs th').allTextContents();
     expect(differing.map((text) => text.replace(' ≠', '').trim())).toEqual(['epochs', 'learningRate', 'schedule']);

@@ -4,6 +4,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { createTinyModel, startRun } from './support/tiny-runs.js';
 
 vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
@@ -109,11 +110,10 @@ describe('the API explorer, API_TOKEN unset', () => {
     );
     await run(page, 'subscription RunUpdates { runUpdated { name status } }', 'RunUpdates');
     await within(subscribed, 30_000, 'Expected the explorer to subscribe over its WebSocket within 30 s.');
-    await lab.graphql('mutation { createModel(input: { name: "tiny", arch: "resnet18", width: 0.0625 }) { id } }');
-    const { startRun } = await lab.graphql<{ startRun: { id: string } }>(
-      'mutation { startRun(input: { modelName: "tiny", datasetName: "synthetic", name: "explored", epochs: 1 }) { id } }',
-    );
-    await lab.graphql('mutation ($id: ID!) { cancelRun(id: $id) { id } }', { id: startRun.id });
+    // For the built-in synthetic dataset's 10 classes of 32x32 images; with RUN_CONCURRENCY 0 the run stays queued.
+    await createTinyModel(lab, { classes: 10, inputSize: 32 });
+    const runId = await startRun(lab, { datasetName: 'synthetic', name: 'explored', epochs: 1, batchSize: 128 });
+    await lab.graphql('mutation ($id: ID!) { cancelRun(id: $id) { id } }', { id: runId });
     await expectResponse(page, { data: { runUpdated: { name: 'explored', status: 'CANCELLED' } } });
     await lab.screenshotBothWidths(page, 'explorer-subscription');
 

@@ -10,6 +10,7 @@ import {
   startDashboardBrowser,
   type DashboardBrowser,
 } from './support/dashboard-browser.js';
+import { createTinyModel, registerTinyDataset, startRun, waitForRun } from './support/tiny-runs.js';
 
 vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
@@ -22,45 +23,15 @@ let checkpointId: string;
 const LIGHT_BACKGROUND = 'rgb(249, 250, 251)';
 const DARK_BACKGROUND = 'rgb(11, 17, 32)';
 
-async function startRun(name: string, epochs: number): Promise<string> {
-  const { startRun } = await session.graphql<{ startRun: { id: string } }>(
-    `mutation($name: String!, $epochs: Int!) {
-      startRun(input: { modelName: "tiny", datasetName: "tiny", name: $name, epochs: $epochs, batchSize: 32 }) { id }
-    }`,
-    { name, epochs },
-  );
-  return startRun.id;
-}
-
-async function waitForCompletion(id: string): Promise<void> {
-  for (;;) {
-    const { run } = await session.graphql<{ run: { status: string; latestCheckpoint: { id: string } | null } }>(
-      `query($id: ID!) { run(id: $id) { status latestCheckpoint { id } } }`,
-      { id },
-    );
-    if (run.status === 'COMPLETED') {
-      checkpointId = run.latestCheckpoint!.id;
-      return;
-    }
-    expect(['QUEUED', 'RUNNING']).toContain(run.status);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 beforeAll(async () => {
   session = await startDashboardBrowser('layout');
-  await session.graphql(`mutation {
-    createModel(input: { name: "tiny", arch: "resnet18", width: 0.0625, classes: 4, inputSize: 16 }) { id }
-  }`);
-  await session.graphql(`mutation {
-    registerDataset(input: {
-      name: "tiny", format: SYNTHETIC, synthetic: { classes: 4, trainCount: 64, testCount: 32, imageSize: 16 }
-    }) { id }
-  }`);
-  runId = await startRun('layout run with a rather long name that must wrap on a phone', 2);
-  secondRunId = await startRun('layout second', 1);
-  await waitForCompletion(runId);
-  await waitForCompletion(secondRunId);
+  await createTinyModel(session);
+  await registerTinyDataset(session);
+  runId = await startRun(session, { name: 'layout run with a rather long name that must wrap on a phone', epochs: 2 });
+  secondRunId = await startRun(session, { name: 'layout second', epochs: 1 });
+  await waitForRun(session, runId);
+  // The Evaluate page opens on the second run's last checkpoint.
+  checkpointId = (await waitForRun(session, secondRunId)).latestCheckpoint!.id;
 }, 600_000);
 afterAll(async () => {
   await session?.close();

@@ -6,6 +6,7 @@
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { createTinyModel, registerTinyDataset, trainedRun, waitForRun } from './support/tiny-runs.js';
 
 vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
@@ -17,44 +18,17 @@ const RESUMED_EPOCHS = 5;
 let session: DashboardBrowser;
 const runs = { first: '', resumed: '', other: '' };
 
-async function waitForCompletion(id: string): Promise<string> {
-  for (;;) {
-    const { run } = await session.graphql<{ run: { status: string } }>(`query($id: ID!) { run(id: $id) { status } }`, {
-      id,
-    });
-    if (run.status === 'COMPLETED') return id;
-    expect(['QUEUED', 'RUNNING']).toContain(run.status);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
-async function trainedRun(name: string, epochs: number, learningRate: number): Promise<string> {
-  const { startRun } = await session.graphql<{ startRun: { id: string } }>(
-    `mutation($name: String!, $epochs: Int!, $learningRate: Float!) {
-      startRun(input: { modelName: "tiny", datasetName: "tiny", name: $name, epochs: $epochs, batchSize: 32,
-        learningRate: $learningRate }) { id }
-    }`,
-    { name, epochs, learningRate },
-  );
-  return waitForCompletion(startRun.id);
-}
-
 beforeAll(async () => {
   session = await startDashboardBrowser('lineage-charts');
-  await session.graphql(`mutation {
-    createModel(input: { name: "tiny", arch: "resnet18", width: 0.0625, classes: 4, inputSize: 16 }) { id }
-  }`);
-  await session.graphql(`mutation {
-    registerDataset(input: { name: "tiny", format: SYNTHETIC,
-      synthetic: { classes: 4, trainSize: 64, testSize: 32, imageSize: 16 } }) { id }
-  }`);
-  runs.first = await trainedRun('first', FIRST_EPOCHS, 0.05);
+  await createTinyModel(session);
+  await registerTinyDataset(session);
+  runs.first = (await trainedRun(session, { name: 'first', epochs: FIRST_EPOCHS, learningRate: 0.05 })).id;
   const { resumeRun } = await session.graphql<{ resumeRun: { id: string } }>(
     `mutation($id: ID!, $epochs: Int!) { resumeRun(input: { runId: $id, epochs: $epochs }) { id } }`,
     { id: runs.first, epochs: RESUMED_EPOCHS },
   );
-  runs.resumed = await waitForCompletion(resumeRun.id);
-  runs.other = await trainedRun('other', 2, 0.02);
+  runs.resumed = (await waitForRun(session, resumeRun.id)).id;
+  runs.other = (await trainedRun(session, { name: 'other', epochs: 2, learningRate: 0.02 })).id;
 }, 600_000);
 afterAll(async () => {
   await session?.close();

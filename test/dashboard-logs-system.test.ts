@@ -5,6 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { createTinyModel, registerTinyDataset, startRun } from './support/tiny-runs.js';
 
 vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
@@ -13,14 +14,8 @@ let session: DashboardBrowser;
 beforeAll(async () => {
   // A sample a second, so that a run of a few seconds has several.
   session = await startDashboardBrowser('logs-system', { SYSTEM_METRICS_SECONDS: '1' });
-  await session.graphql(`mutation {
-    createModel(input: { name: "tiny", arch: "resnet18", width: 0.0625, classes: 4, inputSize: 16 }) { id }
-  }`);
-  await session.graphql(`mutation {
-    registerDataset(input: {
-      name: "tiny", format: SYNTHETIC, synthetic: { classes: 4, trainCount: 128, testCount: 64, imageSize: 16 }
-    }) { id }
-  }`);
+  await createTinyModel(session);
+  await registerTinyDataset(session, { trainSize: 128, testSize: 64 });
 }, 600_000);
 afterAll(async () => {
   await session?.close();
@@ -68,11 +63,14 @@ async function chartPoints(page: Page, testId: string): Promise<number> {
 
 describe('the run page', () => {
   it('shows the log live and charts of CPU and memory, and both again after a reload', async () => {
-    const { startRun } = await session.graphql<{ startRun: { id: string } }>(
-      `mutation { startRun(input: { modelName: "tiny", datasetName: "tiny", name: "logged", epochs: 8, batchSize: 32,
-        schedule: "constant", learningRate: 0.05, backend: "wasm" }) { id } }`,
-    );
-    const page = await session.open(`/runs/${startRun.id}`);
+    const runId = await startRun(session, {
+      name: 'logged',
+      epochs: 8,
+      schedule: 'constant',
+      learningRate: 0.05,
+      backend: 'wasm',
+    });
+    const page = await session.open(`/runs/${runId}`);
     const logs = page.getByTestId('run-logs');
     await logs.getByTestId('log-line-count').waitFor();
     const firstShown = (await shownLines(page)).length;
@@ -84,7 +82,7 @@ describe('the run page', () => {
       })
       .toBeDefined();
     await expect.poll(() => chartPoints(page, 'cpu-chart'), { timeout: 60_000 }).toBeGreaterThanOrEqual(1);
-    expect((await storedRun(startRun.id)).status).toBe('RUNNING');
+    expect((await storedRun(runId)).status).toBe('RUNNING');
     expect(await logs.getByRole('log', { name: 'Run log' }).isVisible()).toBe(true);
     await session.screenshotBothWidths(page, 'run-logs-live');
 
@@ -92,7 +90,7 @@ describe('the run page', () => {
     await expect.poll(async () => (await shownLines(page)).at(-1)?.[2], { timeout: 120_000 }).toBe('Run completed.');
     const live = await shownLines(page);
     expect(live.length).toBeGreaterThan(firstShown);
-    const stored = await storedRun(startRun.id);
+    const stored = await storedRun(runId);
     expect(stored.status).toBe('COMPLETED');
     expect(live).toEqual(stored.logs.map((line) => [line.seq, line.stream, line.line]));
     expect(live[0]![2]).toMatch(/^Claimed by worker \S+ on .+ \(attempt 1\)\.$/);
@@ -109,10 +107,10 @@ describe('the run page', () => {
     await page.close();
 
     // A reload shows what was stored: the same lines, and as many points as the run has samples.
-    const reloaded = await session.open(`/runs/${startRun.id}`);
+    const reloaded = await session.open(`/runs/${runId}`);
     await reloaded.getByTestId('log-lines').waitFor();
     await expect.poll(() => shownLines(reloaded)).toEqual(live);
-    const samples = (await storedRun(startRun.id)).systemMetrics;
+    const samples = (await storedRun(runId)).systemMetrics;
     expect(samples.length, 'a run of several seconds has several samples').toBeGreaterThanOrEqual(2);
     await expect.poll(() => chartPoints(reloaded, 'cpu-chart')).toBe(samples.length);
     expect(await chartPoints(reloaded, 'memory-chart')).toBe(samples.length);

@@ -5,31 +5,13 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { BROWSER_TEST_TIMEOUT_MS, startDashboardBrowser, type DashboardBrowser } from './support/dashboard-browser.js';
+import { createTinyModel, registerTinyDataset, startRun, waitForRun } from './support/tiny-runs.js';
 
 vi.setConfig({ testTimeout: BROWSER_TEST_TIMEOUT_MS, hookTimeout: BROWSER_TEST_TIMEOUT_MS });
 
 let session: DashboardBrowser;
 /** Run ids by name. */
 const runs: Record<string, string> = {};
-
-async function startRun(name: string, tags: string[], notes: string): Promise<string> {
-  const { startRun } = await session.graphql<{ startRun: { id: string } }>(
-    `mutation($input: StartRunInput!) { startRun(input: $input) { id } }`,
-    { input: { modelName: 'tiny', datasetName: 'tiny', name, epochs: 1, batchSize: 32, tags, notes } },
-  );
-  return startRun.id;
-}
-
-async function waitForCompletion(id: string): Promise<void> {
-  for (;;) {
-    const { run } = await session.graphql<{ run: { status: string } }>(`query($id: ID!) { run(id: $id) { status } }`, {
-      id,
-    });
-    if (run.status === 'COMPLETED') return;
-    expect(['QUEUED', 'RUNNING']).toContain(run.status);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** The names of the runs the list shows, once it shows `expected` (or what it shows when that does not come). */
 async function expectRunNames(page: Page, expected: string[]): Promise<void> {
@@ -49,19 +31,18 @@ function queryOf(page: Page): Record<string, string[]> {
 
 beforeAll(async () => {
   session = await startDashboardBrowser('tags-notes');
-  await session.graphql(`mutation {
-    createModel(input: { name: "tiny", arch: "resnet18", width: 0.0625, classes: 4, inputSize: 16 }) { id }
-  }`);
-  await session.graphql(`mutation {
-    registerDataset(input: {
-      name: "tiny", format: SYNTHETIC, synthetic: { classes: 4, trainCount: 64, testCount: 32, imageSize: 16 }
-    }) { id }
-  }`);
+  await createTinyModel(session);
+  await registerTinyDataset(session);
   // Created oldest first: the list shows them newest first.
-  runs['run one'] = await startRun('run one', [], '');
-  runs['run two'] = await startRun('run two', ['sweep'], '');
-  runs['run three'] = await startRun('run three', ['sweep', 'cosine-lr'], 'Tried the Cosine schedule here.');
-  for (const id of Object.values(runs)) await waitForCompletion(id);
+  runs['run one'] = await startRun(session, { name: 'run one', epochs: 1, tags: [], notes: '' });
+  runs['run two'] = await startRun(session, { name: 'run two', epochs: 1, tags: ['sweep'], notes: '' });
+  runs['run three'] = await startRun(session, {
+    name: 'run three',
+    epochs: 1,
+    tags: ['sweep', 'cosine-lr'],
+    notes: 'Tried the Cosine schedule here.',
+  });
+  for (const id of Object.values(runs)) await waitForRun(session, id);
 }, 600_000);
 afterAll(async () => {
   await session?.close();
@@ -114,13 +95,18 @@ describe('tags and notes', () => {
 
 describe('the runs list', () => {
   it('searches names, tags and notes, filters by tag, and keeps it all in the URL', async () => {
+    // Run one's tags as the test above leaves them, set here so that this test does not need that one to have run.
+    await session.graphql(
+      `mutation($id: ID!) { updateRun(input: { id: $id, tags: ["baseline", "lr:0.05"] }) { id } }`,
+      { id: runs['run one'] },
+    );
     const page = await session.open('/');
     await expectRunNames(page, ['run three', 'run two', 'run one']);
     await expect(
       page.getByRole('list', { name: 'Tags of run three' }).getByRole('button').allTextContents(),
     ).resolves.toEqual(['sweep', 'cosine-lr']);
 
-    // By text in a tag (the previous test's 'baseline'), ignoring case; then in the notes.
+    // By text in a tag (run one's 'baseline'), ignoring case; then in the notes.
     const search = page.getByRole('searchbox', { name: 'Search' });
     await search.fill('BASELINE');
     await expectRunNames(page, ['run one']);
