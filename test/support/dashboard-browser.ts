@@ -26,7 +26,7 @@ export interface DashboardBrowser {
   readonly consoleErrors: string[];
   /** A page at `viewport` whose console errors are collected; `pathname` is relative to the dashboard. */
   open(pathname: string, viewport?: { width: number; height: number }): Promise<Page>;
-  /** Runs a GraphQL operation against the lab's API; throws on errors. */
+  /** Runs a GraphQL operation against the lab's API (with the lab's API_TOKEN, if it has one); throws on errors. */
   graphql<Data>(query: string, variables?: Record<string, unknown>): Promise<Data>;
   /** Screenshots the page's URL at desktop width (`<name>.png`) and at 390 px (`<name>-390.png`), full page. */
   screenshotBothWidths(page: Page, name: string): Promise<void>;
@@ -66,7 +66,11 @@ export async function startDashboardBrowser(
     async graphql<Data>(query: string, variables: Record<string, unknown> = {}): Promise<Data> {
       const response = await fetch(lab.apiUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: {
+          'content-type': 'application/json',
+          // With API_TOKEN set, the test's own set-up mutations carry it; the pages under test must be given it.
+          ...(env.API_TOKEN ? { authorization: `Bearer ${env.API_TOKEN}` } : {}),
+        },
         body: JSON.stringify({ query, variables }),
       });
       const body = (await response.json()) as { data: Data; errors?: unknown };

@@ -433,6 +433,7 @@ describe('GET /checkpoints/<id>/safetensors with API_TOKEN set', () => {
     expect(refused.status).toBe(401);
     expect(await refused.json()).toEqual({
       error: 'Downloads need a token: send `Authorization: Bearer <API_TOKEN>`.',
+      code: 'UNAUTHENTICATED',
     });
     const allowed = await fetch(url, { headers: { authorization: 'Bearer correct-horse-battery' } });
     expect(allowed.status).toBe(404);

@@ -125,6 +125,14 @@ export async function startApi(config: ApiConfig, options: ServiceOptions = {}):
   };
 }
 
+/** Every download (checkpoint archive, safetensors, metrics) answers this without the token when API_TOKEN is set. */
+function refuseDownload(response: http.ServerResponse): void {
+  sendJson(response, 401, {
+    error: 'Downloads need a token: send `Authorization: Bearer <API_TOKEN>`.',
+    code: 'UNAUTHENTICATED',
+  });
+}
+
 async function handleHttp(
   apollo: ApolloServer<ApiContext>,
   services: StartedServices,
@@ -137,6 +145,8 @@ async function handleHttp(
   if (origin && (config.corsOrigins === '*' || config.corsOrigins.includes(origin))) {
     response.setHeader('access-control-allow-origin', origin);
     response.setHeader('vary', 'origin');
+    // The dashboard names a download it fetched with the token (ui/access/download-link.tsx) from this header.
+    response.setHeader('access-control-expose-headers', 'content-disposition');
     if (request.method === 'OPTIONS') {
       response.writeHead(204, {
         'access-control-allow-methods': 'GET, POST, OPTIONS',
@@ -149,17 +159,13 @@ async function handleHttp(
   if (url.pathname === '/healthz') return sendJson(response, 200, { ok: true });
   const checkpointId = parseCheckpointDownloadPath(url.pathname);
   if (checkpointId !== null && (request.method === 'GET' || request.method === 'HEAD')) {
-    if (!isAuthorized(config.apiToken, request.headers.authorization)) {
-      return sendJson(response, 401, { error: 'Downloads need a token: send `Authorization: Bearer <API_TOKEN>`.' });
-    }
+    if (!isAuthorized(config.apiToken, request.headers.authorization)) return refuseDownload(response);
     const checkpoint = await services.checkpoints.find(checkpointId);
     return sendCheckpointDownload(response, checkpointId, checkpoint, services.artifacts);
   }
   const safetensorsId = parseCheckpointSafetensorsPath(url.pathname);
   if (safetensorsId !== null && (request.method === 'GET' || request.method === 'HEAD')) {
-    if (!isAuthorized(config.apiToken, request.headers.authorization)) {
-      return sendJson(response, 401, { error: 'Downloads need a token: send `Authorization: Bearer <API_TOKEN>`.' });
-    }
+    if (!isAuthorized(config.apiToken, request.headers.authorization)) return refuseDownload(response);
     const checkpoint = await services.checkpoints.find(safetensorsId);
     return sendCheckpointSafetensors(
       response,
@@ -172,12 +178,7 @@ async function handleHttp(
   }
   const metricsDownload = parseMetricsDownloadPath(url.pathname);
   if (metricsDownload !== null && (request.method === 'GET' || request.method === 'HEAD')) {
-    if (!isAuthorized(config.apiToken, request.headers.authorization)) {
-      return sendJson(response, 401, {
-        error: 'Downloads need a token: send `Authorization: Bearer <API_TOKEN>`.',
-        code: 'UNAUTHENTICATED',
-      });
-    }
+    if (!isAuthorized(config.apiToken, request.headers.authorization)) return refuseDownload(response);
     return sendMetricsDownload(response, metricsDownload, url.search, services.metricsExport);
   }
   if (url.pathname !== GRAPHQL_PATH) {

@@ -144,6 +144,8 @@ describe('with the default configuration', () => {
     const fromDashboard = await postGraphQL(test, { origin: 'http://127.0.0.1:3000' });
     expect(fromDashboard.status).toBe(200);
     expect(fromDashboard.headers['access-control-allow-origin']).toBe('http://127.0.0.1:3000');
+    // So that the dashboard can name a file it downloaded with the token.
+    expect(fromDashboard.headers['access-control-expose-headers']).toBe('content-disposition');
     expect(JSON.parse(fromDashboard.body)).toEqual({ data: { createModel: { name: 'm' } } });
 
     const withoutOrigin = await send(test.api.url, { path: '/healthz' });

@@ -1,6 +1,7 @@
 'use client';
 import Link from 'next/link';
 import { usePathname } from 'next/navigation';
+import { ApiTokenControl } from '../ui/access/api-token-control';
 
 const LINKS = [
   ['/', 'Runs'],
@@ -31,6 +32,7 @@ export function Nav({ apiUrl }: { apiUrl: string }) {
       <span className="api-url" title="The GraphQL API this dashboard talks to">
         {apiUrl}
       </span>
+      <ApiTokenControl />
     </header>
   );
 }

@@ -1,6 +1,6 @@
 'use client';
 // Loading, empty and error states, the same on every page.
-import { ApiUnreachableError } from '../lib/graphql-client';
+import { ApiError, ApiUnreachableError } from '../lib/graphql-client';
 
 export function Loading({ what }: { what: string }) {
   return (
@@ -20,6 +20,13 @@ export function ErrorMessage({ error }: { error: Error }) {
       <div className="state error" role="alert" data-testid="api-down">
         <strong>The API is not reachable.</strong> {error.message}. Retrying every few seconds; this page recovers by
         itself when the API is back (start it with <code>npm start</code>).
+      </div>
+    );
+  }
+  if (error instanceof ApiError && error.code === 'UNAUTHENTICATED') {
+    return (
+      <div className="state error" role="alert" data-testid="api-token-needed">
+        {error.message} Give the dashboard the API token under <strong>API token needed</strong> at the top of the page.
       </div>
     );
   }

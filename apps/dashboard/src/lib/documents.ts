@@ -22,8 +22,8 @@ import type {
   DatasetsQueryVariables,
   EvaluateCheckpointMutation,
   EvaluateCheckpointMutationVariables,
-  ExplorerSettingsQuery,
-  ExplorerSettingsQueryVariables,
+  ApiAccessQuery,
+  ApiAccessQueryVariables,
   ModelEvaluationsQuery,
   ModelEvaluationsQueryVariables,
   ModelsQuery,
@@ -608,9 +608,9 @@ export const WORKERS = typedDocument<WorkersQuery, WorkersQueryVariables>(/* Gra
   }
 `);
 
-/** What the API explorer needs besides GraphiQL's own introspection: whether to ask for the token. */
-export const EXPLORER_SETTINGS = typedDocument<ExplorerSettingsQuery, ExplorerSettingsQueryVariables>(/* GraphQL */ `
-  query ExplorerSettings {
+/** Whether the API needs its token for mutations and downloads: the nav and the explorer then ask for it. */
+export const API_ACCESS = typedDocument<ApiAccessQuery, ApiAccessQueryVariables>(/* GraphQL */ `
+  query ApiAccess {
     system {
       mutationsRequireToken
     }

@@ -1,7 +1,10 @@
-// The dashboard's only way to the API: GraphQL queries and mutations over HTTP, subscriptions over WebSocket
-// (graphql-ws). Operations are typed documents (lib/documents.ts), so results and variables are checked against the
-// API's schema. Errors keep the API's `extensions` so forms can show field errors.
-import { createClient, type Client } from 'graphql-ws';
+// The dashboard's only way to the API: urql's client, with its document cache, queries and mutations over HTTP and
+// subscriptions over WebSocket (graphql-ws). Operations are typed documents (lib/documents.ts), so results and
+// variables are checked against the API's schema. Errors keep the API's `extensions` so forms can show field errors,
+// and every request carries the API token when the user has given one.
+import { cacheExchange, Client, fetchExchange, subscriptionExchange, type CombinedError } from '@urql/core';
+import { createClient as createSocketClient, type Client as SocketClient } from 'graphql-ws';
+import { bearer } from './api-token';
 import type { TypedDocument } from './typed-document';
 
 export interface GraphQLErrorPayload {
@@ -45,79 +48,81 @@ export class ApiUnreachableError extends Error {
 /** An operation's variables: any JSON object, as the generated `...Variables` types are. */
 export type OperationVariables = Record<string, unknown>;
 
-export interface SubscriptionHandlers<Result> {
-  onData: (data: Result) => void;
-  onError?: (error: Error) => void;
-  onComplete?: () => void;
-}
-
 export interface GraphQLClient {
   /** The API's GraphQL endpoint, e.g. http://127.0.0.1:4000/graphql. */
   readonly url: string;
-  request<Result, Variables extends OperationVariables>(
+  /** The urql client under it, for urql's hooks (lib/api-context.tsx). */
+  readonly urql: Client;
+  /** Runs a mutation; throws ApiError or ApiUnreachableError. Queries go through useQuery (lib/api-context.tsx). */
+  mutate<Result, Variables extends OperationVariables>(
     document: TypedDocument<Result, Variables>,
     variables: NoInfer<Variables>,
   ): Promise<Result>;
-  /** Calls onData for each event until the returned function is called or the subscription ends. */
-  subscribe<Result, Variables extends OperationVariables>(
-    document: TypedDocument<Result, Variables>,
-    variables: NoInfer<Variables>,
-    handlers: SubscriptionHandlers<Result>,
-  ): () => void;
+  /** Closes the WebSocket, if one was opened. */
+  dispose(): void;
 }
 
-export function createGraphQLClient(url: string): GraphQLClient {
-  let socket: Client | null = null;
+/** How long the WebSocket waits before reconnecting while the API is down: subscriptions come back with it. */
+const RECONNECT_MS = 2000;
+
+/**
+ * A client for the API at `url`. `token()` is read for every request, so a new token applies at once, and for every
+ * WebSocket connection (the API needs none for subscriptions, the only operations sent there).
+ */
+export function createGraphQLClient(url: string, token: () => string): GraphQLClient {
+  const authorization = (): Record<string, string> => {
+    const value = token();
+    return value ? { authorization: bearer(value) } : {};
+  };
+  let socket: SocketClient | null = null;
   const sockets = () =>
-    (socket ??= createClient({
+    (socket ??= createSocketClient({
       url: url.replace(/^http/, 'ws'),
       lazy: true,
-      // Keep trying while the API is down: subscriptions come back with it.
+      connectionParams: authorization,
       retryAttempts: Infinity,
       shouldRetry: () => true,
-      retryWait: () => new Promise((resolve) => setTimeout(resolve, 2000)),
+      retryWait: () => new Promise((resolve) => setTimeout(resolve, RECONNECT_MS)),
     }));
+  const urql = new Client({
+    url,
+    // POST only: the API refuses GET operations (CSRF protection) and sends browsers that GET it to the explorer.
+    preferGetMethod: false,
+    fetchOptions: () => ({ headers: authorization() }),
+    exchanges: [
+      cacheExchange,
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({ unsubscribe: sockets().subscribe({ ...request, query: request.query ?? '' }, sink) }),
+        }),
+      }),
+    ],
+  });
   return {
     url,
-    async request<Result, Variables extends OperationVariables>(
+    urql,
+    async mutate<Result, Variables extends OperationVariables>(
       document: TypedDocument<Result, Variables>,
       variables: Variables,
     ) {
-      let response: Response;
-      try {
-        response = await fetch(url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ query: document, variables }),
-        });
-      } catch (error) {
-        throw new ApiUnreachableError(url, error);
-      }
-      let body: { data?: Result; errors?: GraphQLErrorPayload[] };
-      try {
-        body = (await response.json()) as typeof body;
-      } catch (error) {
-        throw new ApiUnreachableError(url, error);
-      }
-      if (body.errors?.length) throw new ApiError(body.errors);
-      return body.data as Result;
+      const result = await urql.mutation<Result, Variables>(document, variables).toPromise();
+      if (result.error) throw toDashboardError(url, result.error);
+      return result.data as Result;
     },
-    subscribe<Result, Variables extends OperationVariables>(
-      document: TypedDocument<Result, Variables>,
-      variables: Variables,
-      handlers: SubscriptionHandlers<Result>,
-    ) {
-      return sockets().subscribe<Result>(
-        { query: document, variables },
-        {
-          next: (result) => {
-            if (result.errors?.length) handlers.onError?.(new ApiError(result.errors));
-            else if (result.data) handlers.onData(result.data);
-          },
-          error: (error) => handlers.onError?.(error instanceof Error ? error : new Error(String(error))),
-          complete: () => handlers.onComplete?.(),
-        },
-      );
+    dispose() {
+      void socket?.dispose();
     },
   };
+}
+
+/** urql's error as the dashboard's: unreachable when the network failed, else the API's own errors. */
+export function toDashboardError(url: string, error: CombinedError): ApiError | ApiUnreachableError {
+  if (error.networkError) return new ApiUnreachableError(url, error.networkError);
+  return new ApiError(
+    error.graphQLErrors.map((graphQLError) => ({
+      message: graphQLError.message,
+      extensions: graphQLError.extensions,
+    })),
+  );
 }

@@ -46,7 +46,7 @@ function CreateModel({ onCreated }: { onCreated: () => void }) {
     setErrors({});
     setFailure(null);
     try {
-      await api.request(CREATE_MODEL, {
+      await api.mutate(CREATE_MODEL, {
         input: {
           name: values.name,
           arch: values.arch,

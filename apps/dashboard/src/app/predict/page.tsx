@@ -45,7 +45,7 @@ function Predict() {
     setBusy(true);
     try {
       const imageBase64 = await readAsBase64(chosen);
-      const result = await api.request(PREDICT, {
+      const result = await api.mutate(PREDICT, {
         input: { checkpointId: target, imageBase64 },
       });
       setPrediction(result.predict);

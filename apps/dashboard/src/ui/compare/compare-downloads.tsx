@@ -1,5 +1,5 @@
 // Links that download the compared runs' epochs from the API, one row per run and epoch, as CSV or JSON.
-import { useApi } from '../../lib/api-context';
+import { DownloadLink } from '../access/download-link';
 
 /** The download paths RunComparison gives (on the API's server, not the dashboard's). */
 export interface CompareDownloadPaths {
@@ -8,18 +8,10 @@ export interface CompareDownloadPaths {
 }
 
 export function CompareDownloads({ comparison }: { comparison: CompareDownloadPaths }) {
-  const api = useApi();
-  const href = (path: string) => new URL(path, api.url).href;
   return (
     <p data-testid="compare-downloads">
-      Metrics of these runs:{' '}
-      <a href={href(comparison.metricsCsvPath)} download>
-        Download CSV
-      </a>{' '}
-      ·{' '}
-      <a href={href(comparison.metricsJsonPath)} download>
-        Download JSON
-      </a>
+      Metrics of these runs: <DownloadLink path={comparison.metricsCsvPath}>Download CSV</DownloadLink> ·{' '}
+      <DownloadLink path={comparison.metricsJsonPath}>Download JSON</DownloadLink>
     </p>
   );
 }

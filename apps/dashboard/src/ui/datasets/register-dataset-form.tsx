@@ -52,7 +52,7 @@ export function RegisterDatasetForm({ roots, onRegistered }: { roots: readonly s
     setSaved(null);
     setBusy('preview');
     try {
-      const result = await api.request(PREVIEW_DATASET, {
+      const result = await api.mutate(PREVIEW_DATASET, {
         input: { format: values.format, location: values.location },
       });
       setPreview({ of: previewKey, preview: result.previewDataset });
@@ -69,7 +69,7 @@ export function RegisterDatasetForm({ roots, onRegistered }: { roots: readonly s
     setFailure(null);
     setBusy('save');
     try {
-      const result = await api.request(REGISTER_DATASET, {
+      const result = await api.mutate(REGISTER_DATASET, {
         input: {
           name: values.name,
           format: values.format,

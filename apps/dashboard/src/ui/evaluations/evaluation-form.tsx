@@ -49,7 +49,7 @@ export function EvaluationForm({
     setFailure(null);
     setStartedAt(Date.now());
     try {
-      const result = await api.request(EVALUATE, { input: { checkpointId: checkpoint.id, datasetName, split } });
+      const result = await api.mutate(EVALUATE, { input: { checkpointId: checkpoint.id, datasetName, split } });
       onEvaluated(result.evaluateCheckpoint);
     } catch (error) {
       const field = error instanceof ApiError ? error.fieldErrors.datasetName : undefined;

@@ -5,9 +5,8 @@ import 'graphiql/setup-workers/webpack';
 import 'graphiql/style.css';
 import { GraphiQL } from 'graphiql';
 import { useEffect, useMemo, useRef } from 'react';
-import { useApi, useQuery } from '../../lib/api-context';
-import { useApiToken } from '../../lib/api-token';
-import { EXPLORER_SETTINGS } from '../../lib/documents';
+import { useApi, useApiToken, useQuery } from '../../lib/api-context';
+import { API_ACCESS } from '../../lib/documents';
 import styles from './api-explorer.module.css';
 import { ApiTokenField } from './api-token-field';
 import { createExplorerFetcher } from './explorer-fetcher';
@@ -26,7 +25,7 @@ query System {
 
 export function ApiExplorer() {
   const { url } = useApi();
-  const settings = useQuery(EXPLORER_SETTINGS, {});
+  const settings = useQuery(API_ACCESS, {});
   const [token, setToken] = useApiToken();
   const tokenRef = useRef(token);
   tokenRef.current = token;

@@ -2,7 +2,7 @@
 // Above the explorer: which API it talks to, whether that API needs a token for mutations, and the field for it.
 import { ErrorMessage } from '../../components/states';
 import type { QueryState } from '../../lib/api-context';
-import type { ExplorerSettingsQuery } from '../../generated/graphql';
+import type { ApiAccessQuery } from '../../generated/graphql';
 import styles from './api-explorer.module.css';
 
 export function ApiTokenField({
@@ -12,7 +12,7 @@ export function ApiTokenField({
   onTokenChange,
 }: {
   url: string;
-  settings: QueryState<ExplorerSettingsQuery>;
+  settings: QueryState<ApiAccessQuery>;
   token: string;
   onTokenChange: (token: string) => void;
 }) {

@@ -42,7 +42,7 @@ export function ModelAliases({ model, onChanged }: { model: Model; onChanged: ()
     }
   };
   const point = (name: string, number: number) =>
-    act(() => api.request(SET_MODEL_ALIAS, { input: { modelId: model.id, alias: name, version: number } }));
+    act(() => api.mutate(SET_MODEL_ALIAS, { input: { modelId: model.id, alias: name, version: number } }));
   const add = async (event: FormEvent) => {
     event.preventDefault();
     const number = Number(version || model.versions[0]!.version);
@@ -77,7 +77,7 @@ export function ModelAliases({ model, onChanged }: { model: Model; onChanged: ()
                 disabled={busy}
                 aria-label={`Remove alias ${entry.alias}`}
                 onClick={() =>
-                  void act(() => api.request(REMOVE_MODEL_ALIAS, { modelId: model.id, alias: entry.alias }))
+                  void act(() => api.mutate(REMOVE_MODEL_ALIAS, { modelId: model.id, alias: entry.alias }))
                 }
               >
                 Remove

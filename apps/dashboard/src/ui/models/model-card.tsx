@@ -2,8 +2,8 @@
 import Link from 'next/link';
 import { StatusBadge } from '../../components/run-status';
 import type { ModelsQuery } from '../../generated/graphql';
-import { useApi } from '../../lib/api-context';
 import { compact, count, percent } from '../../lib/format';
+import { DownloadLink } from '../access/download-link';
 import { ModelAliases } from './model-aliases';
 import { ModelEvaluations } from './model-evaluations';
 import { DeleteModelButton, DeleteVersionButton } from './registry-delete-buttons';
@@ -67,7 +67,6 @@ function StagesTable({ stages }: { stages: Model['stages'] }) {
 }
 
 function VersionsTable({ model, onChanged }: { model: Model; onChanged: () => void }) {
-  const api = useApi();
   if (model.versions.length === 0) {
     return <p className="state">None yet: promote a checkpoint from a run&apos;s page.</p>;
   }
@@ -91,14 +90,12 @@ function VersionsTable({ model, onChanged }: { model: Model; onChanged: () => vo
               {version.checkpoint.safetensorsPath && (
                 <>
                   {' '}
-                  {/* The path is on the API's server, not the dashboard's. */}
-                  <a
-                    href={new URL(version.checkpoint.safetensorsPath, api.url).href}
-                    download
+                  <DownloadLink
+                    path={version.checkpoint.safetensorsPath}
                     title="The weights as a PyTorch state_dict (safetensors)"
                   >
                     safetensors
-                  </a>
+                  </DownloadLink>
                 </>
               )}
             </td>

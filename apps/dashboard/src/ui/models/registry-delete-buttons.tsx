@@ -27,7 +27,7 @@ export function DeleteVersionButton({
         onConfirm={async () => {
           setError(null);
           try {
-            await api.request(DELETE_MODEL_VERSION, { id: version.id });
+            await api.mutate(DELETE_MODEL_VERSION, { id: version.id });
             onDeleted();
           } catch (failure) {
             setError(failure as Error);
@@ -56,7 +56,7 @@ export function DeleteModelButton({
         onConfirm={async () => {
           setError(null);
           try {
-            await api.request(DELETE_MODEL, { id: model.id });
+            await api.mutate(DELETE_MODEL, { id: model.id });
             onDeleted();
           } catch (failure) {
             setError(failure as Error);

@@ -40,7 +40,7 @@ export function VersionDescription({ version, onChanged }: VersionDescriptionPro
     setSaving(true);
     setError(null);
     try {
-      await api.request(UPDATE_MODEL_VERSION, { input: { id: version.id, description: draft } });
+      await api.mutate(UPDATE_MODEL_VERSION, { input: { id: version.id, description: draft } });
       setDraft(null);
       onChanged();
     } catch (failure) {

@@ -42,13 +42,13 @@ export function RunActions({ run, onChanged }: RunActionsProps) {
   };
   const archive = () =>
     act(async () => {
-      if (run.archivedAt) await api.request(UNARCHIVE_RUN, { id: run.id });
-      else await api.request(ARCHIVE_RUN, { id: run.id });
+      if (run.archivedAt) await api.mutate(UNARCHIVE_RUN, { id: run.id });
+      else await api.mutate(ARCHIVE_RUN, { id: run.id });
       onChanged();
     });
   const remove = () =>
     act(async () => {
-      await api.request(DELETE_RUN, { id: run.id });
+      await api.mutate(DELETE_RUN, { id: run.id });
       router.push('/');
     });
 

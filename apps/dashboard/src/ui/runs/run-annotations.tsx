@@ -28,7 +28,7 @@ export function RunAnnotations({ runId }: { runId: string }) {
     setError(null);
     setMessage(null);
     try {
-      const { updateRun } = await api.request(UPDATE_RUN, { input: { id: runId, ...change } });
+      const { updateRun } = await api.mutate(UPDATE_RUN, { input: { id: runId, ...change } });
       annotations.setData((previous) => previous && { ...previous, run: { ...updateRun } });
       // Suggestions include a new tag from now on.
       annotations.refetch();

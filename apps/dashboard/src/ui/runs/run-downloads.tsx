@@ -1,5 +1,5 @@
 // Links that download a run's metrics from the API as files: its epochs and its stored batches, as CSV or JSON.
-import { useApi } from '../../lib/api-context';
+import { DownloadLink } from '../access/download-link';
 
 /** The download paths Run gives (on the API's server, not the dashboard's). */
 export interface RunDownloadPaths {
@@ -10,26 +10,17 @@ export interface RunDownloadPaths {
 }
 
 export function RunDownloads({ run }: { run: RunDownloadPaths }) {
-  const api = useApi();
-  const href = (path: string) => new URL(path, api.url).href;
   return (
     <p data-testid="run-downloads">
-      Epoch metrics:{' '}
-      <a href={href(run.metricsCsvPath)} download>
-        Download CSV
-      </a>{' '}
-      ·{' '}
-      <a href={href(run.metricsJsonPath)} download>
-        Download JSON
-      </a>{' '}
-      · Batch metrics:{' '}
-      <a href={href(run.batchMetricsCsvPath)} download title="Every stored batch (SGD step) as CSV">
+      Epoch metrics: <DownloadLink path={run.metricsCsvPath}>Download CSV</DownloadLink> ·{' '}
+      <DownloadLink path={run.metricsJsonPath}>Download JSON</DownloadLink> · Batch metrics:{' '}
+      <DownloadLink path={run.batchMetricsCsvPath} title="Every stored batch (SGD step) as CSV">
         CSV
-      </a>{' '}
+      </DownloadLink>{' '}
       ·{' '}
-      <a href={href(run.batchMetricsJsonPath)} download title="Every stored batch (SGD step) as JSON">
+      <DownloadLink path={run.batchMetricsJsonPath} title="Every stored batch (SGD step) as JSON">
         JSON
-      </a>
+      </DownloadLink>
     </p>
   );
 }

@@ -18,6 +18,7 @@ import { RunLogs } from '../../../ui/runs/run-logs';
 import { SystemMetrics } from '../../../ui/runs/system-metrics';
 import { RunDownloads } from '../../../ui/runs/run-downloads';
 import { RunActions } from '../../../ui/runs/run-actions';
+import { DownloadLink } from '../../../ui/access/download-link';
 
 type RunDetail = NonNullable<RunQuery['run']>;
 
@@ -123,7 +124,7 @@ export default function RunPage() {
                   disabled={busy}
                   onClick={() =>
                     void act(async () => {
-                      await api.request(CANCEL_RUN, { id });
+                      await api.mutate(CANCEL_RUN, { id });
                       run.refetch();
                     })
                   }
@@ -137,7 +138,7 @@ export default function RunPage() {
                   onClick={() =>
                     void act(async () => {
                       const epochs = canResume ? current.epochs : current.epochs + 10;
-                      const result = await api.request(RESUME_RUN, {
+                      const result = await api.mutate(RESUME_RUN, {
                         input: { runId: id, epochs },
                       });
                       router.push(`/runs/${result.resumeRun.id}`);
@@ -215,12 +216,15 @@ export default function RunPage() {
             <h2>Hyperparameters</h2>
             <table>
               <tbody>
-                {Object.entries(current.hyperparameters).map(([name, value]) => (
-                  <tr key={name}>
-                    <th>{name}</th>
-                    <td>{Array.isArray(value) ? value.join(', ') : String(value)}</td>
-                  </tr>
-                ))}
+                {Object.entries(current.hyperparameters)
+                  // urql asks for every object's __typename (its cache needs it); it is not a hyperparameter.
+                  .filter(([name]) => name !== '__typename')
+                  .map(([name, value]) => (
+                    <tr key={name}>
+                      <th>{name}</th>
+                      <td>{Array.isArray(value) ? value.join(', ') : String(value)}</td>
+                    </tr>
+                  ))}
               </tbody>
             </table>
           </>
@@ -243,7 +247,7 @@ function Checkpoints({ checkpoints, onPromoted }: { checkpoints: CheckpointRowFr
         .split(',')
         .map((alias) => alias.trim())
         .filter(Boolean);
-      const result = await api.request(PROMOTE, { input: { checkpointId: checkpoint.id, aliases: list } });
+      const result = await api.mutate(PROMOTE, { input: { checkpointId: checkpoint.id, aliases: list } });
       const { version, model } = result.promoteCheckpoint;
       setMessage(
         `Epoch ${checkpoint.epoch} is now ${model.name} v${version}${list.length ? ` (${list.join(', ')})` : ''}.`,
@@ -308,22 +312,18 @@ function Checkpoints({ checkpoints, onPromoted }: { checkpoints: CheckpointRowFr
                 {checkpoint.downloadPath && (
                   <>
                     {' '}
-                    {/* The path is on the API's server, not the dashboard's. */}
-                    <a href={new URL(checkpoint.downloadPath, api.url).href} download>
-                      Download
-                    </a>
+                    <DownloadLink path={checkpoint.downloadPath}>Download</DownloadLink>
                   </>
                 )}
                 {checkpoint.safetensorsPath && (
                   <>
                     {' '}
-                    <a
-                      href={new URL(checkpoint.safetensorsPath, api.url).href}
-                      download
+                    <DownloadLink
+                      path={checkpoint.safetensorsPath}
                       title="The weights as a PyTorch state_dict (safetensors)"
                     >
                       safetensors
-                    </a>
+                    </DownloadLink>
                   </>
                 )}
               </td>

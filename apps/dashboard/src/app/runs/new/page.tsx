@@ -41,7 +41,7 @@ export default function NewRunPage() {
     setErrors({});
     setSending(true);
     try {
-      const result = await api.request(START_RUN, { input: checked.input });
+      const result = await api.mutate(START_RUN, { input: checked.input });
       router.push(`/runs/${result.startRun.id}`);
     } catch (error) {
       if (error instanceof ApiError && Object.keys(error.fieldErrors).length > 0) setErrors(error.fieldErrors);
