@@ -56,6 +56,17 @@ export function stopRunningProcesses(): void {
   for (const child of running) child.kill('SIGTERM');
 }
 
+/** On Ctrl-C or SIGTERM: stops the child processes a benchmark started and exits 130, so none keeps running. */
+export function stopProcessesOnSignals(): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.error(`Interrupted (${signal}); stopping.`);
+    stopRunningProcesses();
+    process.exit(130);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+}
+
 /** "exit code 1" or "signal SIGKILL", then the tail of stderr, for errors. */
 export function describeFailure(what: string, outcome: ProcessOutcome): string {
   const status = outcome.signal === null ? `exit code ${outcome.exitCode}` : `signal ${outcome.signal}`;

@@ -20,7 +20,7 @@ import {
   type PytorchSpeedOutput,
   type ResnetLabBenchOutput,
 } from './parse-speed-output.js';
-import { stopRunningProcesses } from './run-process.js';
+import { stopProcessesOnSignals, stopRunningProcesses } from './run-process.js';
 import { pytorchUnavailableReason } from './run-pytorch.js';
 import { SPEED_SCRIPT, pytorchSpeedArguments, runPytorchSpeed } from './run-pytorch-speed.js';
 import { resnetLabBenchArguments, resnetLabThreadEnvironment, runResnetLabSpeed } from './run-resnet-lab-speed.js';
@@ -144,13 +144,7 @@ function shellWord(arg: string): string {
   return /^[\w./,:=@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-const onSignal = (signal: NodeJS.Signals) => {
-  console.error(`Interrupted (${signal}); stopping.`);
-  stopRunningProcesses();
-  process.exit(130);
-};
-process.once('SIGINT', onSignal);
-process.once('SIGTERM', onSignal);
+stopProcessesOnSignals();
 
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),

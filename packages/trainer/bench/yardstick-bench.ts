@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { userCacheDirectory } from '@resnet-lab/trainer';
 import { SHARED_CIFAR10_JPG_ARCHIVE, cifar10JpgFolder } from './cifar10-jpg-folder.js';
-import { stopRunningProcesses } from './run-process.js';
+import { stopProcessesOnSignals, stopRunningProcesses } from './run-process.js';
 import { DEFAULT_PYTHON, pytorchArguments, pytorchUnavailableReason, runPytorch } from './run-pytorch.js';
 import { resnetLabTrainArguments, runResnetLab } from './run-resnet-lab.js';
 import { SEED_EPOCH_0, formatRunsTable, formatSummaryTable, summarizeYardstick } from './yardstick-summary.js';
@@ -201,13 +201,7 @@ function integerOption(name: string, text: string, min: number): number {
   return value;
 }
 
-const onSignal = (signal: NodeJS.Signals) => {
-  console.error(`Interrupted (${signal}); stopping.`);
-  stopRunningProcesses();
-  process.exit(130);
-};
-process.once('SIGINT', onSignal);
-process.once('SIGTERM', onSignal);
+stopProcessesOnSignals();
 
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
