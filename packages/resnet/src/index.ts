@@ -48,4 +48,6 @@ export {
 } from './pytorch-state-dict.js';
 export type { ExportStateDictOptions, LoadStateDictOptions } from './pytorch-state-dict.js';
 export { ResNetBatchNormalization } from './batch-normalization.js';
+export { foldBatchNorm } from './fold-batch-norm.js';
+export type { BatchNormWeights, FoldedConvolution } from './fold-batch-norm.js';
 export type { BatchNormalizationArgs } from './batch-normalization.js';

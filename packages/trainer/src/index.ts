@@ -51,6 +51,8 @@ export {
 } from './training/checkpoint.js';
 export type { CheckpointMetadata, CheckpointSource, LoadedCheckpoint } from './training/checkpoint.js';
 export { evaluateModel } from './training/evaluate-model.js';
+export { INFERENCE_PATHS, InferenceModel, inferLogits } from './training/inference-model.js';
+export type { InferencePath, InferenceRunner } from './training/inference-model.js';
 export { EVAL_SPLITS, defaultEvalSplit, evaluationSplit, isEvalSplit } from './training/evaluation-split.js';
 export type { EvalSplit } from './training/evaluation-split.js';
 export { evaluationSettings } from './training/evaluation-settings.js';

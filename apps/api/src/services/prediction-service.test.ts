@@ -1,7 +1,14 @@
 // predict through the API with a real (tiny, freshly trained) checkpoint: the pixel limit read from the image header,
 // decoding on the image decoder pool's threads while the API keeps answering, and the same top-k as the trainer.
 import path from 'node:path';
-import { loadCheckpoint, makeSyntheticDataset, predictImages, train, type TrainConfigInput } from '@resnet-lab/trainer';
+import {
+  InferenceModel,
+  loadCheckpoint,
+  makeSyntheticDataset,
+  predictImages,
+  train,
+  type TrainConfigInput,
+} from '@resnet-lab/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blackPng } from '../../test-support/black-png.js';
 import { startTestApi, stripesPng, type TestApi } from '../../test-support/test-api.js';
@@ -79,15 +86,17 @@ describe('predict', () => {
       input: { checkpointId, imageBase64: image.toString('base64'), topK: 4 },
     });
     expect(result.errors).toBeUndefined();
-    // The API has loaded the compute backend by now: the reference runs on the same one.
+    // The API has loaded the compute backend by now: the reference runs on the same one, on the same folded model.
     const checkpoint = await loadCheckpoint(checkpointDirectory);
     checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
     const { classNames, normalization } = checkpoint.metadata;
+    const inference = InferenceModel.fromResNet(checkpoint.model, checkpoint.metadata.model);
     const [expected] = await predictImages(
-      { model: checkpoint.model, classNames, normalization },
+      { model: inference, classNames, normalization },
       [{ source: 'stripes.png', bytes: image }],
       4,
     );
+    inference.dispose();
     checkpoint.model.dispose();
     // Probabilities are float32 values; the database's JSON may print the last digit of their double differently.
     const asFloat32 = (entry: { classIndex: number; label: string; probability: number }) => ({

@@ -4,6 +4,7 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { createHash } from 'node:crypto';
 import {
   DatasetError,
+  InferenceModel,
   classifyImages,
   detectImageFormat,
   loadCheckpoint,
@@ -198,7 +199,16 @@ export class PredictionService {
       .then((checkpoint) => {
         checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
         const { classNames, normalization } = checkpoint.metadata;
-        return { model: checkpoint.model, classNames, normalization };
+        // Batch norm folded into the convolutions, the fast inference path; the layers model is not needed after.
+        try {
+          return {
+            model: InferenceModel.fromResNet(checkpoint.model, checkpoint.metadata.model),
+            classNames,
+            normalization,
+          };
+        } finally {
+          checkpoint.model.dispose();
+        }
       });
     this.cache.set(location, loading);
     loading.catch(() => this.cache.delete(location));

@@ -9,6 +9,7 @@ import {
   evaluateModel,
   evaluationSettings,
   evaluationSplit,
+  InferenceModel,
   loadCheckpoint,
   loadDataset,
   train,
@@ -95,15 +96,18 @@ async function handle(request: WorkerRequest): Promise<void> {
       await useBackend('auto');
       const checkpoint = await loadCheckpoint(request.checkpoint);
       checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
+      // Batch norm folded into the convolutions, the fast inference path; the layers model is not needed after.
+      const inference = InferenceModel.fromResNet(checkpoint.model, checkpoint.metadata.model);
+      checkpoint.model.dispose();
       // Imported weights record no run: evaluationSettings gives the trainer's defaults at the model's input size.
       const settings = evaluationSettings(checkpoint.metadata);
       const dataset = await loadSplits(request.dataset, settings.datasetOptions);
-      const evaluation = await evaluateModel(checkpoint.model, evaluationSplit(dataset, request.split), {
+      const evaluation = await evaluateModel(inference, evaluationSplit(dataset, request.split), {
         batchSize: settings.batchSize,
         normalization: checkpoint.metadata.normalization,
         signal: controller.signal,
       });
-      checkpoint.model.dispose();
+      inference.dispose();
       await send({ type: 'evaluated', evaluation, durationSeconds: (performance.now() - started) / 1000 });
     }
   } catch (error) {

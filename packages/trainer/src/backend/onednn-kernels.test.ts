@@ -113,24 +113,51 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
     expect(relativeDifference(wasm!, cpu!)).toBeLessThan(TOLERANCE);
   });
 
-  it("leaves a fused bias and activation, and NCHW, to wasm's kernels", async () => {
-    const random = seededRandom(11);
-    const x = uniformValues(random, 2 * 6 * 6 * 3);
-    const filter = uniformValues(random, 3 * 3 * 3 * 4);
-    const bias = uniformValues(random, 4);
-    const fused = () => [
-      tf.fused.conv2d({
-        x: tf.tensor4d(x, [2, 6, 6, 3]),
-        filter: tf.tensor4d(filter, [3, 3, 3, 4]),
-        strides: 1,
-        pad: 'same',
-        bias: tf.tensor1d(bias),
-        activation: 'relu',
-      }),
-    ];
-    const [wasm] = await valuesOn('wasm', fused);
-    const [cpu] = await valuesOn('cpu', fused);
-    expect(relativeDifference(wasm!, cpu!)).toBeLessThan(TOLERANCE);
+  // The folded InferenceModel's convolutions: a bias and a ReLU (post-ops), either alone; 3 and 4 channels run oneDNN's
+  // GEMM kernels, multiples of 16 its blocked ones. Leaky ReLU is left to wasm's fused kernel.
+  it.each([
+    ['bias and ReLU, 3 -> 4 channels', 3, 4, true, 'relu'],
+    ['bias and ReLU, 16 -> 32 channels', 16, 32, true, 'relu'],
+    ['bias only, 16 -> 16 channels', 16, 16, true, 'linear'],
+    ['ReLU only, 16 -> 16 channels', 16, 16, false, 'relu'],
+    ['leaky ReLU, left to wasm', 16, 16, true, 'leakyrelu'],
+  ] as const)(
+    'gives fused conv2d equal to the cpu backend: %s',
+    async (_, inChannels, outChannels, withBias, activation) => {
+      const random = seededRandom(inChannels * 100 + outChannels);
+      const x = uniformValues(random, 2 * 7 * 7 * inChannels);
+      const filter = uniformValues(random, 3 * 3 * inChannels * outChannels);
+      const bias = uniformValues(random, outChannels);
+      const fused = () =>
+        [1, 2].map((strides) =>
+          tf.fused.conv2d({
+            x: tf.tensor4d(x, [2, 7, 7, inChannels]),
+            filter: tf.tensor4d(filter, [3, 3, inChannels, outChannels]),
+            strides,
+            pad: [
+              [0, 0],
+              [1, 1],
+              [1, 1],
+              [0, 0],
+            ],
+            bias: withBias ? tf.tensor1d(bias) : undefined,
+            activation,
+            leakyreluAlpha: 0.1,
+          }),
+        );
+      const primitives = oneDnnCachedPrimitives()!.convolutions;
+      const wasm = await valuesOn('wasm', fused);
+      // One inference primitive for each stride, where oneDNN computes it.
+      expect(oneDnnCachedPrimitives()!.convolutions - primitives).toBe(activation === 'leakyrelu' ? 0 : 2);
+      const cpu = await valuesOn('cpu', fused);
+      wasm.forEach((values, index) => expect(relativeDifference(values, cpu[index]!)).toBeLessThan(TOLERANCE));
+      // The ReLU clips: a fused bias or ReLU left out would show in the values.
+      if (activation === 'relu')
+        expect(cpu[0]!.filter((value) => value === 0).length).toBeGreaterThan(cpu[0]!.length / 4);
+    },
+  );
+
+  it("leaves NCHW to wasm's kernels", async () => {
     // wasm's own filter gradient answers NCHW, and refuses it.
     await tf.setBackend('wasm');
     const inputs = { x: tf.zeros([1, 3, 5, 5]), dy: tf.zeros([1, 4, 3, 3]) };

@@ -1,5 +1,6 @@
 // The wasm backend's heaviest training kernels computed natively by oneDNN, where its Node addon is built:
-// convolutions in all three directions, and element-wise addition, multiplication and subtraction.
+// convolutions in all three directions, and element-wise addition, multiplication and subtraction. For inference, a
+// convolution with a bias and a ReLU (tf.fused.conv2d, as the folded InferenceModel runs it) is one oneDNN primitive.
 //
 // XNNPACK in wasm computes with 128-bit SIMD, and wasm's element-wise kernels are plain loops on one thread. On this
 // project's AVX-512 machine oneDNN's JIT kernels run ResNet18's convolutions at 100-300 GFLOP/s against 17-46, and
@@ -10,6 +11,8 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { composeWasmKernels } from './compose-wasm-kernels.js';
+import { RESIDUAL_CONV2D, type ResidualConv2DAttrs } from './residual-conv2d.js';
 import { wasmBackendOf, type WasmBackend } from './wasm-backend.js';
 
 /** Set to 0 to keep wasm's own kernels even where the oneDNN addon is built. */
@@ -25,6 +28,19 @@ interface OneDnnAddon {
     geometry: Int32Array,
     source: Float32Array,
     weights: Float32Array,
+    destination: Float32Array,
+  ): void;
+  /**
+   * destination = conv(source, weights) + bias + residual, then ReLU, each part where `flags` (InferenceFlag) has it;
+   * null for a left-out bias or residual. Forward inference only.
+   */
+  infer(
+    geometry: Int32Array,
+    flags: number,
+    source: Float32Array,
+    weights: Float32Array,
+    bias: Float32Array | null,
+    residual: Float32Array | null,
     destination: Float32Array,
   ): void;
   /** out = a (kind) b; `bDims` equal `aDims` or are 1 where b broadcasts; both of rank 4. */
@@ -58,6 +74,13 @@ const enum BinaryKind {
  * and the optimizer's per-weight arithmetic would fill the addon's primitive cache with one entry per weight shape.
  */
 const MIN_NATIVE_ELEMENTS = 1 << 14;
+
+/** Bits of `infer`'s flags: what is added to the convolution's output, in this order. */
+const enum InferenceFlag {
+  Bias = 1,
+  Residual = 2,
+  Relu = 4,
+}
 
 const enum Direction {
   Forward = 0,
@@ -94,7 +117,7 @@ function loadAddon(): OneDnnAddon | undefined {
   process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
   try {
     const loaded = createRequire(import.meta.url)(ONEDNN_ADDON_PATH) as Partial<OneDnnAddon>;
-    const missing = (['run', 'binary', 'cachedPrimitives', 'version'] as const).filter(
+    const missing = (['run', 'infer', 'binary', 'cachedPrimitives', 'version'] as const).filter(
       (name) => typeof loaded[name] !== 'function',
     );
     if (missing.length > 0) {
@@ -123,14 +146,7 @@ const replaced = new Map<string, tf.KernelConfig>();
 function registerOneDnnKernels(oneDnn: OneDnnAddon): void {
   const kernels: Record<string, (args: KernelArgs, fallback: tf.KernelFunc) => tf.TensorInfo | tf.TensorInfo[]> = {
     Conv2D: (args, fallback) => forward(oneDnn, args, fallback),
-    FusedConv2D: (args, fallback) => {
-      const { bias, preluActivationWeights } = args.inputs;
-      const { activation } = args.attrs as { activation?: string };
-      // A bias or an activation is left to wasm's fused kernel; the ResNets' convolutions have neither.
-      const plain =
-        (bias ?? null) === null && (preluActivationWeights ?? null) === null && (activation ?? 'linear') === 'linear';
-      return plain ? forward(oneDnn, args, fallback) : fallback(args);
-    },
+    FusedConv2D: (args, fallback) => fusedForward(oneDnn, args, fallback),
     Conv2DBackpropInput: (args, fallback) => inputGradient(oneDnn, args, fallback),
     Conv2DBackpropFilter: (args, fallback) => filterGradient(oneDnn, args, fallback),
     Add: (args, fallback) => binary(oneDnn, BinaryKind.Add, args, fallback),
@@ -152,6 +168,13 @@ function registerOneDnnKernels(oneDnn: OneDnnAddon): void {
     tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ ...current, kernelFunc });
   }
+  if ((tf.getKernel(RESIDUAL_CONV2D, 'wasm') as tf.KernelConfig | undefined) === undefined) {
+    tf.registerKernel({
+      kernelName: RESIDUAL_CONV2D,
+      backendName: 'wasm',
+      kernelFunc: (args) => residualForward(oneDnn, args as KernelArgs),
+    });
+  }
 }
 
 /** Puts back the kernels oneDNN stood in for. */
@@ -164,6 +187,10 @@ export function unregisterOneDnnKernels(): void {
     }
   }
   replaced.clear();
+  // Without oneDNN the op composes wasm's kernels itself (residualConv2d).
+  if ((tf.getKernel(RESIDUAL_CONV2D, 'wasm') as tf.KernelConfig | undefined) !== undefined) {
+    tf.unregisterKernel(RESIDUAL_CONV2D, 'wasm');
+  }
 }
 
 const oneDnnKernelFuncs = new WeakSet<tf.KernelFunc>();
@@ -242,6 +269,78 @@ function forward(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc)
   const y = backend.makeOutput(outputShapeOf(geometry), 'float32');
   // Views are taken after the output is allocated: an allocation may grow the heap and detach earlier views.
   oneDnn.run(Direction.Forward, geometry, heap(backend, x), heap(backend, filter), heap(backend, y));
+  return y;
+}
+
+/**
+ * tf.fused.conv2d: without a bias or an activation, the training's forward convolution; with a per-channel bias
+ * and/or a ReLU, one inference primitive with them as post-ops. Other activations, PReLU weights and a bias of
+ * another shape (tfjs broadcasts any) are left to wasm's fused kernel.
+ */
+function fusedForward(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc): tf.TensorInfo {
+  const { x, filter, bias, preluActivationWeights } = args.inputs as {
+    x: tf.TensorInfo;
+    filter: tf.TensorInfo;
+    bias?: tf.TensorInfo | null;
+    preluActivationWeights?: tf.TensorInfo | null;
+  };
+  const activation = (args.attrs as { activation?: string }).activation ?? 'linear';
+  if ((preluActivationWeights ?? null) !== null || (activation !== 'linear' && activation !== 'relu')) {
+    return fallback(args) as tf.TensorInfo;
+  }
+  const channelBias = bias ?? null;
+  if (channelBias === null && activation === 'linear') return forward(oneDnn, args, fallback);
+  const outChannels = filter.shape[3]!;
+  if (
+    channelBias !== null &&
+    (channelBias.dtype !== 'float32' || !tf.util.arraysEqual(channelBias.shape, [outChannels]))
+  ) {
+    return fallback(args) as tf.TensorInfo;
+  }
+  const geometry = geometryOf(x.shape as Shape4D, filter.shape as Shape4D, args.attrs as unknown as ConvAttrs);
+  if (geometry === undefined) return fallback(args) as tf.TensorInfo;
+  const backend = wasmBackendOf(args.backend);
+  const y = backend.makeOutput(outputShapeOf(geometry), 'float32');
+  const flags = (channelBias !== null ? InferenceFlag.Bias : 0) | (activation === 'relu' ? InferenceFlag.Relu : 0);
+  oneDnn.infer(
+    geometry,
+    flags,
+    heap(backend, x),
+    heap(backend, filter),
+    channelBias !== null ? heap(backend, channelBias) : null,
+    null,
+    heap(backend, y),
+  );
+  return y;
+}
+
+/** residualConv2d: relu(conv2d(x, filter) + bias + residual) as one primitive, the sum and ReLU as post-ops. */
+function residualForward(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo {
+  const { x, filter, bias, residual } = args.inputs as Record<'x' | 'filter' | 'bias' | 'residual', tf.TensorInfo>;
+  const attrs = args.attrs as unknown as ResidualConv2DAttrs;
+  const geometry = geometryOf(x.shape as Shape4D, filter.shape as Shape4D, attrs);
+  const outShape = geometry && outputShapeOf(geometry);
+  if (geometry === undefined || !tf.util.arraysEqual(residual.shape, outShape!)) {
+    return composeWasmKernels(args.backend, (run) => {
+      const convolved = run(
+        'FusedConv2D',
+        { x, filter, bias },
+        { ...attrs, dataFormat: 'NHWC', dilations: 1, activation: 'linear' },
+      );
+      return run('Relu', { x: run('Add', { a: convolved, b: residual }) });
+    });
+  }
+  const backend = wasmBackendOf(args.backend);
+  const y = backend.makeOutput(outShape!, 'float32');
+  oneDnn.infer(
+    geometry,
+    InferenceFlag.Bias | InferenceFlag.Residual | InferenceFlag.Relu,
+    heap(backend, x),
+    heap(backend, filter),
+    heap(backend, bias),
+    heap(backend, residual),
+    heap(backend, y),
+  );
   return y;
 }
 

@@ -4,21 +4,24 @@ import { RESNET_ARCHS } from '@resnet-lab/resnet';
 import { BACKEND_CHOICES, useBackend } from '../backend/index.js';
 import { benchmarkKernels, type KernelTiming } from '../training/benchmark-kernels.js';
 import { benchmarkTraining } from '../training/benchmark-training.js';
+import { INFERENCE_PATHS, type InferencePath } from '../training/inference-model.js';
 
 import type { CliIo } from './cli-io.js';
 import { parseBackend } from './eval-command.js';
-import { parseNumberOption, parsePositiveIntegerOption } from './usage-error.js';
+import { UsageError, parseNumberOption, parsePositiveIntegerOption } from './usage-error.js';
 
 export const BENCH_USAGE = `Usage: resnet-lab bench [--arch resnet18] [--stem cifar] [--width 1] [--batch-size 128] [--steps 3]
-                        [--forward-steps 3] [--backend auto] [--json]
+                        [--forward-steps 3] [--inference folded|layers] [--backend auto] [--json]
        resnet-lab bench --kernels [--arch resnet18] [--width 1] [--batch-size 128] [--repeats 3] [--json]
 
 Times training steps (forward, backward, SGD update) and forward passes on random data. With --kernels, times
 each convolution kernel (forward, input gradient, filter gradient) at every distinct shape of the model, and the
 classifier's matrix products, with GFLOP/s.
 
-  --arch     ${RESNET_ARCHS.join(', ')} (default resnet18)
-  --backend  ${BACKEND_CHOICES.join(', ')} (default auto)
+  --arch       ${RESNET_ARCHS.join(', ')} (default resnet18)
+  --inference  what the forward passes run: folded, batch norm folded into fused convolutions, as eval and predict
+               run; layers, the layers model in inference mode (default folded)
+  --backend    ${BACKEND_CHOICES.join(', ')} (default auto)
 `;
 
 export async function benchCommand(args: string[], io: CliIo): Promise<number> {
@@ -33,6 +36,7 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
       'batch-size': { type: 'string', default: '128' },
       steps: { type: 'string', default: '3' },
       'forward-steps': { type: 'string', default: '3' },
+      inference: { type: 'string', default: 'folded' },
       backend: { type: 'string', default: 'auto' },
       kernels: { type: 'boolean', default: false },
       repeats: { type: 'string', default: '3' },
@@ -48,6 +52,10 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
   const batchSize = parsePositiveIntegerOption('batch-size', values['batch-size']);
   const steps = parsePositiveIntegerOption('steps', values.steps);
   const forwardSteps = parsePositiveIntegerOption('forward-steps', values['forward-steps']);
+  const inference = values.inference as InferencePath;
+  if (!INFERENCE_PATHS.includes(inference)) {
+    throw new UsageError(`Expected --inference to be one of ${INFERENCE_PATHS.join(', ')}, got '${values.inference}'.`);
+  }
   const backend = await useBackend(parseBackend(values.backend));
   if (!values.json) io.stderr(`Benchmarking on ${backend.name} (${backend.device})...\n`);
   const model = {
@@ -74,6 +82,7 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
       batchSize,
       steps,
       forwardSteps,
+      inference,
     },
     backend,
   );
@@ -85,7 +94,8 @@ export async function benchCommand(args: string[], io: CliIo): Promise<number> {
         `${backend.name} (${backend.device})\n` +
         `Training: ${result.trainImagesPerSecond.toFixed(2)} images/s, ${result.trainGflops.toFixed(1)} GFLOP/s ` +
         `(steps: ${result.stepSeconds.map((seconds) => `${seconds.toFixed(2)} s`).join(', ')})\n` +
-        `Forward:  ${result.forwardImagesPerSecond.toFixed(2)} images/s, ${result.forwardGflops.toFixed(1)} GFLOP/s\n`,
+        `Forward:  ${result.forwardImagesPerSecond.toFixed(2)} images/s, ${result.forwardGflops.toFixed(1)} GFLOP/s ` +
+        `(${result.inference === 'folded' ? 'batch norm folded' : 'layers model'})\n`,
     );
   }
   return 0;

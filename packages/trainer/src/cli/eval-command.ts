@@ -4,6 +4,7 @@ import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend/inde
 import { datasetCacheDirectory, loadDataset, userCacheDirectory } from '../data/index.js';
 import { loadCheckpoint } from '../training/checkpoint.js';
 import { evaluateModel, type Evaluation } from '../training/evaluate-model.js';
+import { InferenceModel } from '../training/inference-model.js';
 import { EVAL_SPLITS, defaultEvalSplit, evaluationSplit, isEvalSplit } from '../training/evaluation-split.js';
 import { evaluationSettings } from '../training/evaluation-settings.js';
 
@@ -54,6 +55,13 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
   await useBackend(parseBackend(values.backend));
   const checkpoint = await loadCheckpoint(values.checkpoint);
   checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
+  // Batch norm folded into the convolutions: the layers model is not needed after.
+  let inference: InferenceModel;
+  try {
+    inference = InferenceModel.fromResNet(checkpoint.model, checkpoint.metadata.model);
+  } finally {
+    checkpoint.model.dispose();
+  }
   try {
     const { normalization, classNames } = checkpoint.metadata;
     const settings = evaluationSettings(checkpoint.metadata);
@@ -74,7 +82,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
         `The data's classes (${images.classNames.join(', ')}) differ from the checkpoint's (${classNames.join(', ')}).`,
       );
     }
-    const evaluation = await evaluateModel(checkpoint.model, images, { batchSize: settings.batchSize, normalization });
+    const evaluation = await evaluateModel(inference, images, { batchSize: settings.batchSize, normalization });
     io.stdout(
       values.json
         ? `${JSON.stringify({ location, split, ...evaluation })}\n`
@@ -82,7 +90,7 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     );
     return 0;
   } finally {
-    checkpoint.model.dispose();
+    inference.dispose();
   }
 }
 

@@ -3,6 +3,7 @@ import * as fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { useBackend } from '../backend/index.js';
 import { loadCheckpoint } from '../training/checkpoint.js';
+import { InferenceModel } from '../training/inference-model.js';
 import { predictImages } from '../training/predict-images.js';
 import type { CliIo } from './cli-io.js';
 import { parseBackend } from './eval-command.js';
@@ -47,6 +48,13 @@ export async function predictCommand(args: string[], io: CliIo): Promise<number>
   await useBackend(parseBackend(values.backend));
   const checkpoint = await loadCheckpoint(values.checkpoint);
   checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
+  // Batch norm folded into the convolutions: the layers model is not needed after.
+  let inference: InferenceModel;
+  try {
+    inference = InferenceModel.fromResNet(checkpoint.model, checkpoint.metadata.model);
+  } finally {
+    checkpoint.model.dispose();
+  }
   try {
     const { classNames, normalization } = checkpoint.metadata;
     if (topK > classNames.length || topK < 1 || !Number.isInteger(topK)) {
@@ -54,7 +62,7 @@ export async function predictCommand(args: string[], io: CliIo): Promise<number>
         `Expected --top to be an integer from 1 to ${classNames.length} (the model's classes), got ${topK}.`,
       );
     }
-    const predictions = await predictImages({ model: checkpoint.model, classNames, normalization }, inputs, topK);
+    const predictions = await predictImages({ model: inference, classNames, normalization }, inputs, topK);
     if (values.json) {
       io.stdout(`${JSON.stringify(predictions)}\n`);
     } else {
@@ -68,6 +76,6 @@ export async function predictCommand(args: string[], io: CliIo): Promise<number>
     }
     return 0;
   } finally {
-    checkpoint.model.dispose();
+    inference.dispose();
   }
 }

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { buildResNet, resolveResNetConfig, summarizeResNet, type ResNetConfigInput } from '@resnet-lab/resnet';
 import { seededRandom } from '../data/index.js';
+import { INFERENCE_PATHS, InferenceModel, inferLogits, type InferencePath } from './inference-model.js';
 import { SgdOptimizer } from './sgd.js';
 import { OutOfMemoryError, explainStepFailure } from './out-of-memory-error.js';
 import { namedParameters, trainStep } from './train-step.js';
@@ -14,6 +15,11 @@ export interface BenchmarkOptions {
   readonly steps: number;
   /** Timed forward passes (inference mode) after one warm-up. */
   readonly forwardSteps: number;
+  /**
+   * What the forward passes run: 'folded', the InferenceModel that eval and predict run (batch norm folded, fused
+   * convolutions), or 'layers', the layers model in inference mode. Default 'folded'.
+   */
+  readonly inference?: InferencePath | undefined;
 }
 
 export interface BenchmarkResult {
@@ -29,6 +35,8 @@ export interface BenchmarkResult {
    * to activations, gradient with respect to weights) at 2 FLOPs per multiply-accumulate.
    */
   readonly trainGflops: number;
+  /** What the forward passes ran, as BenchmarkOptions.inference. */
+  readonly inference: InferencePath;
   readonly forwardImagesPerSecond: number;
   readonly forwardGflops: number;
   /** Seconds of each timed training step. */
@@ -42,7 +50,10 @@ export interface BenchmarkResult {
 export async function benchmarkTraining(options: BenchmarkOptions, backend: BackendReport): Promise<BenchmarkResult> {
   const config = resolveResNetConfig(options.model);
   const { macs } = summarizeResNet(config);
-  const { batchSize, steps, forwardSteps } = options;
+  const { batchSize, steps, forwardSteps, inference = 'folded' } = options;
+  if (!INFERENCE_PATHS.includes(inference)) {
+    throw new RangeError(`Expected inference to be one of ${INFERENCE_PATHS.join(', ')}, got '${String(inference)}'.`);
+  }
   const model = buildResNet(config, { seed: 0 });
   const parameters = namedParameters(model);
   const optimizer = new SgdOptimizer({ momentum: 0.9, weightDecay: 5e-4, nesterov: false });
@@ -78,8 +89,10 @@ export async function benchmarkTraining(options: BenchmarkOptions, backend: Back
     const trainImagesPerSecond = (batchSize * steps) / stepSeconds.reduce((total, seconds) => total + seconds, 0);
 
     const images = tf.tensor4d(pixels, [batchSize, config.inputSize, config.inputSize, 3]);
+    // Folded after the training steps, from the batch norm statistics they left.
+    const runner = inference === 'folded' ? InferenceModel.fromResNet(model, config) : model;
     const forward = async () => {
-      const logits = model.apply(images, { training: false }) as tf.Tensor;
+      const logits = inferLogits(runner, images);
       await logits.data();
       logits.dispose();
     };
@@ -93,6 +106,7 @@ export async function benchmarkTraining(options: BenchmarkOptions, backend: Back
     const forwardImagesPerSecond =
       (batchSize * forwardSteps) / forwardSeconds.reduce((total, seconds) => total + seconds, 0);
     images.dispose();
+    if (runner instanceof InferenceModel) runner.dispose();
 
     return {
       arch: config.arch,
@@ -102,6 +116,7 @@ export async function benchmarkTraining(options: BenchmarkOptions, backend: Back
       macsPerImage: macs,
       trainImagesPerSecond,
       trainGflops: (trainImagesPerSecond * 3 * 2 * macs) / 1e9,
+      inference,
       forwardImagesPerSecond,
       forwardGflops: (forwardImagesPerSecond * 2 * macs) / 1e9,
       stepSeconds,

@@ -1,6 +1,7 @@
 // Accuracy, loss, per-class accuracy and confusion matrix of a model on a dataset split, in inference mode.
 import * as tf from '@tensorflow/tfjs';
 import { makeBatch, type ImageDataset, type Normalization } from '../data/index.js';
+import { inferLogits, type InferenceRunner } from './inference-model.js';
 
 export interface Evaluation {
   readonly count: number;
@@ -24,8 +25,12 @@ export interface EvaluateOptions {
 
 const NO_RANDOM = () => 0;
 
+/**
+ * Evaluates `model`: an InferenceModel (batch norm folded, the fast path that eval and the API use) or a layers model
+ * (run in inference mode); both give the same figures up to float rounding.
+ */
 export async function evaluateModel(
-  model: tf.LayersModel,
+  model: InferenceRunner,
   dataset: ImageDataset,
   { batchSize = 256, normalization, signal }: EvaluateOptions,
 ): Promise<Evaluation> {
@@ -43,7 +48,7 @@ export async function evaluateModel(
     const labels = dataset.labels.subarray(start, start + indices.length);
     const [lossTensor, predictedTensor] = tf.tidy((): [tf.Tensor, tf.Tensor] => {
       const images = tf.tensor4d(pixels, [indices.length, dataset.height, dataset.width, 3]);
-      const logits = model.apply(images, { training: false }) as tf.Tensor2D;
+      const logits = inferLogits(model, images);
       const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), classes);
       return [
         tf.losses.softmaxCrossEntropy(onehot, logits, undefined, undefined, tf.Reduction.SUM),

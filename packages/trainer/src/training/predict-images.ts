@@ -1,6 +1,7 @@
 // Top-k classes with softmax probabilities for PNG/JPEG images of any size, resized to the model's input.
 import * as tf from '@tensorflow/tfjs';
 import { prepareImage, type Normalization } from '../data/index.js';
+import { InferenceModel, inferLogits, type InferenceRunner } from './inference-model.js';
 
 export interface ImageInput {
   /** File name or other label used in errors and results. */
@@ -27,13 +28,15 @@ export interface ImagePrediction {
 }
 
 export interface Classifier {
-  readonly model: tf.LayersModel;
+  /** An InferenceModel (the fast path), or a layers model run in inference mode. */
+  readonly model: InferenceRunner;
   readonly classNames: readonly string[];
   readonly normalization: Normalization | null;
 }
 
 /** The size images are resized to for `model`: its input is `[batch, height, width, 3]`. */
-export function modelInputSize(model: tf.LayersModel): { readonly width: number; readonly height: number } {
+export function modelInputSize(model: InferenceRunner): { readonly width: number; readonly height: number } {
+  if (model instanceof InferenceModel) return { width: model.inputSize, height: model.inputSize };
   const [, height, width] = model.inputs[0]!.shape as [null, number, number, number];
   return { width, height };
 }
@@ -78,9 +81,7 @@ export async function classifyImages(
     pixels.set(image.pixels, index * imageValues);
   });
   const { values, indices } = tf.tidy(() => {
-    const logits = model.apply(tf.tensor4d(pixels, [images.length, height, width, 3]), {
-      training: false,
-    }) as tf.Tensor2D;
+    const logits = inferLogits(model, tf.tensor4d(pixels, [images.length, height, width, 3]));
     return tf.topk(tf.softmax(logits), topK);
   });
   const [probabilities, labels] = await Promise.all([values.data(), indices.data()]);

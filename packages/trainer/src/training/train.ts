@@ -27,6 +27,7 @@ import {
   type LoadedCheckpoint,
 } from './checkpoint.js';
 import { evaluateModel } from './evaluate-model.js';
+import { InferenceModel } from './inference-model.js';
 import { OutOfMemoryError, explainStepFailure } from './out-of-memory-error.js';
 import { learningRateAt } from './learning-rate-schedule.js';
 import { SgdOptimizer } from './sgd.js';
@@ -180,8 +181,10 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
 
       let test: { loss: number; accuracy: number } | null = null;
       if (testSplit.count > 0) {
+        // Batch norm folded into the convolutions, as eval and the API evaluate a checkpoint: the same figures.
+        const inference = InferenceModel.fromResNet(model, modelConfig);
         try {
-          test = await evaluateModel(model, testSplit, {
+          test = await evaluateModel(inference, testSplit, {
             batchSize: config.batchSize,
             normalization,
             signal: options.signal,
@@ -192,6 +195,8 @@ export async function train(input: TrainConfig | TrainConfigInput, options: Trai
             break;
           }
           throw error;
+        } finally {
+          inference.dispose();
         }
       }
       const metrics: EpochMetrics = {

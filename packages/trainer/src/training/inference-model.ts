@@ -1,0 +1,214 @@
+// The fast inference path of a trained ResNet, for evaluation and prediction: each batch norm folded into the
+// convolution before it (foldBatchNorm), then one op per convolution: convolution + bias + ReLU (tf.fused.conv2d), and
+// for a block's last one convolution + bias + shortcut + ReLU (residualConv2d). With the oneDNN addon each is one
+// primitive, the rest of it post-ops; elsewhere tfjs's fused kernels run (XNNPACK's on wasm). The layers model runs
+// convolution, batch norm, ReLU and the residual sum as separate passes over every activation.
+import * as tf from '@tensorflow/tfjs';
+import { residualConv2d } from '../backend/residual-conv2d.js';
+import {
+  allConvs,
+  foldBatchNorm,
+  planResNet,
+  type ConvPlan,
+  type ResNetConfig,
+  type ResNetPlan,
+} from '@resnet-lab/resnet';
+
+/** A convolution with its batch norm folded in, as tensors of its own (the layers model may be disposed after). */
+interface FoldedLayer {
+  /** [kh, kw, in, out] */
+  readonly kernel: tf.Tensor4D;
+  /** [out] */
+  readonly bias: tf.Tensor1D;
+  readonly stride: number;
+  readonly pad: 'valid' | tf.backend_util.ExplicitPadding;
+}
+
+/** What evaluation and prediction run: a layers model (in inference mode), or its folded InferenceModel. */
+export type InferenceRunner = tf.LayersModel | InferenceModel;
+
+/** The two ways to run inference, by name: the folded InferenceModel, or the layers model in inference mode. */
+export const INFERENCE_PATHS = ['folded', 'layers'] as const;
+export type InferencePath = (typeof INFERENCE_PATHS)[number];
+
+export class InferenceModel {
+  /** Height and width of the images it takes (and of the model it was folded from). */
+  readonly inputSize: number;
+  private readonly layers: ReadonlyMap<string, FoldedLayer>;
+  /** [inFeatures, classes] and [classes] */
+  private readonly linear: { readonly kernel: tf.Tensor2D; readonly bias: tf.Tensor1D };
+  private disposed = false;
+
+  private constructor(
+    private readonly plan: ResNetPlan,
+    layers: ReadonlyMap<string, FoldedLayer>,
+    linear: { kernel: tf.Tensor2D; bias: tf.Tensor1D },
+  ) {
+    this.inputSize = plan.config.inputSize;
+    this.layers = layers;
+    this.linear = linear;
+  }
+
+  /**
+   * Folds `model`, a ResNet built (or loaded) for `config`, reading its weights once: later changes to them are not
+   * seen. Throws when a layer of the config's plan is missing from the model or has other shapes.
+   */
+  static fromResNet(model: tf.LayersModel, config: ResNetConfig): InferenceModel {
+    const plan = planResNet(config);
+    const layers = new Map<string, FoldedLayer>();
+    try {
+      for (const conv of allConvs(plan)) layers.set(conv.name, foldLayer(model, conv));
+      const [kernel, bias] = layerWeights(model, plan.linear.name, ['kernel', 'bias']) as [tf.Tensor2D, tf.Tensor1D];
+      expectShape(plan.linear.name, kernel, [plan.linear.inFeatures, plan.linear.outFeatures]);
+      return new InferenceModel(plan, layers, { kernel: tf.clone(kernel), bias: tf.clone(bias) });
+    } catch (error) {
+      for (const layer of layers.values()) tf.dispose([layer.kernel, layer.bias]);
+      throw error;
+    }
+  }
+
+  /** [batch, inputSize, inputSize, 3] images -> [batch, classes] logits. The caller disposes the result. */
+  predict(images: tf.Tensor4D): tf.Tensor2D {
+    if (this.disposed) throw new Error('This InferenceModel has been disposed.');
+    const { stem, stages } = this.plan;
+    let x = this.convolve(images, stem.conv, 'relu');
+    if (stem.maxPool) {
+      // Zero padding, as the layers model pads (tfjs-node's max-pool takes no explicit padding): the same maxima as
+      // PyTorch's -inf padding of a ReLU output.
+      const { kernelSize, stride, padding } = stem.maxPool;
+      x = replace(x, (input) => tf.maxPool(tf.pad(input, symmetric(padding)), kernelSize, stride, 'valid'), images);
+    }
+    for (const stage of stages) {
+      for (const block of stage.blocks) {
+        const input = x;
+        let y = input;
+        const shortcut = block.shortcut ? this.convolve(input, block.shortcut, 'linear') : input;
+        for (const conv of block.convs.slice(0, -1)) {
+          y = replace(y, (previous) => this.convolve(previous, conv, 'relu'), input);
+        }
+        // The last convolution's ReLU comes after the residual sum.
+        const last = this.layers.get(block.convs.at(-1)!.name)!;
+        x = residualConv2d(
+          { x: y, filter: last.kernel, bias: last.bias, residual: shortcut },
+          { strides: last.stride, pad: last.pad },
+        );
+        tf.dispose([
+          ...(y === input ? [] : [y]),
+          ...(shortcut === input ? [] : [shortcut]),
+          ...(input === images ? [] : [input]),
+        ]);
+      }
+    }
+    return tf.tidy(() => {
+      // [batch, size, size, channels] -> [batch, channels]
+      const pooled = tf.mean<tf.Tensor2D>(x, [1, 2]);
+      x.dispose();
+      return tf.fused.matMul({ a: pooled, b: this.linear.kernel, bias: this.linear.bias }) as tf.Tensor2D;
+    });
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const layer of this.layers.values()) tf.dispose([layer.kernel, layer.bias]);
+    tf.dispose([this.linear.kernel, this.linear.bias]);
+  }
+
+  private convolve(x: tf.Tensor4D, conv: ConvPlan, activation: 'relu' | 'linear'): tf.Tensor4D {
+    const layer = this.layers.get(conv.name)!;
+    return tf.fused.conv2d({
+      x,
+      filter: layer.kernel,
+      strides: layer.stride,
+      pad: layer.pad,
+      bias: layer.bias,
+      activation,
+    });
+  }
+}
+
+/** [batch, classes] logits of `images` by either runner, in inference mode. The caller disposes the result. */
+export function inferLogits(runner: InferenceRunner, images: tf.Tensor4D): tf.Tensor2D {
+  return runner instanceof InferenceModel
+    ? runner.predict(images)
+    : (runner.apply(images, { training: false }) as tf.Tensor2D);
+}
+
+function foldLayer(model: tf.LayersModel, conv: ConvPlan): FoldedLayer {
+  const [kernel] = layerWeights(model, conv.name, ['kernel']) as [tf.Tensor4D];
+  expectShape(conv.name, kernel, [conv.kernelSize, conv.kernelSize, conv.inChannels, conv.outChannels]);
+  const [gamma, beta, movingMean, movingVariance] = layerWeights(model, conv.batchNormName, [
+    'gamma',
+    'beta',
+    'moving_mean',
+    'moving_variance',
+  ]);
+  const epsilon = model.getLayer(conv.batchNormName).getConfig()['epsilon'];
+  if (typeof epsilon !== 'number') {
+    throw new Error(
+      `Expected batch norm ${conv.batchNormName} to have a numeric epsilon, got ${JSON.stringify(epsilon)}.`,
+    );
+  }
+  const folded = foldBatchNorm(
+    kernel.dataSync(),
+    {
+      gamma: gamma!.dataSync(),
+      beta: beta!.dataSync(),
+      movingMean: movingMean!.dataSync(),
+      movingVariance: movingVariance!.dataSync(),
+    },
+    epsilon,
+  );
+  return {
+    kernel: tf.tensor4d(folded.kernel, kernel.shape),
+    bias: tf.tensor1d(folded.bias),
+    stride: conv.stride,
+    pad: conv.padding === 0 ? 'valid' : symmetric(conv.padding),
+  };
+}
+
+/** The layer's weights named `<layer>/<suffix>`, in the order of `suffixes`; throws naming what is missing. */
+function layerWeights(model: tf.LayersModel, layerName: string, suffixes: readonly string[]): tf.Tensor[] {
+  let layer: tf.layers.Layer;
+  try {
+    layer = model.getLayer(layerName);
+  } catch (error) {
+    throw new Error(`Expected the model to have a layer '${layerName}', as its ResNet config plans.`, { cause: error });
+  }
+  return suffixes.map((suffix) => {
+    const weight = layer.weights.find((candidate) => candidate.originalName === `${layerName}/${suffix}`);
+    if (weight === undefined) {
+      throw new Error(
+        `Expected layer '${layerName}' to have a weight '${suffix}', got: ` +
+          `${layer.weights.map((candidate) => candidate.originalName).join(', ') || 'none'}.`,
+      );
+    }
+    return weight.read();
+  });
+}
+
+function expectShape(name: string, tensor: tf.Tensor, expected: readonly number[]): void {
+  if (!tf.util.arraysEqual(tensor.shape, [...expected])) {
+    throw new Error(
+      `Expected ${name}'s kernel to have shape [${expected.join(', ')}] for the ResNet config, got ` +
+        `[${tensor.shape.join(', ')}].`,
+    );
+  }
+}
+
+/** PyTorch's `padding`: the same number of zeros on every side of the height and width. */
+function symmetric(padding: number): tf.backend_util.ExplicitPadding {
+  return [
+    [0, 0],
+    [padding, padding],
+    [padding, padding],
+    [0, 0],
+  ];
+}
+
+/** `step(x)`, disposing `x` unless it is `keep` (the caller's tensor). */
+function replace(x: tf.Tensor4D, step: (input: tf.Tensor4D) => tf.Tensor4D, keep: tf.Tensor): tf.Tensor4D {
+  const next = tf.tidy(() => step(x));
+  if (x !== keep) x.dispose();
+  return next;
+}
