@@ -3,6 +3,7 @@
 export interface LatencySummary {
   readonly count: number;
   readonly p50: number;
+  readonly p90: number;
   readonly p99: number;
   readonly max: number;
   readonly mean: number;
@@ -10,7 +11,7 @@ export interface LatencySummary {
 
 /** Nearest-rank percentiles in the samples' unit; NaN throughout for no samples. */
 export function summarizeLatencies(samples: readonly number[]): LatencySummary {
-  if (samples.length === 0) return { count: 0, p50: NaN, p99: NaN, max: NaN, mean: NaN };
+  if (samples.length === 0) return { count: 0, p50: NaN, p90: NaN, p99: NaN, max: NaN, mean: NaN };
   const sorted = Float64Array.from(samples).sort();
   const rank = (fraction: number) => sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)]!;
   let total = 0;
@@ -18,6 +19,7 @@ export function summarizeLatencies(samples: readonly number[]): LatencySummary {
   return {
     count: sorted.length,
     p50: rank(0.5),
+    p90: rank(0.9),
     p99: rank(0.99),
     max: sorted[sorted.length - 1]!,
     mean: total / sorted.length,

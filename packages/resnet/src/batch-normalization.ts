@@ -6,8 +6,16 @@
 // shift; running statistics updated as Keras does with momentum 0.9 = PyTorch's 0.1) inside tf.customGrad and
 // saves only its input and per-channel values for the backward pass. Like PyTorch, it normalizes by the biased batch
 // variance but updates the running variance with the unbiased one (times n / (n - 1)). It serializes as 'BatchNormalization' with the same
-// weights (gamma, beta, moving_mean, moving_variance), so saved models load anywhere as the stock layer.
+// weights (gamma, beta, moving_mean, moving_variance), so saved models load anywhere as the stock layer. Where the
+// backend has batch-norm training kernels (batch-norm-training-kernels.ts), each direction is one kernel instead.
 import * as tf from '@tensorflow/tfjs';
+import {
+  BATCH_NORM_KERNEL_MIN_ELEMENTS,
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  hasBatchNormTrainingKernels,
+  type BatchNormTrainingAttrs,
+} from './batch-norm-training-kernels.js';
 
 type LayerVariable = tf.LayerVariable;
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
@@ -127,6 +135,14 @@ function normalizeInTraining(
   epsilon: number,
   statistics: tf.Tensor[],
 ): tf.Tensor {
+  if (
+    x.rank === 4 &&
+    x.dtype === 'float32' &&
+    x.size >= BATCH_NORM_KERNEL_MIN_ELEMENTS &&
+    hasBatchNormTrainingKernels(tf.getBackend())
+  ) {
+    return normalizeByKernels(x, gamma, beta, epsilon, statistics);
+  }
   const count = x.size / x.shape.at(-1)!;
   const normalize = tf.customGrad((input, scale, offset, save) => {
     const mean = meanPerChannel(input as tf.Tensor);
@@ -149,6 +165,46 @@ function normalizeInTraining(
         const d = tf.neg(tf.add(tf.mul(a, meanDy), tf.mul(c, savedMean)));
         const dInput = tf.add(tf.add(tf.mul(dy, a), tf.mul(savedInput, c)), d);
         return [dInput, tf.mul(meanDyXHat, count), tf.mul(meanDy, count)];
+      },
+    };
+  });
+  return normalize(x, gamma, beta);
+}
+
+/** normalizeInTraining by the backend's BATCH_NORM_TRAINING kernel, its gradient by BATCH_NORM_TRAINING_GRAD. */
+function normalizeByKernels(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  epsilon: number,
+  statistics: tf.Tensor[],
+): tf.Tensor {
+  const attrs: BatchNormTrainingAttrs = { epsilon };
+  const normalize = tf.customGrad((input, scale, offset, save) => {
+    // [y, mean, variance]: x's shape, then [channels] twice.
+    const [y, mean, variance] = tf
+      .engine()
+      .runKernel<tf.Tensor[]>(BATCH_NORM_TRAINING, { x: input, gamma: scale, beta: offset } as tf.NamedTensorMap, {
+        ...attrs,
+      });
+    statistics.push(tf.keep(mean!), tf.keep(variance!));
+    (save as tf.GradSaveFunc)([input as tf.Tensor, scale as tf.Tensor, mean!, variance!]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [savedInput, savedScale, savedMean, savedVariance] = saved;
+        // [dx, dGamma, dBeta]
+        return tf.engine().runKernel<tf.Tensor[]>(
+          BATCH_NORM_TRAINING_GRAD,
+          {
+            dy,
+            x: savedInput!,
+            gamma: savedScale!,
+            mean: savedMean!,
+            variance: savedVariance!,
+          },
+          { ...attrs },
+        );
       },
     };
   });

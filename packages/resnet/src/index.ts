@@ -19,6 +19,13 @@ export type { BlockPlan, ConvPlan, MaxPoolPlan, ResNetPlan, StagePlan } from './
 export { summarizePlan, summarizeResNet } from './resnet-summary.js';
 export type { ResNetSummary, StageSummary } from './resnet-summary.js';
 export { BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, buildFromPlan, buildResNet } from './build-resnet.js';
+export {
+  BATCH_NORM_KERNEL_MIN_ELEMENTS,
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  hasBatchNormTrainingKernels,
+} from './batch-norm-training-kernels.js';
+export type { BatchNormTrainingAttrs } from './batch-norm-training-kernels.js';
 export type { BuildResNetOptions } from './build-resnet.js';
 export {
   RESNET_INITS,

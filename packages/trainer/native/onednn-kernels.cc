@@ -1,7 +1,7 @@
 // Node addon: oneDNN kernels for float32 arrays in TensorFlow.js's layouts. 2-D convolutions in all three directions
 // (forward, gradient with respect to the input, gradient with respect to the filter) on NHWC activations and
-// [kh, kw, in, out] filters, an inference convolution with a bias, a residual sum and a ReLU fused in, and
-// element-wise add, multiply and subtract with broadcasting.
+// [kh, kw, in, out] filters, an inference convolution with a bias, a residual sum and a ReLU fused in,
+// element-wise add, multiply and subtract with broadcasting, and batch normalization's training forward and backward.
 //
 // The arrays are views of the wasm backend's heap, so no activation is copied: oneDNN reads and writes the tensors
 // where wasm keeps them. Primitives are kept per distinct shape (LruCache), because creating one JIT-compiles code.
@@ -9,12 +9,17 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include <omp.h>
+
+#include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <list>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <tuple>
 #include <unordered_map>
@@ -162,8 +167,13 @@ Convolution Create(Direction direction, const Geometry& g) {
 // The residual is copied into the destination and added there by a sum post-op. oneDNN 2.6's binary post-op, which
 // would read it in place, is wrong in its GEMM convolution (channel counts off the 16-block: up to 14% off, relative
 // to the largest value, on a 4-channel 3x3 convolution) and moves the blocked ones off brgconv onto slower kernels.
-enum InferenceFlag { kBias = 1, kResidual = 2, kRelu = 4 };
-constexpr int kInferenceFlags = 8;
+//
+// kPackedWeights: the weights are already in the primitive's filter layout (packFilter's output), so the reorder that
+// otherwise runs on every call is skipped; at batch 1 that reorder took longer than the convolution (ResNet18, 32x32:
+// 12 of 20 ms). It does not change the primitive.
+enum InferenceFlag { kBias = 1, kResidual = 2, kRelu = 4, kPackedWeights = 8 };
+constexpr int kInferenceFlags = 16;
+constexpr int kPrimitiveFlags = kBias | kResidual | kRelu;
 // Cache keys of inference convolutions follow the three directions'.
 constexpr int kInferenceKey = 3;
 
@@ -204,6 +214,12 @@ LruCache<std::pair<int, Geometry>, Convolution>& Convolutions() {
   return cache;
 }
 
+Convolution& CachedInference(const Geometry& g, int flags) {
+  const int primitiveFlags = flags & kPrimitiveFlags;
+  return Convolutions().GetOrCreate(std::make_pair(kInferenceKey + primitiveFlags, g),
+                                    [&] { return CreateInference(g, primitiveFlags); });
+}
+
 Convolution& Cached(Direction direction, const Geometry& g) {
   return Convolutions().GetOrCreate(std::make_pair(static_cast<int>(direction), g),
                                     [&] { return Create(direction, g); });
@@ -227,6 +243,9 @@ bool Throw(napi_env env, const std::string& message) {
   return false;
 }
 
+// ReadFloatArray's `expected` for an array of any length.
+constexpr size_t kAnyLength = SIZE_MAX;
+
 bool ReadFloatArray(napi_env env, napi_value value, const char* name, size_t expected, FloatArray* out) {
   bool isTypedArray = false;
   napi_is_typedarray(env, value, &isTypedArray);
@@ -236,7 +255,7 @@ bool ReadFloatArray(napi_env env, napi_value value, const char* name, size_t exp
   void* data = nullptr;
   napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
   if (type != napi_float32_array) return Throw(env, std::string(name) + " must be a Float32Array");
-  if (length != expected) {
+  if (expected != kAnyLength && length != expected) {
     return Throw(env, std::string(name) + " has " + std::to_string(length) + " elements, expected " +
                           std::to_string(expected));
   }
@@ -368,29 +387,32 @@ napi_value Infer(napi_env env, napi_callback_info info) {
   int32_t flags = -1;
   napi_get_value_int32(env, argv[1], &flags);
   if (flags < 0 || flags >= kInferenceFlags) {
-    Throw(env, "flags must be an integer from 0 to 7: 1 bias, 2 residual, 4 ReLU");
+    Throw(env, "flags must be an integer from 0 to 15: 1 bias, 2 residual, 4 ReLU, 8 packed weights");
     return nullptr;
   }
   const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
   FloatArray source, weights, bias, residual, destination;
+  // Packed weights are checked against the primitive's layout below.
   if (!ReadFloatArray(env, argv[2], "source", n * ih * iw * ic, &source) ||
-      !ReadFloatArray(env, argv[3], "weights", kh * kw * ic * oc, &weights) ||
+      !ReadFloatArray(env, argv[3], "weights", (flags & kPackedWeights) ? kAnyLength : kh * kw * ic * oc, &weights) ||
       !ReadOptionalFloatArray(env, argv[4], "bias", flags & kBias, oc, &bias) ||
       !ReadOptionalFloatArray(env, argv[5], "residual", flags & kResidual, n * oh * ow * oc, &residual) ||
       !ReadFloatArray(env, argv[6], "destination", n * oh * ow * oc, &destination)) {
     return nullptr;
   }
   Guarded(env, [&] {
-    Convolution& convolution = Convolutions().GetOrCreate(std::make_pair(kInferenceKey + flags, g),
-                                                          [&] { return CreateInference(g, flags); });
+    Convolution& convolution = CachedInference(g, flags);
     const Descriptors& d = convolution.descriptors;
     dnnl::engine& engine = Engine();
     dnnl::stream stream(engine);
     memory userFilter(d.weights, engine, weights.data);
-    memory filter = convolution.reordersFilter
-                        ? memory(convolution.filter, engine, FilterScratch(convolution.filter.get_size()))
-                        : userFilter;
-    if (convolution.reordersFilter) convolution.filterReorder.execute(stream, userFilter, filter);
+    const bool reorders = convolution.reordersFilter && !(flags & kPackedWeights);
+    if ((flags & kPackedWeights) && convolution.filter.get_size() != weights.length * sizeof(float)) {
+      throw std::runtime_error("packed weights must have the primitive's filter size; pack them with packFilter");
+    }
+    memory filter = reorders ? memory(convolution.filter, engine, FilterScratch(convolution.filter.get_size()))
+                             : memory(convolution.filter, engine, weights.data);
+    if (reorders) convolution.filterReorder.execute(stream, userFilter, filter);
     std::unordered_map<int, memory> arguments{{DNNL_ARG_SRC, memory(d.source, engine, source.data)},
                                               {DNNL_ARG_WEIGHTS, filter},
                                               {DNNL_ARG_DST, memory(d.destination, engine, destination.data)}};
@@ -402,6 +424,52 @@ napi_value Infer(napi_env env, napi_callback_info info) {
     stream.wait();
   });
   return nullptr;
+}
+
+// packFilter(geometry, flags, weights): `weights` ([kh, kw, in, out]) in the layout of infer's primitive for this
+// geometry and these flags (which may pad them), a new Float32Array for calls with kPackedWeights; null where that
+// layout is [kh, kw, in, out] itself, so the weights can be passed as they are.
+napi_value PackFilter(napi_env env, napi_callback_info info) {
+  napi_value argv[3];
+  size_t argc = 3;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 3) {
+    Throw(env, "packFilter(geometry, flags, weights) takes 3 arguments");
+    return nullptr;
+  }
+  Geometry g;
+  if (!ReadInt32Values(env, argv[0], "geometry", kGeometrySize, g.data())) return nullptr;
+  int32_t flags = -1;
+  napi_get_value_int32(env, argv[1], &flags);
+  if (flags < 0 || flags >= kInferenceFlags) {
+    Throw(env, "flags must be an integer from 0 to 15: 1 bias, 2 residual, 4 ReLU, 8 packed weights");
+    return nullptr;
+  }
+  const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
+  FloatArray weights;
+  if (!ReadFloatArray(env, argv[2], "weights", kh * kw * ic * oc, &weights)) return nullptr;
+  napi_value result = nullptr;
+  Guarded(env, [&] {
+    Convolution& convolution = CachedInference(g, flags);
+    if (!convolution.reordersFilter) {
+      napi_get_null(env, &result);
+      return;
+    }
+    const size_t bytes = convolution.filter.get_size();
+    void* data = nullptr;
+    napi_value buffer;
+    if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok ||
+        napi_create_typedarray(env, napi_float32_array, bytes / sizeof(float), buffer, 0, &result) != napi_ok) {
+      throw std::runtime_error("could not allocate " + std::to_string(bytes) + " bytes for a packed filter");
+    }
+    dnnl::engine& engine = Engine();
+    dnnl::stream stream(engine);
+    memory userFilter(convolution.descriptors.weights, engine, weights.data);
+    memory filter(convolution.filter, engine, data);
+    convolution.filterReorder.execute(stream, userFilter, filter);
+    stream.wait();
+  });
+  return result;
 }
 
 // Element-wise binary operations on float32 tensors of up to rank 4, by oneDNN's binary primitive (AVX-512, on every
@@ -468,6 +536,182 @@ napi_value Binary(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// Batch normalization in training on NHWC activations: the forward pass normalizes by the batch's mean and biased
+// variance, scales and shifts, and returns the statistics; the backward pass gives the input, scale and shift
+// gradients from them. Two and three passes over the activation, where the tfjs composition makes about ten.
+//
+// Plain loops (OpenMP threads, vectorized over channels), not oneDNN's batch-normalization primitives, which took
+// the seeded 20-step run of test/pytorch-parity.test.ts off PyTorch's path at step 8 (6.5e-2 apart in loss by step
+// 20, where every other backend stays within 1e-6): they sum in float (statistics up to 2e-5 from float64's for 4,096
+// values a channel) and write y and dx from float32 per-channel factors. Here the sums are in double and each output
+// value is computed in double from the centred input, then rounded once; float32 factors here (y = x * scale + shift)
+// left the run at step 8 too. That run is chaotic (a ReLU input on the other side of zero changes a gradient by 1e-3),
+// so it holds the kernels to float64's results within a few float32 ulps.
+
+// Rows (pixels) whose values a channel sums in float before adding them to its double sum: short float sums keep
+// float32's rounding at a few ulps, and the loop over channels stays one vector instruction per 16 of them.
+constexpr size_t kFloatSumRows = 16;
+
+// Per-channel sums over `count` rows of `channels` values: sum of term(row, c) in double, each thread's rows in
+// order, the threads' sums added in thread order (so the same on every run with the same thread count).
+template <typename Term>
+std::vector<double> ChannelSums(size_t count, size_t channels, Term term) {
+  std::vector<double> total(channels, 0.0);
+#pragma omp parallel
+  {
+    std::vector<double> sums(channels, 0.0);
+    std::vector<float> block(channels);
+#pragma omp for schedule(static) nowait
+    for (size_t first = 0; first < count; first += kFloatSumRows) {
+      std::fill(block.begin(), block.end(), 0.0f);
+      const size_t last = std::min(count, first + kFloatSumRows);
+      float* partial = block.data();
+      for (size_t row = first; row < last; ++row) {
+#pragma omp simd
+        for (size_t c = 0; c < channels; ++c) partial[c] += term(row, c);
+      }
+      for (size_t c = 0; c < channels; ++c) sums[c] += partial[c];
+    }
+#pragma omp for ordered schedule(static, 1)
+    for (int thread = 0; thread < omp_get_num_threads(); ++thread) {
+#pragma omp ordered
+      for (size_t c = 0; c < channels; ++c) total[c] += sums[c];
+    }
+  }
+  return total;
+}
+
+// Reads the [batch, height, width, channels] and epsilon arguments of the batch-norm calls.
+bool ReadBatchNormShape(napi_env env, napi_value dimsValue, napi_value epsilonValue, std::array<int64_t, 4>* dims,
+                        double* epsilon) {
+  if (!ReadInt32Values(env, dimsValue, "dims", 4, dims->data())) return false;
+  for (const int64_t dim : *dims) {
+    if (dim < 1) return Throw(env, "dims must be positive");
+  }
+  double value = -1;
+  napi_get_value_double(env, epsilonValue, &value);
+  if (!(value > 0)) return Throw(env, "epsilon must be a positive number");
+  // The layer's epsilon is a float32 weight of the model, as PyTorch's is added to a float32 variance.
+  *epsilon = static_cast<float>(value);
+  return true;
+}
+
+// batchNormForward(dims, epsilon, x, gamma, beta, y, mean, variance): y = gamma * (x - mean) / sqrt(variance +
+// epsilon) + beta with the batch's mean and biased variance per channel, which are written too.
+napi_value BatchNormForward(napi_env env, napi_callback_info info) {
+  napi_value argv[8];
+  size_t argc = 8;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 8) {
+    Throw(env, "batchNormForward(dims, epsilon, x, gamma, beta, y, mean, variance) takes 8 arguments");
+    return nullptr;
+  }
+  std::array<int64_t, 4> dims;
+  double epsilon;
+  if (!ReadBatchNormShape(env, argv[0], argv[1], &dims, &epsilon)) return nullptr;
+  const size_t channels = dims[3], count = dims[0] * dims[1] * dims[2], size = count * channels;
+  FloatArray x, gamma, beta, y, mean, variance;
+  if (!ReadFloatArray(env, argv[2], "x", size, &x) || !ReadFloatArray(env, argv[3], "gamma", channels, &gamma) ||
+      !ReadFloatArray(env, argv[4], "beta", channels, &beta) || !ReadFloatArray(env, argv[5], "y", size, &y) ||
+      !ReadFloatArray(env, argv[6], "mean", channels, &mean) ||
+      !ReadFloatArray(env, argv[7], "variance", channels, &variance)) {
+    return nullptr;
+  }
+  const double n = static_cast<double>(count);
+  const float* in = x.data;
+  const std::vector<double> sums =
+      ChannelSums(count, channels, [&](size_t row, size_t c) { return in[row * channels + c]; });
+  for (size_t c = 0; c < channels; ++c) mean.data[c] = static_cast<float>(sums[c] / n);
+  const float* centre = mean.data;
+  const std::vector<double> squares = ChannelSums(count, channels, [&](size_t row, size_t c) {
+    const float centred = in[row * channels + c] - centre[c];
+    return centred * centred;
+  });
+  // y = (x - mean) * scale + beta, in double from the double mean.
+  std::vector<double> batchMean(channels), scale(channels);
+  for (size_t c = 0; c < channels; ++c) {
+    const double batchVariance = squares[c] / n;
+    variance.data[c] = static_cast<float>(batchVariance);
+    batchMean[c] = sums[c] / n;
+    scale[c] = gamma.data[c] / std::sqrt(batchVariance + epsilon);
+  }
+  const double* m = batchMean.data();
+  const double* a = scale.data();
+  const float* b = beta.data;
+  float* out = y.data;
+#pragma omp parallel for schedule(static)
+  for (size_t row = 0; row < count; ++row) {
+#pragma omp simd
+    for (size_t c = 0; c < channels; ++c) {
+      const size_t at = row * channels + c;
+      out[at] = static_cast<float>((in[at] - m[c]) * a[c] + b[c]);
+    }
+  }
+  return nullptr;
+}
+
+// batchNormBackward(dims, epsilon, x, gamma, mean, variance, dy, dx, dGamma, dBeta): the gradients of
+// batchNormForward's y with respect to x, gamma and beta, from the statistics it wrote. With xHat = (x - mean) /
+// sqrt(variance + epsilon) and a = gamma / sqrt(variance + epsilon), over the n values of each channel:
+//   dBeta = sum(dy), dGamma = sum(dy * xHat), dx = a * (dy - dBeta / n - xHat * dGamma / n).
+napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
+  napi_value argv[10];
+  size_t argc = 10;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 10) {
+    Throw(env, "batchNormBackward(dims, epsilon, x, gamma, mean, variance, dy, dx, dGamma, dBeta) takes 10 arguments");
+    return nullptr;
+  }
+  std::array<int64_t, 4> dims;
+  double epsilon;
+  if (!ReadBatchNormShape(env, argv[0], argv[1], &dims, &epsilon)) return nullptr;
+  const size_t channels = dims[3], count = dims[0] * dims[1] * dims[2], size = count * channels;
+  FloatArray x, gamma, mean, variance, dy, dx, dGamma, dBeta;
+  if (!ReadFloatArray(env, argv[2], "x", size, &x) || !ReadFloatArray(env, argv[3], "gamma", channels, &gamma) ||
+      !ReadFloatArray(env, argv[4], "mean", channels, &mean) ||
+      !ReadFloatArray(env, argv[5], "variance", channels, &variance) ||
+      !ReadFloatArray(env, argv[6], "dy", size, &dy) || !ReadFloatArray(env, argv[7], "dx", size, &dx) ||
+      !ReadFloatArray(env, argv[8], "dGamma", channels, &dGamma) ||
+      !ReadFloatArray(env, argv[9], "dBeta", channels, &dBeta)) {
+    return nullptr;
+  }
+  const float* in = x.data;
+  const float* gradient = dy.data;
+  const float* centre = mean.data;
+  const std::vector<double> sumDy =
+      ChannelSums(count, channels, [&](size_t row, size_t c) { return gradient[row * channels + c]; });
+  const std::vector<double> sumDyCentred = ChannelSums(count, channels, [&](size_t row, size_t c) {
+    return gradient[row * channels + c] * (in[row * channels + c] - centre[c]);
+  });
+  // dx = a * dy - offset - slope * (x - mean), per channel.
+  std::vector<double> a(channels), offset(channels), slope(channels);
+  const double n = static_cast<double>(count);
+  for (size_t c = 0; c < channels; ++c) {
+    const double inverseStd = 1.0 / std::sqrt(variance.data[c] + epsilon);
+    const double sumDyXHat = sumDyCentred[c] * inverseStd;
+    const double scale = gamma.data[c] * inverseStd;
+    a[c] = scale;
+    offset[c] = scale * sumDy[c] / n;
+    slope[c] = scale * inverseStd * sumDyXHat / n;
+    dGamma.data[c] = static_cast<float>(sumDyXHat);
+    dBeta.data[c] = static_cast<float>(sumDy[c]);
+  }
+  const double* scale = a.data();
+  const double* shift = offset.data();
+  const double* tilt = slope.data();
+  float* out = dx.data;
+#pragma omp parallel for schedule(static)
+  for (size_t row = 0; row < count; ++row) {
+#pragma omp simd
+    for (size_t c = 0; c < channels; ++c) {
+      const size_t at = row * channels + c;
+      const double centred = static_cast<double>(in[at]) - centre[c];
+      out[at] = static_cast<float>(scale[c] * gradient[at] - shift[c] - tilt[c] * centred);
+    }
+  }
+  return nullptr;
+}
+
 // cachedPrimitives(): how many convolution and binary primitives are kept (at most kCacheCapacity each).
 napi_value CachedPrimitives(napi_env env, napi_callback_info) {
   napi_value result, convolutions, binaries, capacity;
@@ -494,11 +738,14 @@ napi_value Init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"infer", nullptr, Infer, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"packFilter", nullptr, PackFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"cachedPrimitives", nullptr, CachedPrimitives, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
-  napi_define_properties(env, exports, 5, properties);
+  napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);
   return exports;
 }
 

@@ -1,17 +1,20 @@
 // predict through the API with a real (tiny, freshly trained) checkpoint: the pixel limit read from the image header,
 // decoding on the image decoder pool's threads while the API keeps answering, and the same top-k as the trainer.
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import {
   InferenceModel,
   loadCheckpoint,
   makeSyntheticDataset,
   predictImages,
+  prepareImage,
   train,
   type TrainConfigInput,
 } from '@resnet-lab/trainer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blackPng } from '../../test-support/black-png.js';
 import { startTestApi, stripesPng, type TestApi } from '../../test-support/test-api.js';
+import { INLINE_DECODE_PIXELS, PredictionService, type ImageDecoder } from './prediction-service.js';
 
 let test: TestApi;
 let checkpointDirectory: string;
@@ -191,5 +194,84 @@ describe('predict', () => {
     // Each request was answered in time, and they were answered throughout the decoding.
     expect(latencies.filter((latency) => latency >= 100)).toEqual([]);
     expect(latencies.length).toBeGreaterThanOrEqual(5);
+  });
+});
+
+/** The checkpoint's top-k for `image` by the trainer's predictImages, on the folded model, as `predict` returns it. */
+async function expectedTopK(image: Uint8Array, topK: number) {
+  const checkpoint = await loadCheckpoint(checkpointDirectory);
+  checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
+  const { classNames, normalization } = checkpoint.metadata;
+  const inference = InferenceModel.fromResNet(checkpoint.model, checkpoint.metadata.model);
+  checkpoint.model.dispose();
+  try {
+    const [prediction] = await predictImages(
+      { model: inference, classNames, normalization },
+      [{ source: 'image', bytes: image }],
+      topK,
+    );
+    return prediction!.top.map((entry) => ({
+      classIndex: entry.label,
+      label: entry.className,
+      probability: entry.probability,
+    }));
+  } finally {
+    inference.dispose();
+  }
+}
+
+describe('PredictionService', () => {
+  /** A service of its own on the test API's database, with a decoder that counts the images it is given. */
+  function countingService() {
+    const decoded: number[] = [];
+    const decoder: ImageDecoder = {
+      decode: ({ bytes, source, ...options }) => {
+        decoded.push(bytes.byteLength);
+        return Promise.resolve(prepareImage(bytes, source, options));
+      },
+    };
+    const { prisma, checkpoints, artifacts, system } = test.api.services;
+    const service = new PredictionService(prisma, checkpoints, artifacts, () => system.backend(), decoder, {
+      cacheSize: 2,
+      maxImageBytes: 1024 * 1024,
+      maxImagePixels: 50_000_000,
+    });
+    return { service, decoded };
+  }
+
+  it('decodes an image of up to 64x64 pixels itself and a larger one on the decoder, with the same top-k', async () => {
+    expect(INLINE_DECODE_PIXELS).toBe(64 * 64);
+    const { service, decoded } = countingService();
+    try {
+      for (const [size, decodedSizes] of [
+        [64, []],
+        [65, [stripesPng(65).byteLength]],
+      ] as const) {
+        const image = stripesPng(size);
+        const prediction = await service.predict({ checkpointId, imageBase64: image.toString('base64'), topK: 4 });
+        expect(decoded).toEqual(decodedSizes);
+        // The database keeps float32 probabilities as doubles.
+        const float32 = (entries: readonly { classIndex: number; label: string; probability: number }[]) =>
+          entries.map((entry) => ({ ...entry, probability: Math.fround(entry.probability) }));
+        expect(float32(prediction.topK as { classIndex: number; label: string; probability: number }[])).toEqual(
+          float32(await expectedTopK(image, 4)),
+        );
+      }
+    } finally {
+      await service.clear();
+    }
+  });
+
+  it('leaves no tensor behind over repeated predictions, and frees the folded model on clear', async () => {
+    const { service } = countingService();
+    const imageBase64 = stripesPng(16).toString('base64');
+    await service.predict({ checkpointId, imageBase64 });
+    const loaded = tf.memory().numTensors;
+    for (let prediction = 0; prediction < 20; prediction++) await service.predict({ checkpointId, imageBase64 });
+    expect(tf.memory().numTensors).toBe(loaded);
+    await service.clear();
+    // ResNet-18's folded model: 20 convolutions (17 and 3 shortcuts), each a kernel and a bias, and the linear layer's
+    // kernel and bias.
+    expect(loaded - tf.memory().numTensors).toBe(20 * 2 + 2);
   });
 });

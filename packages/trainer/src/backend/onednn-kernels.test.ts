@@ -7,6 +7,7 @@ import {
   ONEDNN_ADDON_PATH,
   ONEDNN_VARIABLE,
   oneDnnCachedPrimitives,
+  oneDnnFilterPackings,
   unregisterOneDnnKernels,
   useOneDnnKernels,
 } from './onednn-kernels.js';
@@ -156,6 +157,47 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
         expect(cpu[0]!.filter((value) => value === 0).length).toBeGreaterThan(cpu[0]!.length / 4);
     },
   );
+
+  it('packs an inference filter once per filter and batch size, and computes as the cpu backend with it', async () => {
+    const random = seededRandom(77);
+    const [inChannels, outChannels] = [16, 32];
+    const xValues = uniformValues(random, 2 * 5 * 5 * inChannels);
+    const filterValues = [0, 1].map(() => uniformValues(random, 3 * 3 * inChannels * outChannels));
+    const biasValues = uniformValues(random, outChannels);
+    const convolve = (x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D) =>
+      tf.fused.conv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu' });
+    // The same calls on a backend, each filter one tensor throughout, as an InferenceModel keeps it.
+    const run = (backend: 'wasm' | 'cpu') =>
+      valuesOn(backend, () => {
+        const [filterA, filterB] = filterValues.map((values) =>
+          tf.tensor4d(values, [3, 3, inChannels, outChannels]),
+        ) as [tf.Tensor4D, tf.Tensor4D];
+        const bias = tf.tensor1d(biasValues);
+        const batchOf = (size: number) =>
+          tf.tensor4d(xValues.slice(0, size * 5 * 5 * inChannels), [size, 5, 5, inChannels]);
+        const steps: [tf.Tensor4D, tf.Tensor4D][] = [
+          [batchOf(1), filterA],
+          [batchOf(1), filterA],
+          [batchOf(1), filterB],
+          [batchOf(2), filterA],
+          [batchOf(2), filterA],
+        ];
+        const packings: number[] = [];
+        const outputs = steps.map(([x, filter]) => {
+          const before = oneDnnFilterPackings();
+          const y = convolve(x, filter, bias);
+          packings.push(oneDnnFilterPackings() - before);
+          return y;
+        });
+        if (backend === 'wasm') expect(packings).toEqual([1, 0, 1, 1, 0]);
+        return outputs;
+      });
+    const wasm = await run('wasm');
+    const cpu = await run('cpu');
+    wasm.forEach((values, index) => expect(relativeDifference(values, cpu[index]!)).toBeLessThan(TOLERANCE));
+    // Two filters: a packed copy found for the wrong one would show here.
+    expect(relativeDifference(wasm[2]!, wasm[1]!)).toBeGreaterThan(0.1);
+  });
 
   it("leaves NCHW to wasm's kernels", async () => {
     // wasm's own filter gradient answers NCHW, and refuses it.

@@ -1,6 +1,8 @@
 // The wasm backend's heaviest training kernels computed natively by oneDNN, where its Node addon is built:
 // convolutions in all three directions, and element-wise addition, multiplication and subtraction. For inference, a
 // convolution with a bias and a ReLU (tf.fused.conv2d, as the folded InferenceModel runs it) is one oneDNN primitive.
+// The same addon computes batch normalization in training (the kernels of @resnet-lab/resnet's
+// batch-norm-training-kernels.ts), with its own threaded loops rather than oneDNN's (see onednn-kernels.cc).
 //
 // XNNPACK in wasm computes with 128-bit SIMD, and wasm's element-wise kernels are plain loops on one thread. On this
 // project's AVX-512 machine oneDNN's JIT kernels run ResNet18's convolutions at 100-300 GFLOP/s against 17-46, and
@@ -11,6 +13,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type BatchNormTrainingAttrs } from '@resnet-lab/resnet';
 import { composeWasmKernels } from './compose-wasm-kernels.js';
 import { RESIDUAL_CONV2D, type ResidualConv2DAttrs } from './residual-conv2d.js';
 import { wasmBackendOf, type WasmBackend } from './wasm-backend.js';
@@ -43,6 +46,12 @@ interface OneDnnAddon {
     residual: Float32Array | null,
     destination: Float32Array,
   ): void;
+  /**
+   * `weights` ([kh, kw, in, out]) in the layout of infer's primitive for `geometry` and `flags` (which may pad them),
+   * for infer with InferenceFlag.PackedWeights; null where that layout is [kh, kw, in, out]. Absent from addons built
+   * before it.
+   */
+  packFilter?(geometry: Int32Array, flags: number, weights: Float32Array): Float32Array | null;
   /** out = a (kind) b; `bDims` equal `aDims` or are 1 where b broadcasts; both of rank 4. */
   binary(
     kind: BinaryKind,
@@ -51,6 +60,33 @@ interface OneDnnAddon {
     bDims: Int32Array,
     b: Float32Array,
     out: Float32Array,
+  ): void;
+  /**
+   * y = gamma * (x - mean) / sqrt(variance + epsilon) + beta over the batch's statistics, which it writes too (the
+   * variance biased); `dims` [batch, height, width, channels] of the NHWC x and y, the rest [channels].
+   */
+  batchNormForward(
+    dims: Int32Array,
+    epsilon: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    beta: Float32Array,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+  ): void;
+  /** batchNormForward's gradients with respect to x, gamma and beta, from the statistics it wrote. */
+  batchNormBackward(
+    dims: Int32Array,
+    epsilon: number,
+    x: Float32Array,
+    gamma: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    dGamma: Float32Array,
+    dBeta: Float32Array,
   ): void;
   /** How many primitives the addon keeps, of each kind, and the most it keeps of each. */
   cachedPrimitives(): OneDnnCachedPrimitives;
@@ -80,6 +116,8 @@ const enum InferenceFlag {
   Bias = 1,
   Residual = 2,
   Relu = 4,
+  /** The weights are packFilter's output: infer skips reordering them. */
+  PackedWeights = 8,
 }
 
 const enum Direction {
@@ -117,9 +155,9 @@ function loadAddon(): OneDnnAddon | undefined {
   process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
   try {
     const loaded = createRequire(import.meta.url)(ONEDNN_ADDON_PATH) as Partial<OneDnnAddon>;
-    const missing = (['run', 'infer', 'binary', 'cachedPrimitives', 'version'] as const).filter(
-      (name) => typeof loaded[name] !== 'function',
-    );
+    const missing = (
+      ['run', 'infer', 'binary', 'batchNormForward', 'batchNormBackward', 'cachedPrimitives', 'version'] as const
+    ).filter((name) => typeof loaded[name] !== 'function');
     if (missing.length > 0) {
       loadFailure = `the oneDNN addon is out of date: it lacks ${missing.join(', ')} (run npm run build:native)`;
       return undefined;
@@ -168,12 +206,16 @@ function registerOneDnnKernels(oneDnn: OneDnnAddon): void {
     tf.unregisterKernel(kernelName, 'wasm');
     tf.registerKernel({ ...current, kernelFunc });
   }
-  if ((tf.getKernel(RESIDUAL_CONV2D, 'wasm') as tf.KernelConfig | undefined) === undefined) {
-    tf.registerKernel({
-      kernelName: RESIDUAL_CONV2D,
-      backendName: 'wasm',
-      kernelFunc: (args) => residualForward(oneDnn, args as KernelArgs),
-    });
+  // Kernels of the project's own ops, which compose wasm's kernels where these are not registered.
+  const ownKernels: Record<string, (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]> = {
+    [RESIDUAL_CONV2D]: (args) => residualForward(oneDnn, args),
+    [BATCH_NORM_TRAINING]: (args) => batchNormForward(oneDnn, args),
+    [BATCH_NORM_TRAINING_GRAD]: (args) => batchNormBackward(oneDnn, args),
+  };
+  for (const [kernelName, kernel] of Object.entries(ownKernels)) {
+    if ((tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined) === undefined) {
+      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: (args) => kernel(args as KernelArgs) });
+    }
   }
 }
 
@@ -187,9 +229,11 @@ export function unregisterOneDnnKernels(): void {
     }
   }
   replaced.clear();
-  // Without oneDNN the op composes wasm's kernels itself (residualConv2d).
-  if ((tf.getKernel(RESIDUAL_CONV2D, 'wasm') as tf.KernelConfig | undefined) !== undefined) {
-    tf.unregisterKernel(RESIDUAL_CONV2D, 'wasm');
+  // Without oneDNN the ops compose wasm's kernels themselves (residualConv2d, ResNetBatchNormalization).
+  for (const kernelName of [RESIDUAL_CONV2D, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD]) {
+    if ((tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined) !== undefined) {
+      tf.unregisterKernel(kernelName, 'wasm');
+    }
   }
 }
 
@@ -302,11 +346,12 @@ function fusedForward(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.Kernel
   const backend = wasmBackendOf(args.backend);
   const y = backend.makeOutput(outputShapeOf(geometry), 'float32');
   const flags = (channelBias !== null ? InferenceFlag.Bias : 0) | (activation === 'relu' ? InferenceFlag.Relu : 0);
+  const weights = inferenceWeights(oneDnn, backend, filter, geometry, flags);
   oneDnn.infer(
     geometry,
-    flags,
+    weights.flags,
     heap(backend, x),
-    heap(backend, filter),
+    weights.weights ?? heap(backend, filter),
     channelBias !== null ? heap(backend, channelBias) : null,
     null,
     heap(backend, y),
@@ -332,16 +377,138 @@ function residualForward(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo {
   }
   const backend = wasmBackendOf(args.backend);
   const y = backend.makeOutput(outShape!, 'float32');
-  oneDnn.infer(
+  const weights = inferenceWeights(
+    oneDnn,
+    backend,
+    filter,
     geometry,
     InferenceFlag.Bias | InferenceFlag.Residual | InferenceFlag.Relu,
+  );
+  oneDnn.infer(
+    geometry,
+    weights.flags,
     heap(backend, x),
-    heap(backend, filter),
+    weights.weights ?? heap(backend, filter),
     heap(backend, bias),
     heap(backend, residual),
     heap(backend, y),
   );
   return y;
+}
+
+/**
+ * Inference filters already in the layout of infer's primitive, by filter (its tfjs dataId) and then by geometry and
+ * flags (null: that layout is the filter's own). Inference runs the same constant filters again and again, and at
+ * batch 1 reordering them on every call took longer than the convolutions (ResNet18, 32x32: 12 of 20 ms). A dataId
+ * belongs to one tensor, whose values never change, and the WeakMap lets an entry go with it; the packed copies live
+ * on the JavaScript heap, as much again as the filters for each geometry.
+ */
+const packedFilters = new WeakMap<tf.DataId, Map<string, Float32Array | null>>();
+/** Geometries (batch sizes, mostly) packed per filter: evaluation's batch, its last partial one, prediction's. */
+const PACKED_GEOMETRIES_PER_FILTER = 4;
+let filterPackings = 0;
+
+/** How many times an inference filter was packed for a geometry (not found packed), for diagnostics and tests. */
+export function oneDnnFilterPackings(): number {
+  return filterPackings;
+}
+
+/** infer's weights and flags for `filter`: its packed copy (made on first use) where the addon packs. */
+function inferenceWeights(
+  oneDnn: OneDnnAddon,
+  backend: WasmBackend,
+  filter: tf.TensorInfo,
+  geometry: Int32Array,
+  flags: number,
+): { readonly weights: Float32Array | null; readonly flags: number } {
+  if (oneDnn.packFilter === undefined) return { weights: null, flags };
+  let byGeometry = packedFilters.get(filter.dataId);
+  if (byGeometry === undefined) packedFilters.set(filter.dataId, (byGeometry = new Map<string, Float32Array | null>()));
+  const key = `${geometry.join(',')}/${flags}`;
+  let packed = byGeometry.get(key);
+  if (packed === undefined) {
+    packed = oneDnn.packFilter(geometry, flags, heap(backend, filter));
+    filterPackings++;
+    byGeometry.set(key, packed);
+    if (byGeometry.size > PACKED_GEOMETRIES_PER_FILTER) byGeometry.delete(byGeometry.keys().next().value!);
+  }
+  return packed === null ? { weights: null, flags } : { weights: packed, flags: flags | InferenceFlag.PackedWeights };
+}
+
+/** BATCH_NORM_TRAINING: [y, mean, variance] for an NHWC float32 x. */
+function batchNormForward(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo[] {
+  const { x, gamma, beta } = args.inputs as Record<'x' | 'gamma' | 'beta', tf.TensorInfo>;
+  const { epsilon } = args.attrs as unknown as BatchNormTrainingAttrs;
+  const dims = batchNormDims(x, [gamma, beta]);
+  const backend = wasmBackendOf(args.backend);
+  const channels = [dims[3]!];
+  const [y, mean, variance] = [
+    backend.makeOutput([...x.shape], 'float32'),
+    backend.makeOutput(channels, 'float32'),
+    backend.makeOutput(channels, 'float32'),
+  ];
+  oneDnn.batchNormForward(
+    dims,
+    epsilon,
+    heap(backend, x),
+    heap(backend, gamma),
+    heap(backend, beta),
+    heap(backend, y),
+    heap(backend, mean),
+    heap(backend, variance),
+  );
+  return [y, mean, variance];
+}
+
+/** BATCH_NORM_TRAINING_GRAD: [dx, dGamma, dBeta]. */
+function batchNormBackward(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo[] {
+  const { dy, x, gamma, mean, variance } = args.inputs as Record<
+    'dy' | 'x' | 'gamma' | 'mean' | 'variance',
+    tf.TensorInfo
+  >;
+  const { epsilon } = args.attrs as unknown as BatchNormTrainingAttrs;
+  const dims = batchNormDims(x, [gamma, mean, variance]);
+  if (!tf.util.arraysEqual(dy.shape, x.shape) || dy.dtype !== 'float32') {
+    throw new Error(
+      `Expected dy of x's shape [${x.shape.join(', ')}] in float32, got [${dy.shape.join(', ')}] ${dy.dtype}.`,
+    );
+  }
+  const backend = wasmBackendOf(args.backend);
+  const channels = [dims[3]!];
+  const [dx, dGamma, dBeta] = [
+    backend.makeOutput([...x.shape], 'float32'),
+    backend.makeOutput(channels, 'float32'),
+    backend.makeOutput(channels, 'float32'),
+  ];
+  oneDnn.batchNormBackward(
+    dims,
+    epsilon,
+    heap(backend, x),
+    heap(backend, gamma),
+    heap(backend, mean),
+    heap(backend, variance),
+    heap(backend, dy),
+    heap(backend, dx),
+    heap(backend, dGamma),
+    heap(backend, dBeta),
+  );
+  return [dx, dGamma, dBeta];
+}
+
+/** x's [batch, height, width, channels], after checking that x is NHWC float32 and each of `perChannel` [channels]. */
+function batchNormDims(x: tf.TensorInfo, perChannel: readonly tf.TensorInfo[]): Int32Array {
+  if (x.shape.length !== 4 || x.dtype !== 'float32') {
+    throw new Error(`Expected a float32 x of rank 4 for batch normalization, got [${x.shape.join(', ')}] ${x.dtype}.`);
+  }
+  const channels = x.shape[3]!;
+  for (const tensor of perChannel) {
+    if (tensor.dtype !== 'float32' || !tf.util.arraysEqual(tensor.shape, [channels])) {
+      throw new Error(
+        `Expected float32 per-channel values of shape [${channels}] for batch normalization, got [${tensor.shape.join(', ')}] ${tensor.dtype}.`,
+      );
+    }
+  }
+  return Int32Array.from(x.shape);
 }
 
 function inputGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc): tf.TensorInfo {

@@ -1,0 +1,38 @@
+// The two kernels by which a backend can compute batch normalization in training as one op each way: the forward pass
+// with the batch's statistics, and its gradient. The trainer registers them for wasm where its oneDNN addon is built
+// (native loops with double-precision sums); where a backend has not registered them, ResNetBatchNormalization
+// composes TensorFlow.js ops instead.
+import * as tf from '@tensorflow/tfjs';
+
+/**
+ * Inputs x [batch, height, width, channels], gamma [channels], beta [channels]; attrs { epsilon }. Outputs
+ * y = gamma * (x - mean) / sqrt(variance + epsilon) + beta (x's shape), the batch mean [channels] and the biased
+ * batch variance [channels].
+ */
+export const BATCH_NORM_TRAINING = 'ResNetLabBatchNormTraining';
+
+/**
+ * Inputs dy, x, gamma, and the mean and variance that BATCH_NORM_TRAINING returned; attrs { epsilon }. Outputs the
+ * gradients dx (x's shape), dGamma and dBeta ([channels]).
+ */
+export const BATCH_NORM_TRAINING_GRAD = 'ResNetLabBatchNormTrainingGrad';
+
+/**
+ * Below this many elements ResNetBatchNormalization composes tfjs ops even where the kernels are registered. Such
+ * activations cost little either way, and the smallest are the worst conditioned: ResNet50 at 32x32 with batches of 2
+ * has 2 values a channel in layer4, where float rounding decides the gradient (the kernels' double sums are closer to
+ * float64 there, yet five SGD steps at learning rate 0.1 then diverge where the composition's happen not to).
+ */
+export const BATCH_NORM_KERNEL_MIN_ELEMENTS = 1 << 14;
+
+export interface BatchNormTrainingAttrs {
+  readonly epsilon: number;
+}
+
+/** Whether `backendName` computes both kernels. */
+export function hasBatchNormTrainingKernels(backendName: string): boolean {
+  // getKernel is typed as always finding one, but returns undefined for a kernel nobody registered.
+  return [BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD].every(
+    (kernelName) => (tf.getKernel(kernelName, backendName) as tf.KernelConfig | undefined) !== undefined,
+  );
+}
