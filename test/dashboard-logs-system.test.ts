@@ -104,6 +104,18 @@ describe('the run page', () => {
         box.evaluate((element: ShownElement) => element.scrollHeight - element.scrollTop - element.clientHeight),
       )
       .toBeLessThanOrEqual(1);
+    // Resizes keep it following: the lines rewrap at 390 px and back, and the browser's own scrolls do not count.
+    await session.screenshotBothWidths(page, 'run-logs-done');
+    await expect
+      .poll(() =>
+        box.evaluate((element: ShownElement) => element.scrollHeight - element.scrollTop - element.clientHeight),
+      )
+      .toBeLessThanOrEqual(1);
+    await expect(page.getByTestId('follow-logs').isChecked()).resolves.toBe(true);
+    // The reader's own scroll up stops following.
+    await box.hover();
+    await page.mouse.wheel(0, -300);
+    await expect.poll(() => page.getByTestId('follow-logs').isChecked()).toBe(false);
     await page.close();
 
     // A reload shows what was stored: the same lines, and as many points as the run has samples.

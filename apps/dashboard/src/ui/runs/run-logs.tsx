@@ -12,6 +12,8 @@ import styles from './run-logs.module.css';
 const LOADED_LINES = 500;
 /** How close to the bottom, in pixels, still counts as following. */
 const FOLLOW_SLACK_PX = 16;
+/** How long after a wheel, touch, key or pointer press on the box a scroll counts as the reader's own. */
+const USER_SCROLL_MS = 1000;
 
 export function RunLogs({ runId }: { runId: string }) {
   const loaded = useQuery(RUN_LOGS, { id: runId, last: LOADED_LINES });
@@ -22,6 +24,12 @@ export function RunLogs({ runId }: { runId: string }) {
   const box = useRef<HTMLDivElement>(null);
   const followingNow = useRef(following);
   followingNow.current = following;
+  // When the reader last wheeled, touched, pressed a key or the pointer in the box: only their scrolls stop following.
+  // Scrolls the browser makes itself (lines rewrapped by a resize, a taller page) must not.
+  const lastUserInput = useRef(0);
+  const noteUserInput = () => {
+    lastUserInput.current = performance.now();
+  };
 
   if (lines === null && loaded.data?.run) {
     const first = loaded.data.run.logs;
@@ -91,9 +99,16 @@ export function RunLogs({ runId }: { runId: string }) {
           aria-label="Run log"
           // Scrollable by keyboard.
           tabIndex={0}
+          onWheel={noteUserInput}
+          onTouchMove={noteUserInput}
+          onKeyDown={noteUserInput}
+          onPointerDown={noteUserInput}
           onScroll={(event) => {
             const element = event.currentTarget;
-            setFollowing(element.scrollTop + element.clientHeight >= element.scrollHeight - FOLLOW_SLACK_PX);
+            const atBottom = element.scrollTop + element.clientHeight >= element.scrollHeight - FOLLOW_SLACK_PX;
+            if (atBottom) setFollowing(true);
+            else if (performance.now() - lastUserInput.current < USER_SCROLL_MS) setFollowing(false);
+            else if (followingNow.current) element.scrollTop = element.scrollHeight;
           }}
           data-testid="log-lines"
         >
