@@ -173,6 +173,8 @@ Convolution Create(Direction direction, const Geometry& g) {
 // 12 of 20 ms). It does not change the primitive.
 enum InferenceFlag { kBias = 1, kResidual = 2, kRelu = 4, kPackedWeights = 8 };
 constexpr int kInferenceFlags = 16;
+constexpr const char* kInferenceFlagsError =
+    "flags must be an integer from 0 to 15: 1 bias, 2 residual, 4 ReLU, 8 packed weights";
 constexpr int kPrimitiveFlags = kBias | kResidual | kRelu;
 // Cache keys of inference convolutions follow the three directions'.
 constexpr int kInferenceKey = 3;
@@ -282,12 +284,12 @@ bool ReadInt32Values(napi_env env, napi_value value, const char* name, size_t co
 // Reads exactly `count` arguments, the first an integer from 0 to `choices` - 1 (which operation), into `argv` and
 // `choice`; `usage` names them for the error.
 bool ReadArguments(napi_env env, napi_callback_info info, size_t count, const char* usage, int32_t choices,
-                   const char* choiceError, napi_value* argv, int32_t* choice) {
+                   const char* choiceError, napi_value* argv, int32_t* choice, size_t choiceIndex = 0) {
   size_t argc = count;
   napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   if (argc != count) return Throw(env, std::string(usage) + " takes " + std::to_string(count) + " arguments");
   *choice = -1;
-  napi_get_value_int32(env, argv[0], choice);
+  napi_get_value_int32(env, argv[choiceIndex], choice);
   if (*choice < 0 || *choice >= choices) return Throw(env, choiceError);
   return true;
 }
@@ -376,18 +378,11 @@ bool ReadOptionalFloatArray(napi_env env, napi_value value, const char* name, bo
 // ([outChannels]) and residual (the destination's shape) where flags say so (null where not), then ReLU if flagged.
 napi_value Infer(napi_env env, napi_callback_info info) {
   napi_value argv[7];
-  size_t argc = 7;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 7) {
-    Throw(env, "infer(geometry, flags, source, weights, bias, residual, destination) takes 7 arguments");
-    return nullptr;
-  }
   Geometry g;
-  if (!ReadInt32Values(env, argv[0], "geometry", kGeometrySize, g.data())) return nullptr;
-  int32_t flags = -1;
-  napi_get_value_int32(env, argv[1], &flags);
-  if (flags < 0 || flags >= kInferenceFlags) {
-    Throw(env, "flags must be an integer from 0 to 15: 1 bias, 2 residual, 4 ReLU, 8 packed weights");
+  int32_t flags;
+  if (!ReadArguments(env, info, 7, "infer(geometry, flags, source, weights, bias, residual, destination)",
+                     kInferenceFlags, kInferenceFlagsError, argv, &flags, 1) ||
+      !ReadInt32Values(env, argv[0], "geometry", kGeometrySize, g.data())) {
     return nullptr;
   }
   const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
@@ -431,18 +426,11 @@ napi_value Infer(napi_env env, napi_callback_info info) {
 // layout is [kh, kw, in, out] itself, so the weights can be passed as they are.
 napi_value PackFilter(napi_env env, napi_callback_info info) {
   napi_value argv[3];
-  size_t argc = 3;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 3) {
-    Throw(env, "packFilter(geometry, flags, weights) takes 3 arguments");
-    return nullptr;
-  }
   Geometry g;
-  if (!ReadInt32Values(env, argv[0], "geometry", kGeometrySize, g.data())) return nullptr;
-  int32_t flags = -1;
-  napi_get_value_int32(env, argv[1], &flags);
-  if (flags < 0 || flags >= kInferenceFlags) {
-    Throw(env, "flags must be an integer from 0 to 15: 1 bias, 2 residual, 4 ReLU, 8 packed weights");
+  int32_t flags;
+  if (!ReadArguments(env, info, 3, "packFilter(geometry, flags, weights)", kInferenceFlags, kInferenceFlagsError, argv,
+                     &flags, 1) ||
+      !ReadInt32Values(env, argv[0], "geometry", kGeometrySize, g.data())) {
     return nullptr;
   }
   const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
