@@ -26,8 +26,10 @@ import {
   type SafetensorsTensor,
 } from '@resnet-lab/resnet';
 import {
+  CONVOLUTION_VARIABLE,
   SgdOptimizer,
   availableBackends,
+  oneDnnConvolutionImplementation,
   namedParameters,
   trainStep,
   useBackend,
@@ -244,18 +246,28 @@ function formatReport(report: Report): string {
   return CHECKS.map((check) => `${check} ${report[check].value.toExponential(1)} (${report[check].where})`).join(', ');
 }
 
-/** A backend as the trainer offers it; wasm with or without oneDNN's kernels (RESNET_LAB_ONEDNN=0 turns them off). */
+/**
+ * A backend as the trainer offers it; wasm with or without oneDNN's kernels (RESNET_LAB_ONEDNN=0 turns them off), and
+ * with oneDNN's convolutions by the algorithm RESNET_LAB_CONVOLUTION names ('auto' unless given).
+ */
 interface BackendCase {
   readonly label: string;
   readonly backend: BackendName;
   readonly oneDnn: boolean;
+  readonly convolution?: 'winograd';
 }
 
 const ONEDNN_VARIABLE = 'RESNET_LAB_ONEDNN';
-const originalOneDnn = process.env[ONEDNN_VARIABLE];
+const originalEnv = {
+  [ONEDNN_VARIABLE]: process.env[ONEDNN_VARIABLE],
+  [CONVOLUTION_VARIABLE]: process.env[CONVOLUTION_VARIABLE],
+};
 
 async function activate(backendCase: BackendCase): Promise<string> {
-  if (backendCase.backend === 'wasm') process.env[ONEDNN_VARIABLE] = backendCase.oneDnn ? '1' : '0';
+  if (backendCase.backend === 'wasm') {
+    process.env[ONEDNN_VARIABLE] = backendCase.oneDnn ? '1' : '0';
+    process.env[CONVOLUTION_VARIABLE] = backendCase.convolution ?? 'auto';
+  }
   const { device } = await useBackend(backendCase.backend);
   return device;
 }
@@ -267,7 +279,17 @@ async function backendCases(): Promise<BackendCase[]> {
   const cases: BackendCase[] = [];
   if (available.includes('wasm')) {
     const withOneDnn: BackendCase = { label: 'wasm with oneDNN kernels', backend: 'wasm', oneDnn: true };
-    if ((await activate(withOneDnn)).includes('oneDNN')) cases.push(withOneDnn);
+    if ((await activate(withOneDnn)).includes('oneDNN')) {
+      cases.push(withOneDnn);
+      // This run's ResNet is too small for 'auto' to take Winograd's algorithm (batch 4, at most 4x4 tiles of 4x4 in
+      // layer3); ResNet18 at batch 32 takes it for every 3x3 stride-1 convolution. Here it computes layer3's and
+      // layer4's (16 and 32 channels), forward and both gradients, for 20 steps.
+      cases.push({
+        ...withOneDnn,
+        label: "wasm with oneDNN kernels, Winograd's convolutions",
+        convolution: 'winograd',
+      });
+    }
     cases.push({ label: 'wasm', backend: 'wasm', oneDnn: false });
   }
   if (available.includes('tensorflow')) cases.push({ label: 'tensorflow', backend: 'tensorflow', oneDnn: false });
@@ -285,8 +307,10 @@ beforeAll(async () => {
   reference = await runParity(path.join(root, 'reference'));
 }, 120_000);
 afterAll(async () => {
-  if (originalOneDnn === undefined) delete process.env[ONEDNN_VARIABLE];
-  else process.env[ONEDNN_VARIABLE] = originalOneDnn;
+  for (const [name, value] of Object.entries(originalEnv)) {
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
   if (root !== undefined) await fs.rm(root, { recursive: true, force: true });
 });
 
@@ -330,6 +354,20 @@ describe.each(BACKEND_CASES)('resnet-lab against PyTorch on $label', (backendCas
   it("computes PyTorch's eval-mode logits from its final weights, within 1e-4 relative in norm", () => {
     expect(report['eval logits'].value).toBeLessThanOrEqual(TOLERANCES['eval logits']);
   });
+
+  it.runIf(backendCase.convolution === 'winograd')(
+    "computed layer3's and layer4's 3x3 convolutions by Winograd's algorithm",
+    () => {
+      // [batch, in height, in width, in channels, out height, out width, out channels, 3, 3, stride 1, padding 1]
+      const layer3 = [4, 8, 8, 16, 8, 8, 16, 3, 3, 1, 1, 1, 1, 1, 1];
+      const layer4 = [4, 4, 4, 32, 4, 4, 32, 3, 3, 1, 1, 1, 1, 1, 1];
+      for (const geometry of [layer3, layer4]) {
+        for (const kind of ['forward', 'inputGradient', 'filterGradient'] as const) {
+          expect(oneDnnConvolutionImplementation(kind, geometry)).toMatch(/^jit_wino_4x3:/);
+        }
+      }
+    },
+  );
 });
 
 /**

@@ -1,7 +1,8 @@
 // Node addon: oneDNN kernels for float32 arrays in TensorFlow.js's layouts. 2-D convolutions in all three directions
 // (forward, gradient with respect to the input, gradient with respect to the filter) on NHWC activations and
 // [kh, kw, in, out] filters, an inference convolution with a bias, a residual sum and a ReLU fused in,
-// element-wise add, multiply and subtract with broadcasting, and batch normalization's training forward and backward.
+// element-wise add, multiply and subtract with broadcasting, batch normalization's training forward and backward, and
+// the SGD update of many parameters in one pass.
 //
 // The arrays are views of the wasm backend's heap, so no activation is copied: oneDNN reads and writes the tensors
 // where wasm keeps them. Primitives are kept per distinct shape (LruCache), because creating one JIT-compiles code.
@@ -15,6 +16,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <list>
 #include <map>
@@ -63,6 +65,11 @@ class LruCache {
 
   size_t size() const { return entries_.size(); }
 
+  void clear() {
+    index_.clear();
+    entries_.clear();
+  }
+
  private:
   size_t capacity_;
   std::list<std::pair<Key, Value>> entries_;
@@ -95,17 +102,64 @@ dnnl::engine& Engine() {
   return engine;
 }
 
-dnnl::convolution_forward::primitive_desc ForwardHint(const Descriptors& d, const memory::desc& weights) {
-  return dnnl::convolution_forward::primitive_desc(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
-                                      d.source, weights, d.destination, d.strides, d.padLeft, d.padRight),
-      Engine());
+// Convolution algorithms. Winograd's F(4x4, 3x3) (oneDNN's jit_wino_4x3) computes a 3x3 stride-1 convolution with
+// 2.25x fewer multiplications than the direct algorithm. ResNet18's 3x3 convolutions at batch 32 (2 threads, AVX-512)
+// ran in half the time, forward and both gradients together: 64 channels at 32x32 38 -> 19 ms, 512 at 4x4 41 -> 23.
+// Its transforms round differently: up to 3e-6 of the output's largest value away from the direct algorithm's result
+// in float32 (both gradients as well). It needs nChw16c activations, so NHWC tensors are reordered into scratch
+// buffers and back (0.3 ms for 64 channels at 32x32, batch 32).
+//
+// kAuto takes it for 3x3 stride-1 convolutions of multiples of 16 channels with at least kWinogradMinimumTiles 4x4
+// output tiles (batch x tiles per image): below that, transforming the filter dominates and the direct algorithm is
+// faster (measured: 512 channels at 4x4 lose at batch 16 and win at 32; 128 channels at 16x16 lose at batch 1).
+// kWinograd takes it wherever oneDNN has it (tests); kDirect never (RESNET_LAB_CONVOLUTION=direct).
+enum class ConvolutionAlgorithm { kDirect = 0, kAuto = 1, kWinograd = 2 };
+constexpr int kConvolutionAlgorithms = 3;
+constexpr int64_t kWinogradMinimumTiles = 32;
+ConvolutionAlgorithm gAlgorithm = ConvolutionAlgorithm::kAuto;
+
+bool PrefersWinograd(const Geometry& g) {
+  const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
+  if (gAlgorithm == ConvolutionAlgorithm::kDirect) return false;
+  if (kh != 3 || kw != 3 || sh != 1 || sw != 1 || ic % 16 != 0 || oc % 16 != 0) return false;
+  return gAlgorithm == ConvolutionAlgorithm::kWinograd ||
+         n * ((oh + 3) / 4) * ((ow + 3) / 4) >= kWinogradMinimumTiles;
 }
 
-// A primitive, and the filter layout it computes with. The activations stay in NHWC, where the wasm backend keeps
-// them; the filter's layout is oneDNN's choice (format_tag::any), a blocked one that its AVX-512 kernels run 2-3x
-// faster with than with [kh, kw, in, out] (ResNet18's first stage at batch 128: 97 -> 268 GFLOP/s forward). A filter
-// is small next to the activations, so reordering it on every call costs little.
+// A tensor's layout in a primitive, and where it is not the caller's, the reorders into it (`in`, for what the
+// primitive reads) and back (`out`, for what it writes). Only those asked for are made: oneDNN reorders a filter into
+// the Winograd inference kernels' own format but not out of it.
+struct Layout {
+  memory::desc desc;
+  bool reorders = false;
+  dnnl::reorder in, out;
+};
+
+enum Access { kRead = 1, kWrite = 2 };
+
+// `staged`: copied through a scratch buffer even where the layouts match (see ScratchBuffer).
+Layout LayoutOf(const memory::desc& primitive, const memory::desc& user, int access, bool staged) {
+  Layout layout{primitive, staged || primitive != user, {}, {}};
+  if (layout.reorders && (access & kRead)) {
+    layout.in = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), user, Engine(), primitive));
+  }
+  if (layout.reorders && (access & kWrite)) {
+    layout.out = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), primitive, Engine(), user));
+  }
+  return layout;
+}
+
+std::string ImplementationOf(const dnnl::primitive& primitive) {
+  const char* name = nullptr;
+  dnnl_primitive_desc_query(primitive.get_primitive_desc(), dnnl_query_impl_info_str, 0, &name);
+  return name == nullptr ? "" : name;
+}
+
+// A primitive, and the layouts it computes in. The activations live in NHWC, where the wasm backend keeps them; the
+// direct algorithm computes there, and Winograd on reordered copies (see ConvolutionAlgorithm). The filter's layout
+// is oneDNN's choice (format_tag::any), a blocked one that its AVX-512 kernels run 2-3x faster with than with
+// [kh, kw, in, out] (ResNet18's first stage at batch 128: 97 -> 268 GFLOP/s forward). A filter is small next to the
+// activations, so reordering it on every call costs little in training.
 //
 // Only where both channel counts are multiples of 16, the AVX-512 block: with other counts oneDNN 2.6's blocked
 // kernels corrupted the process heap (a 1x1 stride-2 convolution of 4 channels, about one run in three under
@@ -114,50 +168,93 @@ dnnl::convolution_forward::primitive_desc ForwardHint(const Descriptors& d, cons
 struct Convolution {
   Descriptors descriptors;
   dnnl::primitive primitive;
-  memory::desc filter;
-  dnnl::reorder filterReorder;  // tfjs's layout to the primitive's, or back for the filter gradient
-  bool reordersFilter;
+  Layout filter, source, destination;
+  bool winograd = false;
+  std::string implementation;  // oneDNN's name for the kernel, e.g. "jit_wino_4x3:avx512_core"
 };
 
-Convolution Create(Direction direction, const Geometry& g) {
+// The descriptors a primitive is asked for: activations in NHWC for the direct algorithm, oneDNN's choice for
+// Winograd; the filter blocked where the channel counts allow (see Convolution).
+Descriptors Requested(const Descriptors& d, dnnl::algorithm algorithm) {
+  const memory::dims filterDims = d.weights.dims();
+  Descriptors requested = d;
+  if (filterDims[0] % 16 == 0 && filterDims[1] % 16 == 0) {
+    requested.weights = memory::desc(filterDims, memory::data_type::f32, Tag::any);
+  }
+  if (algorithm == dnnl::algorithm::convolution_winograd) {
+    requested.source = memory::desc(d.source.dims(), memory::data_type::f32, Tag::any);
+    requested.destination = memory::desc(d.destination.dims(), memory::data_type::f32, Tag::any);
+  }
+  return requested;
+}
+
+Convolution CreateWith(Direction direction, const Geometry& g, dnnl::algorithm algorithm) {
   const Descriptors d = Describe(g);
-  const bool blocked = d.weights.dims()[0] % 16 == 0 && d.weights.dims()[1] % 16 == 0;
-  const memory::desc anyWeights = blocked ? memory::desc(d.weights.dims(), memory::data_type::f32, Tag::any) : d.weights;
-  const auto hint = ForwardHint(d, anyWeights);
+  const Descriptors r = Requested(d, algorithm);
+  const dnnl::convolution_forward::primitive_desc hint(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, algorithm, r.source, r.weights, r.destination,
+                                      d.strides, d.padLeft, d.padRight),
+      Engine());
   Convolution convolution;
   convolution.descriptors = d;
+  memory::desc filter, source, destination;
   switch (direction) {
     case Direction::kForward:
       convolution.primitive = dnnl::convolution_forward(hint);
-      convolution.filter = hint.weights_desc();
+      filter = hint.weights_desc();
+      source = hint.src_desc();
+      destination = hint.dst_desc();
       break;
     case Direction::kInputGradient: {
       dnnl::convolution_backward_data::primitive_desc pd(
-          dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, d.source, anyWeights,
-                                                d.destination, d.strides, d.padLeft, d.padRight),
+          dnnl::convolution_backward_data::desc(algorithm, r.source, r.weights, r.destination, d.strides, d.padLeft,
+                                                d.padRight),
           Engine(), hint);
       convolution.primitive = dnnl::convolution_backward_data(pd);
-      convolution.filter = pd.weights_desc();
+      filter = pd.weights_desc();
+      source = pd.diff_src_desc();
+      destination = pd.diff_dst_desc();
       break;
     }
     case Direction::kFilterGradient: {
       dnnl::convolution_backward_weights::primitive_desc pd(
-          dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, d.source, anyWeights,
-                                                   d.destination, d.strides, d.padLeft, d.padRight),
+          dnnl::convolution_backward_weights::desc(algorithm, r.source, r.weights, r.destination, d.strides,
+                                                   d.padLeft, d.padRight),
           Engine(), hint);
       convolution.primitive = dnnl::convolution_backward_weights(pd);
-      convolution.filter = pd.diff_weights_desc();
+      filter = pd.diff_weights_desc();
+      source = pd.src_desc();
+      destination = pd.diff_dst_desc();
       break;
     }
   }
-  convolution.reordersFilter = convolution.filter != d.weights;
-  if (convolution.reordersFilter) {
-    const bool toPrimitive = direction != Direction::kFilterGradient;
-    const memory::desc& from = toPrimitive ? d.weights : convolution.filter;
-    const memory::desc& to = toPrimitive ? convolution.filter : d.weights;
-    convolution.filterReorder = dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), from, Engine(), to));
-  }
+  const bool forward = direction == Direction::kForward;
+  const bool winograd = algorithm == dnnl::algorithm::convolution_winograd;
+  convolution.winograd = winograd;
+  convolution.filter =
+      LayoutOf(filter, d.weights, direction == Direction::kFilterGradient ? kWrite : kRead, winograd);
+  convolution.source =
+      LayoutOf(source, d.source, direction == Direction::kInputGradient ? kWrite : kRead, winograd);
+  convolution.destination = LayoutOf(destination, d.destination, forward ? kWrite : kRead, winograd);
+  convolution.implementation = ImplementationOf(convolution.primitive);
   return convolution;
+}
+
+// Winograd where PrefersWinograd says so and oneDNN has it for this geometry, else the direct algorithm.
+template <typename CreateFor>
+Convolution WithPreferredAlgorithm(const Geometry& g, CreateFor create) {
+  if (PrefersWinograd(g)) {
+    try {
+      return create(dnnl::algorithm::convolution_winograd);
+    } catch (const dnnl::error&) {
+      // No Winograd implementation for this geometry: the direct algorithm has one for every geometry.
+    }
+  }
+  return create(dnnl::algorithm::convolution_direct);
+}
+
+Convolution Create(Direction direction, const Geometry& g) {
+  return WithPreferredAlgorithm(g, [&](dnnl::algorithm algorithm) { return CreateWith(direction, g, algorithm); });
 }
 
 // What an inference convolution adds to its output, in this order, as bits of `flags`: a per-channel bias, a residual
@@ -179,35 +276,32 @@ constexpr int kPrimitiveFlags = kBias | kResidual | kRelu;
 // Cache keys of inference convolutions follow the three directions'.
 constexpr int kInferenceKey = 3;
 
-Convolution CreateInference(const Geometry& g, int flags) {
+Convolution CreateInferenceWith(const Geometry& g, int flags, dnnl::algorithm algorithm) {
   const Descriptors d = Describe(g);
-  // Blocked filters only where both channel counts are multiples of 16, as for training (see Convolution).
-  const bool blocked = d.weights.dims()[0] % 16 == 0 && d.weights.dims()[1] % 16 == 0;
-  const memory::desc anyWeights =
-      blocked ? memory::desc(d.weights.dims(), memory::data_type::f32, Tag::any) : d.weights;
+  const Descriptors r = Requested(d, algorithm);
   dnnl::post_ops postOps;
   if (flags & kResidual) postOps.append_sum(1.0f);
   if (flags & kRelu) postOps.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
   dnnl::primitive_attr attributes;
   attributes.set_post_ops(postOps);
   const auto prop = dnnl::prop_kind::forward_inference;
-  const auto algorithm = dnnl::algorithm::convolution_direct;
   const memory::desc bias({d.destination.dims()[1]}, memory::data_type::f32, Tag::a);
   const auto description =
-      (flags & kBias) ? dnnl::convolution_forward::desc(prop, algorithm, d.source, anyWeights, bias, d.destination,
+      (flags & kBias) ? dnnl::convolution_forward::desc(prop, algorithm, r.source, r.weights, bias, r.destination,
                                                         d.strides, d.padLeft, d.padRight)
-                      : dnnl::convolution_forward::desc(prop, algorithm, d.source, anyWeights, d.destination, d.strides,
+                      : dnnl::convolution_forward::desc(prop, algorithm, r.source, r.weights, r.destination, d.strides,
                                                         d.padLeft, d.padRight);
   const dnnl::convolution_forward::primitive_desc pd(description, attributes, Engine());
   Convolution convolution;
   convolution.descriptors = d;
   convolution.primitive = dnnl::convolution_forward(pd);
-  convolution.filter = pd.weights_desc();
-  convolution.reordersFilter = convolution.filter != d.weights;
-  if (convolution.reordersFilter) {
-    convolution.filterReorder =
-        dnnl::reorder(dnnl::reorder::primitive_desc(Engine(), d.weights, Engine(), convolution.filter));
-  }
+  const bool winograd = algorithm == dnnl::algorithm::convolution_winograd;
+  convolution.winograd = winograd;
+  convolution.filter = LayoutOf(pd.weights_desc(), d.weights, kRead, winograd);
+  convolution.source = LayoutOf(pd.src_desc(), d.source, kRead, winograd);
+  // Written, and read where a residual is summed into it.
+  convolution.destination = LayoutOf(pd.dst_desc(), d.destination, kRead | kWrite, winograd);
+  convolution.implementation = pd.impl_info_str();
   return convolution;
 }
 
@@ -218,8 +312,10 @@ LruCache<std::pair<int, Geometry>, Convolution>& Convolutions() {
 
 Convolution& CachedInference(const Geometry& g, int flags) {
   const int primitiveFlags = flags & kPrimitiveFlags;
-  return Convolutions().GetOrCreate(std::make_pair(kInferenceKey + primitiveFlags, g),
-                                    [&] { return CreateInference(g, primitiveFlags); });
+  return Convolutions().GetOrCreate(std::make_pair(kInferenceKey + primitiveFlags, g), [&] {
+    return WithPreferredAlgorithm(
+        g, [&](dnnl::algorithm algorithm) { return CreateInferenceWith(g, primitiveFlags, algorithm); });
+  });
 }
 
 Convolution& Cached(Direction direction, const Geometry& g) {
@@ -227,12 +323,45 @@ Convolution& Cached(Direction direction, const Geometry& g) {
                                     [&] { return Create(direction, g); });
 }
 
-// The filter in the primitive's layout. One buffer serves every call: calls run one at a time, on the JS thread.
-float* FilterScratch(size_t bytes) {
-  static std::vector<float> scratch;
-  const size_t floats = (bytes + sizeof(float) - 1) / sizeof(float);
-  if (scratch.size() < floats) scratch.resize(floats);
-  return scratch.data();
+// Buffers for tensors in a primitive's layout: the filter, and the activations Winograd reorders. One buffer per role
+// serves every call: calls run one at a time, on the JS thread.
+//
+// Aligned to kAlignment bytes: oneDNN 2.6's Winograd kernels load and store with aligned AVX-512 instructions and
+// fault on anything less (its filter gradient crashed the process on a 16-byte aligned buffer), while the wasm heap
+// and V8's array buffers promise less. So every tensor a Winograd primitive touches is staged here.
+constexpr size_t kAlignment = 64;
+
+enum class Scratch { kFilter = 0, kSource = 1, kDestination = 2 };
+
+float* ScratchBuffer(Scratch role, size_t bytes) {
+  struct Free {
+    void operator()(float* data) const { std::free(data); }
+  };
+  static std::array<std::unique_ptr<float, Free>, 3> buffers;
+  static std::array<size_t, 3> capacities{};
+  const size_t index = static_cast<size_t>(role);
+  if (capacities[index] < bytes) {
+    const size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
+    buffers[index].reset(static_cast<float*>(std::aligned_alloc(kAlignment, rounded)));
+    capacities[index] = buffers[index] ? rounded : 0;
+    if (!buffers[index]) throw std::bad_alloc();
+  }
+  return buffers[index].get();
+}
+
+bool Aligned(const void* data) { return reinterpret_cast<uintptr_t>(data) % kAlignment == 0; }
+
+// `user` itself where the primitive computes in the caller's layout, else a scratch buffer in the primitive's.
+memory InPrimitiveLayout(const Layout& layout, const memory& user, Scratch role) {
+  return layout.reorders ? memory(layout.desc, Engine(), ScratchBuffer(role, layout.desc.get_size())) : user;
+}
+
+// Reorders an input into the primitive's layout, or an output back into the caller's, where the layouts differ.
+void ReorderIn(dnnl::stream& stream, const Layout& layout, memory& user, memory& staged) {
+  if (layout.reorders) layout.in.execute(stream, user, staged);
+}
+void ReorderOut(dnnl::stream& stream, const Layout& layout, memory& staged, memory& user) {
+  if (layout.reorders) layout.out.execute(stream, staged, user);
 }
 
 struct FloatArray {
@@ -331,29 +460,35 @@ napi_value Run(napi_env env, napi_callback_info info) {
     const Descriptors& d = convolution.descriptors;
     dnnl::engine& engine = Engine();
     dnnl::stream stream(engine);
-    memory sourceMemory(d.source, engine, source.data);
-    memory destinationMemory(d.destination, engine, destination.data);
+    memory userSource(d.source, engine, source.data);
+    memory userDestination(d.destination, engine, destination.data);
     memory userFilter(d.weights, engine, weights.data);
-    memory filter = convolution.reordersFilter
-                        ? memory(convolution.filter, engine, FilterScratch(convolution.filter.get_size()))
-                        : userFilter;
+    memory sourceMemory = InPrimitiveLayout(convolution.source, userSource, Scratch::kSource);
+    memory destinationMemory = InPrimitiveLayout(convolution.destination, userDestination, Scratch::kDestination);
+    memory filter = InPrimitiveLayout(convolution.filter, userFilter, Scratch::kFilter);
     switch (direction) {
       case Direction::kForward:
-        if (convolution.reordersFilter) convolution.filterReorder.execute(stream, userFilter, filter);
+        ReorderIn(stream, convolution.source, userSource, sourceMemory);
+        ReorderIn(stream, convolution.filter, userFilter, filter);
         convolution.primitive.execute(
             stream, {{DNNL_ARG_SRC, sourceMemory}, {DNNL_ARG_WEIGHTS, filter}, {DNNL_ARG_DST, destinationMemory}});
+        ReorderOut(stream, convolution.destination, destinationMemory, userDestination);
         break;
       case Direction::kInputGradient:
-        if (convolution.reordersFilter) convolution.filterReorder.execute(stream, userFilter, filter);
+        ReorderIn(stream, convolution.destination, userDestination, destinationMemory);
+        ReorderIn(stream, convolution.filter, userFilter, filter);
         convolution.primitive.execute(stream, {{DNNL_ARG_DIFF_SRC, sourceMemory},
                                                {DNNL_ARG_WEIGHTS, filter},
                                                {DNNL_ARG_DIFF_DST, destinationMemory}});
+        ReorderOut(stream, convolution.source, sourceMemory, userSource);
         break;
       case Direction::kFilterGradient:
+        ReorderIn(stream, convolution.source, userSource, sourceMemory);
+        ReorderIn(stream, convolution.destination, userDestination, destinationMemory);
         convolution.primitive.execute(stream, {{DNNL_ARG_SRC, sourceMemory},
                                                {DNNL_ARG_DIFF_WEIGHTS, filter},
                                                {DNNL_ARG_DIFF_DST, destinationMemory}});
-        if (convolution.reordersFilter) convolution.filterReorder.execute(stream, filter, userFilter);
+        ReorderOut(stream, convolution.filter, filter, userFilter);
         break;
     }
     stream.wait();
@@ -401,21 +536,38 @@ napi_value Infer(napi_env env, napi_callback_info info) {
     dnnl::engine& engine = Engine();
     dnnl::stream stream(engine);
     memory userFilter(d.weights, engine, weights.data);
-    const bool reorders = convolution.reordersFilter && !(flags & kPackedWeights);
-    if ((flags & kPackedWeights) && convolution.filter.get_size() != weights.length * sizeof(float)) {
+    const bool reorders = convolution.filter.reorders && !(flags & kPackedWeights);
+    if ((flags & kPackedWeights) && convolution.filter.desc.get_size() != weights.length * sizeof(float)) {
       throw std::runtime_error("packed weights must have the primitive's filter size; pack them with packFilter");
     }
-    memory filter = reorders ? memory(convolution.filter, engine, FilterScratch(convolution.filter.get_size()))
-                             : memory(convolution.filter, engine, weights.data);
-    if (reorders) convolution.filterReorder.execute(stream, userFilter, filter);
-    std::unordered_map<int, memory> arguments{{DNNL_ARG_SRC, memory(d.source, engine, source.data)},
-                                              {DNNL_ARG_WEIGHTS, filter},
-                                              {DNNL_ARG_DST, memory(d.destination, engine, destination.data)}};
+    const size_t filterBytes = convolution.filter.desc.get_size();
+    // packFilter aligns what it packs; a copy where packed weights come otherwise (see ScratchBuffer).
+    const bool copies = !reorders && convolution.winograd && !Aligned(weights.data);
+    memory filter(convolution.filter.desc, engine,
+                  reorders || copies ? ScratchBuffer(Scratch::kFilter, filterBytes) : weights.data);
+    if (reorders) convolution.filter.in.execute(stream, userFilter, filter);
+    if (copies) std::memcpy(filter.get_data_handle(), weights.data, filterBytes);
+    memory userSource(d.source, engine, source.data);
+    memory userDestination(d.destination, engine, destination.data);
+    memory sourceMemory = InPrimitiveLayout(convolution.source, userSource, Scratch::kSource);
+    memory destinationMemory = InPrimitiveLayout(convolution.destination, userDestination, Scratch::kDestination);
+    ReorderIn(stream, convolution.source, userSource, sourceMemory);
+    std::unordered_map<int, memory> arguments{
+        {DNNL_ARG_SRC, sourceMemory}, {DNNL_ARG_WEIGHTS, filter}, {DNNL_ARG_DST, destinationMemory}};
     if (flags & kBias) {
       arguments.emplace(DNNL_ARG_BIAS, memory({{oc}, memory::data_type::f32, Tag::a}, engine, bias.data));
     }
-    if (flags & kResidual) std::memcpy(destination.data, residual.data, destination.length * sizeof(float));
+    if (flags & kResidual) {
+      // The sum post-op adds what the destination holds.
+      if (convolution.destination.reorders) {
+        memory userResidual(d.destination, engine, residual.data);
+        convolution.destination.in.execute(stream, userResidual, destinationMemory);
+      } else {
+        std::memcpy(destination.data, residual.data, destination.length * sizeof(float));
+      }
+    }
     convolution.primitive.execute(stream, arguments);
+    ReorderOut(stream, convolution.destination, destinationMemory, userDestination);
     stream.wait();
   });
   return nullptr;
@@ -439,22 +591,27 @@ napi_value PackFilter(napi_env env, napi_callback_info info) {
   napi_value result = nullptr;
   Guarded(env, [&] {
     Convolution& convolution = CachedInference(g, flags);
-    if (!convolution.reordersFilter) {
+    if (!convolution.filter.reorders) {
       napi_get_null(env, &result);
       return;
     }
-    const size_t bytes = convolution.filter.get_size();
-    void* data = nullptr;
+    const size_t bytes = convolution.filter.desc.get_size();
+    // A view starting at the first aligned byte of a buffer with room for it (see ScratchBuffer).
+    void* start = nullptr;
     napi_value buffer;
-    if (napi_create_arraybuffer(env, bytes, &data, &buffer) != napi_ok ||
-        napi_create_typedarray(env, napi_float32_array, bytes / sizeof(float), buffer, 0, &result) != napi_ok) {
+    if (napi_create_arraybuffer(env, bytes + kAlignment, &start, &buffer) != napi_ok) {
+      throw std::runtime_error("could not allocate " + std::to_string(bytes) + " bytes for a packed filter");
+    }
+    const size_t offset = (kAlignment - reinterpret_cast<uintptr_t>(start) % kAlignment) % kAlignment;
+    void* data = static_cast<char*>(start) + offset;
+    if (napi_create_typedarray(env, napi_float32_array, bytes / sizeof(float), buffer, offset, &result) != napi_ok) {
       throw std::runtime_error("could not allocate " + std::to_string(bytes) + " bytes for a packed filter");
     }
     dnnl::engine& engine = Engine();
     dnnl::stream stream(engine);
     memory userFilter(convolution.descriptors.weights, engine, weights.data);
-    memory filter(convolution.filter, engine, data);
-    convolution.filterReorder.execute(stream, userFilter, filter);
+    memory filter(convolution.filter.desc, engine, data);
+    convolution.filter.in.execute(stream, userFilter, filter);
     stream.wait();
   });
   return result;
@@ -700,6 +857,203 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// setConvolutionAlgorithm(algorithm): 0 direct, 1 auto (Winograd where it pays), 2 Winograd wherever oneDNN has it
+// (see ConvolutionAlgorithm). Drops the cached convolutions, whose layouts may change; filters packFilter packed
+// before must be packed again.
+napi_value SetConvolutionAlgorithm(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  int32_t algorithm;
+  if (!ReadArguments(env, info, 1, "setConvolutionAlgorithm(algorithm)", kConvolutionAlgorithms,
+                     "algorithm must be 0 (direct), 1 (auto) or 2 (Winograd)", argv, &algorithm)) {
+    return nullptr;
+  }
+  if (static_cast<ConvolutionAlgorithm>(algorithm) != gAlgorithm) {
+    gAlgorithm = static_cast<ConvolutionAlgorithm>(algorithm);
+    Convolutions().clear();
+  }
+  return nullptr;
+}
+
+// convolutionImplementation(kind, geometry): oneDNN's name for the kernel that computes this convolution, kind 0-2
+// a training direction (Direction), 3 inference without bias, residual or ReLU.
+napi_value ConvolutionImplementation(napi_env env, napi_callback_info info) {
+  napi_value argv[2];
+  int32_t kind;
+  Geometry g;
+  if (!ReadArguments(env, info, 2, "convolutionImplementation(kind, geometry)", 4,
+                     "kind must be 0 (forward), 1 (input gradient), 2 (filter gradient) or 3 (inference)", argv,
+                     &kind) ||
+      !ReadInt32Values(env, argv[1], "geometry", kGeometrySize, g.data())) {
+    return nullptr;
+  }
+  napi_value result = nullptr;
+  Guarded(env, [&] {
+    const Convolution& convolution =
+        kind == kInferenceKey ? CachedInference(g, 0) : Cached(static_cast<Direction>(kind), g);
+    napi_create_string_utf8(env, convolution.implementation.c_str(), convolution.implementation.size(), &result);
+  });
+  return result;
+}
+
+// SGD with momentum and weight decay as torch.optim.SGD applies them (dampening 0), for many parameters in one pass:
+//   g = grad + weightDecay * p;  buf = g on a parameter's first step, else momentum * buf + g;
+//   p -= learningRate * (nesterov ? g + momentum * buf : buf)
+// The optimizer's tfjs ops made about seven passes over each parameter, each a kernel call; here each value is read
+// and written once, and one call covers every parameter, split into chunks for the threads. Each operation rounds
+// to float32 in the ops' order (no fused multiply-add: the build targets baseline x86-64), so the results are those
+// of the ops exactly.
+
+// Elements per chunk that a thread updates at a time; below kSgdParallelElements in all, one thread does everything.
+constexpr size_t kSgdChunkElements = 1 << 14;
+constexpr size_t kSgdParallelElements = 1 << 15;
+
+struct SgdHyperparameters {
+  float learningRate, momentum, weightDecay;
+};
+
+struct SgdParameter {
+  const float* parameter;
+  const float* gradient;
+  const float* buffer;  // null on the parameter's first step, and without momentum
+  float* newParameter;
+  float* newBuffer;  // null without momentum
+  size_t length;
+};
+
+template <bool kDecay, bool kMomentum, bool kFirst, bool kNesterov>
+void SgdUpdate(const SgdParameter& s, size_t begin, size_t end, SgdHyperparameters h) {
+  const float* p = s.parameter;
+  const float* grad = s.gradient;
+  const float* buf = s.buffer;
+  float* pOut = s.newParameter;
+  float* bufOut = s.newBuffer;
+#pragma omp simd
+  for (size_t i = begin; i < end; ++i) {
+    float g = grad[i];
+    if (kDecay) g = g + p[i] * h.weightDecay;
+    float direction = g;
+    if (kMomentum) {
+      const float b = kFirst ? g : buf[i] * h.momentum + g;
+      bufOut[i] = b;
+      direction = kNesterov ? g + b * h.momentum : b;
+    }
+    pOut[i] = p[i] - direction * h.learningRate;
+  }
+}
+
+using SgdUpdateFunction = void (*)(const SgdParameter&, size_t, size_t, SgdHyperparameters);
+
+template <bool kDecay>
+SgdUpdateFunction SgdUpdateFor(bool momentum, bool first, bool nesterov) {
+  if (!momentum) return SgdUpdate<kDecay, false, false, false>;
+  if (first) return nesterov ? SgdUpdate<kDecay, true, true, true> : SgdUpdate<kDecay, true, true, false>;
+  return nesterov ? SgdUpdate<kDecay, true, false, true> : SgdUpdate<kDecay, true, false, false>;
+}
+
+// Reads a JavaScript array of `count` entries (kAnyLength: any count) into `out`, one napi_value each.
+bool ReadArray(napi_env env, napi_value value, const char* name, size_t count, std::vector<napi_value>* out) {
+  bool isArray = false;
+  napi_is_array(env, value, &isArray);
+  uint32_t length = 0;
+  if (isArray) napi_get_array_length(env, value, &length);
+  if (!isArray || (count != kAnyLength && length != count)) {
+    return Throw(env, std::string(name) + " must be an array" +
+                          (count != kAnyLength ? " of " + std::to_string(count) + " entries" : std::string()));
+  }
+  out->resize(length);
+  for (uint32_t i = 0; i < length; ++i) napi_get_element(env, value, i, &(*out)[i]);
+  return true;
+}
+
+bool IsNull(napi_env env, napi_value value) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  return type == napi_null;
+}
+
+// sgdStep(learningRate, momentum, weightDecay, nesterov, parameters, gradients, buffers, newParameters, newBuffers):
+// writes each parameter's update to newParameters[i] and, with momentum, its buffer to newBuffers[i]. The arrays are
+// of one length; buffers[i] is null on a parameter's first step and without momentum, newBuffers[i] null without.
+napi_value SgdStep(napi_env env, napi_callback_info info) {
+  napi_value argv[9];
+  size_t argc = 9;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  constexpr const char* kUsage =
+      "sgdStep(learningRate, momentum, weightDecay, nesterov, parameters, gradients, buffers, newParameters, "
+      "newBuffers)";
+  if (argc != 9) {
+    Throw(env, std::string(kUsage) + " takes 9 arguments");
+    return nullptr;
+  }
+  double learningRate = NAN, momentum = NAN, weightDecay = NAN;
+  bool nesterov = false;
+  napi_get_value_double(env, argv[0], &learningRate);
+  napi_get_value_double(env, argv[1], &momentum);
+  napi_get_value_double(env, argv[2], &weightDecay);
+  if (!std::isfinite(learningRate) || !(momentum >= 0) || !std::isfinite(momentum) || !(weightDecay >= 0) ||
+      !std::isfinite(weightDecay) || napi_get_value_bool(env, argv[3], &nesterov) != napi_ok) {
+    Throw(env, std::string(kUsage) +
+                   ": learningRate must be a finite number, momentum and weightDecay finite numbers >= 0, nesterov "
+                   "a boolean");
+    return nullptr;
+  }
+  std::vector<napi_value> parameters, gradients, buffers, newParameters, newBuffers;
+  if (!ReadArray(env, argv[4], "parameters", kAnyLength, &parameters)) return nullptr;
+  const size_t count = parameters.size();
+  if (!ReadArray(env, argv[5], "gradients", count, &gradients) ||
+      !ReadArray(env, argv[6], "buffers", count, &buffers) ||
+      !ReadArray(env, argv[7], "newParameters", count, &newParameters) ||
+      !ReadArray(env, argv[8], "newBuffers", count, &newBuffers)) {
+    return nullptr;
+  }
+  const bool withMomentum = momentum > 0;
+  std::vector<SgdParameter> updates(count);
+  std::vector<SgdUpdateFunction> functions(count);
+  std::vector<std::tuple<size_t, size_t, size_t>> chunks;  // parameter, begin, end
+  size_t total = 0;
+  for (size_t i = 0; i < count; ++i) {
+    const std::string at = "[" + std::to_string(i) + "]";
+    FloatArray parameter, gradient, buffer{nullptr, 0}, newParameter, newBuffer{nullptr, 0};
+    if (!ReadFloatArray(env, parameters[i], ("parameters" + at).c_str(), kAnyLength, &parameter)) return nullptr;
+    const size_t length = parameter.length;
+    if (!ReadFloatArray(env, gradients[i], ("gradients" + at).c_str(), length, &gradient) ||
+        !ReadFloatArray(env, newParameters[i], ("newParameters" + at).c_str(), length, &newParameter)) {
+      return nullptr;
+    }
+    const bool first = IsNull(env, buffers[i]);
+    if (!withMomentum && !first) {
+      Throw(env, "buffers" + at + " must be null without momentum");
+      return nullptr;
+    }
+    if (!first && !ReadFloatArray(env, buffers[i], ("buffers" + at).c_str(), length, &buffer)) return nullptr;
+    if (withMomentum == IsNull(env, newBuffers[i])) {
+      Throw(env, "newBuffers" + at +
+                     (withMomentum ? " must be a Float32Array with momentum" : " must be null without momentum"));
+      return nullptr;
+    }
+    if (withMomentum && !ReadFloatArray(env, newBuffers[i], ("newBuffers" + at).c_str(), length, &newBuffer)) {
+      return nullptr;
+    }
+    updates[i] = {parameter.data, gradient.data, buffer.data, newParameter.data, newBuffer.data, length};
+    functions[i] = weightDecay > 0 ? SgdUpdateFor<true>(withMomentum, first, nesterov)
+                                   : SgdUpdateFor<false>(withMomentum, first, nesterov);
+    for (size_t begin = 0; begin < length; begin += kSgdChunkElements) {
+      chunks.emplace_back(i, begin, std::min(length, begin + kSgdChunkElements));
+    }
+    total += length;
+  }
+  // As the ops round them: tf.mul(x, scalar) multiplies by the scalar in float32.
+  const SgdHyperparameters h{static_cast<float>(learningRate), static_cast<float>(momentum),
+                             static_cast<float>(weightDecay)};
+  const std::int64_t chunkCount = static_cast<std::int64_t>(chunks.size());
+#pragma omp parallel for schedule(static) if (total >= kSgdParallelElements)
+  for (std::int64_t c = 0; c < chunkCount; ++c) {
+    const auto [i, begin, end] = chunks[c];
+    functions[i](updates[i], begin, end, h);
+  }
+  return nullptr;
+}
+
 // cachedPrimitives(): how many convolution and binary primitives are kept (at most kCacheCapacity each).
 napi_value CachedPrimitives(napi_env env, napi_callback_info) {
   napi_value result, convolutions, binaries, capacity;
@@ -730,6 +1084,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"sgdStep", nullptr, SgdStep, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"setConvolutionAlgorithm", nullptr, SetConvolutionAlgorithm, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"convolutionImplementation", nullptr, ConvolutionImplementation, nullptr, nullptr, nullptr, napi_default,
+       nullptr},
       {"cachedPrimitives", nullptr, CachedPrimitives, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -133,6 +133,46 @@ export const BLOCKED_CONV_CASES: readonly ConvCase[] = [
   { batch: 1, height: 6, width: 6, inChannels: 16, outChannels: 48, kernel: 1, stride: 1, pad: 'valid' },
 ];
 
+/**
+ * 3x3 stride-1 convolutions of multiples of 16 channels with at least 32 output tiles of 4x4, which the addon computes
+ * with Winograd's algorithm (RESNET_LAB_CONVOLUTION=auto, the default): sizes that divide into whole tiles and sizes
+ * that do not.
+ */
+export const WINOGRAD_CONV_CASES: readonly ConvCase[] = [
+  { batch: 2, height: 16, width: 16, inChannels: 16, outChannels: 32, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 8, height: 7, width: 9, inChannels: 32, outChannels: 16, kernel: 3, stride: 1, pad: 'same' },
+];
+
+/** [batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, kh, kw, sh, sw, pads], as the addon's. */
+export function convGeometry(convCase: ConvCase): number[] {
+  const { batch, height, width, inChannels, outChannels, kernel, stride, pad } = convCase;
+  const info = tf.backend_util.computeConv2DInfo(
+    [batch, height, width, inChannels],
+    [kernel, kernel, inChannels, outChannels],
+    stride,
+    1,
+    pad,
+  );
+  const { top, left, bottom, right } = info.padInfo;
+  return [
+    batch,
+    height,
+    width,
+    inChannels,
+    info.outHeight,
+    info.outWidth,
+    outChannels,
+    kernel,
+    kernel,
+    stride,
+    stride,
+    top,
+    left,
+    bottom,
+    right,
+  ];
+}
+
 export const describeConvCase = (convCase: ConvCase) =>
   `${convCase.kernel}x${convCase.kernel} stride ${convCase.stride} pad ${JSON.stringify(convCase.pad)}, ` +
   `x [${convCase.batch}, ${convCase.height}, ${convCase.width}, ${convCase.inChannels}] -> ${convCase.outChannels}`;

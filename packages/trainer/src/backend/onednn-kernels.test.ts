@@ -1,12 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { missingBuildNeeds } from '../../native/build-needs.js';
 import { useBackend } from './compute-backend.js';
 import {
+  CONVOLUTION_VARIABLE,
   ONEDNN_ADDON_PATH,
   ONEDNN_VARIABLE,
   oneDnnCachedPrimitives,
+  oneDnnConvolutionImplementation,
   oneDnnFilterPackings,
   unregisterOneDnnKernels,
   useOneDnnKernels,
@@ -15,7 +17,9 @@ import {
   BLOCKED_CONV_CASES,
   CONV_CASES,
   TOLERANCE,
+  WINOGRAD_CONV_CASES,
   ceilRoundedFilterGradient,
+  convGeometry,
   convOutputAndGradients,
   describeConvCase,
   leakedByRepeatedConvolutions,
@@ -36,6 +40,10 @@ const ONEDNN_KERNELS = [
 ];
 /** Where g++, libdnnl-dev and Node's headers are installed, `npm install` builds the addon (`.ci/run` installs them). */
 const BUILDABLE = missingBuildNeeds().length === 0;
+
+/** oneDNN 2.6 has Winograd convolutions for AVX-512 only; elsewhere the addon keeps the direct algorithm. */
+const WINOGRAD = readFileSync('/proc/cpuinfo', 'utf8').includes(' avx512f');
+const WINOGRAD_KERNEL = /^jit(_fp32)?_wino_[24]x3:/;
 
 const kernelFuncs = () => ONEDNN_KERNELS.map((name) => tf.getKernel(name, 'wasm').kernelFunc);
 
@@ -106,6 +114,77 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
     expect(relativeDifference(wasmOutput!, cpuOutput!)).toBeLessThan(TOLERANCE);
     expect(relativeDifference(wasmInput!, cpuInput!)).toBeLessThan(TOLERANCE);
     expect(relativeDifference(wasmFilter!, cpuFilter!)).toBeLessThan(TOLERANCE);
+  });
+
+  it.each(WINOGRAD_CONV_CASES.map((convCase, index) => [describeConvCase(convCase), convCase, index] as const))(
+    "computes %s by Winograd's algorithm in every direction, equal to the cpu backend",
+    async (_, convCase, index) => {
+      const geometry = convGeometry(convCase);
+      for (const kind of ['forward', 'inputGradient', 'filterGradient', 'inference'] as const) {
+        const implementation = oneDnnConvolutionImplementation(kind, geometry);
+        if (WINOGRAD) expect(implementation).toMatch(WINOGRAD_KERNEL);
+        else expect(implementation).not.toMatch(WINOGRAD_KERNEL);
+      }
+      const compute = convOutputAndGradients(convCase, 2_000 + index);
+      const [wasmOutput, wasmInput, wasmFilter] = await valuesOn('wasm', compute);
+      const [cpuOutput, cpuInput, cpuFilter] = await valuesOn('cpu', compute);
+      expect(relativeDifference(wasmOutput!, cpuOutput!)).toBeLessThan(TOLERANCE);
+      expect(relativeDifference(wasmInput!, cpuInput!)).toBeLessThan(TOLERANCE);
+      expect(relativeDifference(wasmFilter!, cpuFilter!)).toBeLessThan(TOLERANCE);
+    },
+  );
+
+  it(`takes the direct algorithm below 32 tiles, everywhere with ${CONVOLUTION_VARIABLE}=direct`, () => {
+    // 1 x 4 x 4 tiles of 4x4: transforming the filter would cost more than Winograd saves.
+    const small = convGeometry({ ...WINOGRAD_CONV_CASES[0]!, batch: 1 });
+    const large = convGeometry(WINOGRAD_CONV_CASES[0]!);
+    expect(oneDnnConvolutionImplementation('forward', small)).not.toMatch(WINOGRAD_KERNEL);
+    try {
+      useOneDnnKernels({ [CONVOLUTION_VARIABLE]: 'direct' });
+      expect(oneDnnConvolutionImplementation('forward', large)).not.toMatch(WINOGRAD_KERNEL);
+      useOneDnnKernels({ [CONVOLUTION_VARIABLE]: 'winograd' });
+      if (WINOGRAD) expect(oneDnnConvolutionImplementation('forward', small)).toMatch(WINOGRAD_KERNEL);
+    } finally {
+      useOneDnnKernels({});
+    }
+    expect(() => useOneDnnKernels({ [CONVOLUTION_VARIABLE]: 'fast' })).toThrow(
+      `${CONVOLUTION_VARIABLE} must be one of direct, auto, winograd, got 'fast'.`,
+    );
+  });
+
+  it('packs an inference filter again for another algorithm, whose filter layout differs', async () => {
+    const random = seededRandom(91);
+    const [xValues, filterValues, biasValues] = [2 * 16 * 16 * 16, 3 * 3 * 16 * 32, 32].map((count) =>
+      uniformValues(random, count),
+    ) as [Float32Array, Float32Array, Float32Array];
+    const convolve = (x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D) => [
+      tf.fused.conv2d({ x, filter, bias, strides: 1, pad: 'same', activation: 'relu' }),
+    ];
+    const tensors = () =>
+      [
+        tf.tensor4d(xValues, [2, 16, 16, 16]),
+        tf.tensor4d(filterValues, [3, 3, 16, 32]),
+        tf.tensor1d(biasValues),
+      ] as const;
+    const [reference] = await valuesOn('cpu', () => convolve(...tensors()));
+    await tf.setBackend('wasm');
+    // One filter tensor throughout, as an InferenceModel keeps it: its packed copies are found by tensor.
+    const kept = tensors();
+    const outputs: Float32Array[] = [];
+    const packings: number[] = [];
+    try {
+      for (const algorithm of ['auto', 'direct', 'auto']) {
+        useOneDnnKernels({ [CONVOLUTION_VARIABLE]: algorithm });
+        const before = oneDnnFilterPackings();
+        outputs.push((await valuesOn('wasm', () => convolve(...kept)))[0]!);
+        packings.push(oneDnnFilterPackings() - before);
+      }
+    } finally {
+      useOneDnnKernels({});
+      tf.dispose([...kept]);
+    }
+    expect(packings).toEqual([1, 1, 0]);
+    outputs.forEach((output) => expect(relativeDifference(output, reference!)).toBeLessThan(TOLERANCE));
   });
 
   it("honours 'ceil' rounding, whose last window reads past the padding", async () => {

@@ -2,7 +2,8 @@
 // convolutions in all three directions, and element-wise addition, multiplication and subtraction. For inference, a
 // convolution with a bias and a ReLU (tf.fused.conv2d, as the folded InferenceModel runs it) is one oneDNN primitive.
 // The same addon computes batch normalization in training (the kernels of @resnet-lab/resnet's
-// batch-norm-training-kernels.ts), with its own threaded loops rather than oneDNN's (see onednn-kernels.cc).
+// batch-norm-training-kernels.ts), with its own threaded loops rather than oneDNN's (see onednn-kernels.cc), and the
+// SGD update of every parameter in one pass (SGD_STEP, sgd-step-kernel.ts).
 //
 // XNNPACK in wasm computes with 128-bit SIMD, and wasm's element-wise kernels are plain loops on one thread. On this
 // project's AVX-512 machine oneDNN's JIT kernels run ResNet18's convolutions at 100-300 GFLOP/s against 17-46, and
@@ -16,10 +17,20 @@ import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type BatchNormTrainingAttrs } from '@resnet-lab/resnet';
 import { composeWasmKernels } from './compose-wasm-kernels.js';
 import { RESIDUAL_CONV2D, type ResidualConv2DAttrs } from './residual-conv2d.js';
+import { SGD_STEP, type SgdStepAttrs } from './sgd-step-kernel.js';
 import { wasmBackendOf, type WasmBackend } from './wasm-backend.js';
 
 /** Set to 0 to keep wasm's own kernels even where the oneDNN addon is built. */
 export const ONEDNN_VARIABLE = 'RESNET_LAB_ONEDNN';
+
+/**
+ * The convolutions' algorithm: `auto` (the default) takes Winograd's F(4x4, 3x3) for 3x3 stride-1 convolutions where
+ * it is faster (about twice, for ResNet's at batch 32), `direct` never, `winograd` wherever oneDNN has it. See
+ * ConvolutionAlgorithm in native/onednn-kernels.cc for what was measured, and what Winograd costs in rounding.
+ */
+export const CONVOLUTION_VARIABLE = 'RESNET_LAB_CONVOLUTION';
+export const CONVOLUTION_ALGORITHMS = ['direct', 'auto', 'winograd'] as const;
+export type ConvolutionAlgorithm = (typeof CONVOLUTION_ALGORITHMS)[number];
 
 /** Where `npm run build:native` puts the addon. */
 export const ONEDNN_ADDON_PATH = fileURLToPath(new URL('../../build/native/onednn-kernels.node', import.meta.url));
@@ -88,6 +99,25 @@ interface OneDnnAddon {
     dGamma: Float32Array,
     dBeta: Float32Array,
   ): void;
+  /**
+   * SGD_STEP's update of each parameter i into newParameters[i] and, where momentum > 0, newBuffers[i]; buffers[i]
+   * null on a parameter's first step and without momentum, newBuffers[i] null without momentum.
+   */
+  sgdStep(
+    learningRate: number,
+    momentum: number,
+    weightDecay: number,
+    nesterov: boolean,
+    parameters: Float32Array[],
+    gradients: Float32Array[],
+    buffers: (Float32Array | null)[],
+    newParameters: Float32Array[],
+    newBuffers: (Float32Array | null)[],
+  ): void;
+  /** Index in CONVOLUTION_ALGORITHMS; drops the cached convolutions, whose layouts may change. */
+  setConvolutionAlgorithm(algorithm: number): void;
+  /** oneDNN's name for the kernel computing a convolution: `kind` a Direction, or 3 for inference. */
+  convolutionImplementation(kind: number, geometry: Int32Array): string;
   /** How many primitives the addon keeps, of each kind, and the most it keeps of each. */
   cachedPrimitives(): OneDnnCachedPrimitives;
   version(): string;
@@ -133,6 +163,8 @@ type Shape4D = [number, number, number, number];
 
 let addon: OneDnnAddon | undefined;
 let loadFailure: string | undefined;
+/** The addon's convolution algorithm, part of every packed filter's key (packed layouts follow it). */
+let convolutionAlgorithm: ConvolutionAlgorithm = 'auto';
 
 /**
  * Loads the addon (once) unless RESNET_LAB_ONEDNN=0 and, when it loads, routes the wasm backend's convolution and
@@ -143,8 +175,16 @@ export function useOneDnnKernels(env: NodeJS.ProcessEnv = process.env): OneDnnSt
     unregisterOneDnnKernels();
     return { active: false, reason: `${ONEDNN_VARIABLE}=0` };
   }
+  const algorithm = env[CONVOLUTION_VARIABLE] || 'auto';
+  if (!(CONVOLUTION_ALGORITHMS as readonly string[]).includes(algorithm)) {
+    throw new RangeError(
+      `${CONVOLUTION_VARIABLE} must be one of ${CONVOLUTION_ALGORITHMS.join(', ')}, got '${algorithm}'.`,
+    );
+  }
   const loaded = loadAddon();
   if (loaded === undefined) return { active: false, reason: loadFailure! };
+  convolutionAlgorithm = algorithm as ConvolutionAlgorithm;
+  loaded.setConvolutionAlgorithm(CONVOLUTION_ALGORITHMS.indexOf(convolutionAlgorithm));
   registerOneDnnKernels(loaded);
   return { active: true, version: loaded.version() };
 }
@@ -156,7 +196,18 @@ function loadAddon(): OneDnnAddon | undefined {
   try {
     const loaded = createRequire(import.meta.url)(ONEDNN_ADDON_PATH) as Partial<OneDnnAddon>;
     const missing = (
-      ['run', 'infer', 'binary', 'batchNormForward', 'batchNormBackward', 'cachedPrimitives', 'version'] as const
+      [
+        'run',
+        'infer',
+        'binary',
+        'batchNormForward',
+        'batchNormBackward',
+        'sgdStep',
+        'setConvolutionAlgorithm',
+        'convolutionImplementation',
+        'cachedPrimitives',
+        'version',
+      ] as const
     ).filter((name) => typeof loaded[name] !== 'function');
     if (missing.length > 0) {
       loadFailure = `the oneDNN addon is out of date: it lacks ${missing.join(', ')} (run npm run build:native)`;
@@ -171,6 +222,23 @@ function loadAddon(): OneDnnAddon | undefined {
         : `the oneDNN addon did not load (${message})`;
   }
   return addon;
+}
+
+/**
+ * oneDNN's name for the kernel that computes a convolution of this geometry (as `run` takes it) in `kind`, e.g.
+ * "jit_wino_4x3:avx512_core" or "brgconv:avx512_core"; undefined where the addon is not loaded.
+ */
+export function oneDnnConvolutionImplementation(
+  kind: 'forward' | 'inputGradient' | 'filterGradient' | 'inference',
+  geometry: readonly number[],
+): string | undefined {
+  const kinds = {
+    forward: Direction.Forward,
+    inputGradient: Direction.InputGradient,
+    filterGradient: Direction.FilterGradient,
+    inference: 3,
+  };
+  return addon?.convolutionImplementation(kinds[kind], Int32Array.from(geometry));
 }
 
 /** The addon's primitive caches (for diagnostics), or undefined where it is not loaded. */
@@ -211,6 +279,7 @@ function registerOneDnnKernels(oneDnn: OneDnnAddon): void {
     [RESIDUAL_CONV2D]: (args) => residualForward(oneDnn, args),
     [BATCH_NORM_TRAINING]: (args) => batchNormForward(oneDnn, args),
     [BATCH_NORM_TRAINING_GRAD]: (args) => batchNormBackward(oneDnn, args),
+    [SGD_STEP]: (args) => sgdStep(oneDnn, args),
   };
   for (const [kernelName, kernel] of Object.entries(ownKernels)) {
     if ((tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined) === undefined) {
@@ -230,7 +299,7 @@ export function unregisterOneDnnKernels(): void {
   }
   replaced.clear();
   // Without oneDNN the ops compose wasm's kernels themselves (residualConv2d, ResNetBatchNormalization).
-  for (const kernelName of [RESIDUAL_CONV2D, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD]) {
+  for (const kernelName of [RESIDUAL_CONV2D, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, SGD_STEP]) {
     if ((tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined) !== undefined) {
       tf.unregisterKernel(kernelName, 'wasm');
     }
@@ -424,7 +493,7 @@ function inferenceWeights(
   if (oneDnn.packFilter === undefined) return { weights: null, flags };
   let byGeometry = packedFilters.get(filter.dataId);
   if (byGeometry === undefined) packedFilters.set(filter.dataId, (byGeometry = new Map<string, Float32Array | null>()));
-  const key = `${geometry.join(',')}/${flags}`;
+  const key = `${convolutionAlgorithm}/${geometry.join(',')}/${flags}`;
   let packed = byGeometry.get(key);
   if (packed === undefined) {
     packed = oneDnn.packFilter(geometry, flags, heap(backend, filter));
@@ -493,6 +562,59 @@ function batchNormBackward(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo
     heap(backend, dBeta),
   );
   return [dx, dGamma, dBeta];
+}
+
+/** SGD_STEP: each parameter's update, then its momentum buffer's where momentum > 0. */
+function sgdStep(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo[] {
+  const { parameters: count, learningRate, momentum, weightDecay, nesterov } = args.attrs as unknown as SgdStepAttrs;
+  const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
+  const withMomentum = momentum > 0;
+  const parameters: tf.TensorInfo[] = [];
+  const gradients: tf.TensorInfo[] = [];
+  const buffers: (tf.TensorInfo | undefined)[] = [];
+  for (let i = 0; i < count; i++) {
+    const [parameter, gradient, buffer] = [inputs[`parameter${i}`], inputs[`gradient${i}`], inputs[`buffer${i}`]];
+    if (parameter?.dtype !== 'float32') {
+      throw new Error(`Expected a float32 input parameter${i} of ${count} parameters, got ${parameter?.dtype}.`);
+    }
+    for (const [name, tensor] of [
+      ['gradient', gradient],
+      ['buffer', withMomentum ? buffer : undefined],
+    ] as const) {
+      if (name === 'gradient' || tensor !== undefined) {
+        if (tensor?.dtype !== 'float32' || !tf.util.arraysEqual(tensor.shape, parameter.shape)) {
+          throw new Error(
+            `Expected ${name}${i} of parameter${i}'s shape [${parameter.shape.join(', ')}] in float32, got ` +
+              `${tensor === undefined ? 'none' : `[${tensor.shape.join(', ')}] ${tensor.dtype}`}.`,
+          );
+        }
+      }
+    }
+    parameters.push(parameter);
+    gradients.push(gradient!);
+    buffers.push(withMomentum ? buffer : undefined);
+  }
+  const backend = wasmBackendOf(args.backend);
+  const outputs = parameters.map((parameter) => ({
+    parameter: backend.makeOutput([...parameter.shape], 'float32'),
+    buffer: withMomentum ? backend.makeOutput([...parameter.shape], 'float32') : undefined,
+  }));
+  // Views only after every output is allocated: an allocation may grow the heap and detach earlier views.
+  const view = (info: tf.TensorInfo | undefined) => (info === undefined ? null : heap(backend, info));
+  oneDnn.sgdStep(
+    learningRate,
+    momentum,
+    weightDecay,
+    nesterov,
+    parameters.map((parameter) => heap(backend, parameter)),
+    gradients.map((gradient) => heap(backend, gradient)),
+    buffers.map(view),
+    outputs.map((output) => heap(backend, output.parameter)),
+    outputs.map((output) => view(output.buffer)),
+  );
+  return outputs.flatMap((output) =>
+    output.buffer === undefined ? [output.parameter] : [output.parameter, output.buffer],
+  );
 }
 
 /** x's [batch, height, width, channels], after checking that x is NHWC float32 and each of `perChannel` [channels]. */
