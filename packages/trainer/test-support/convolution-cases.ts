@@ -121,8 +121,9 @@ export const CONV_CASES: readonly ConvCase[] = [
 ];
 
 /**
- * Channel counts that are multiples of 16, as in a ResNet past its stem: the cases where oneDNN computes with its own
- * blocked filter layout (native/onednn-kernels.cc).
+ * Output channels that are multiples of 16 and input channels too, as in a ResNet past its stem, or 3 input channels
+ * under a filter wider than 1x1, as in its stem: the cases where oneDNN computes with its own blocked filter layout
+ * (native/onednn-kernels.cc).
  */
 export const BLOCKED_CONV_CASES: readonly ConvCase[] = [
   { batch: 2, height: 8, width: 8, inChannels: 16, outChannels: 16, kernel: 3, stride: 1, pad: 'same' },
@@ -131,6 +132,9 @@ export const BLOCKED_CONV_CASES: readonly ConvCase[] = [
   { batch: 3, height: 12, width: 6, inChannels: 16, outChannels: 32, kernel: 1, stride: 2, pad: 'same' },
   { batch: 3, height: 12, width: 6, inChannels: 32, outChannels: 64, kernel: 1, stride: 2, pad: 'valid' },
   { batch: 1, height: 6, width: 6, inChannels: 16, outChannels: 48, kernel: 1, stride: 1, pad: 'valid' },
+  // The CIFAR stem and the ImageNet stem (7x7 stride 2, padding 3).
+  { batch: 4, height: 12, width: 12, inChannels: 3, outChannels: 64, kernel: 3, stride: 1, pad: 'same' },
+  { batch: 2, height: 19, width: 17, inChannels: 3, outChannels: 16, kernel: 7, stride: 2, pad: 3 },
 ];
 
 /**

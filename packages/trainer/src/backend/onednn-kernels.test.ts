@@ -134,6 +134,16 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
     },
   );
 
+  it("computes a stem's 3 input channels with blocked kernels, not GEMM (about 4x faster at batch 32)", () => {
+    const stems = BLOCKED_CONV_CASES.filter((convCase) => convCase.inChannels === 3);
+    expect(stems).toHaveLength(2);
+    for (const stem of stems) {
+      for (const kind of ['forward', 'inputGradient', 'filterGradient', 'inference'] as const) {
+        expect(oneDnnConvolutionImplementation(kind, convGeometry(stem))).toMatch(/^(brgconv|jit):avx/);
+      }
+    }
+  });
+
   it(`takes the direct algorithm below 32 tiles, everywhere with ${CONVOLUTION_VARIABLE}=direct`, () => {
     // 1 x 4 x 4 tiles of 4x4: transforming the filter would cost more than Winograd saves.
     const small = convGeometry({ ...WINOGRAD_CONV_CASES[0]!, batch: 1 });
