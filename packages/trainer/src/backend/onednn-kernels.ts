@@ -36,13 +36,19 @@ export type ConvolutionAlgorithm = (typeof CONVOLUTION_ALGORITHMS)[number];
 export const ONEDNN_ADDON_PATH = fileURLToPath(new URL('../../build/native/onednn-kernels.node', import.meta.url));
 
 interface OneDnnAddon {
-  /** Geometry as in `geometryOf`; `direction` says which of source, weights and destination is written. */
+  /**
+   * Geometry as in `geometryOf`; `direction` says which of source, weights and destination is written. The tokens
+   * (tokenOf, 0 for none) name the weights and the destination where they are read, so that a copy the addon reordered
+   * for one call serves the next that reads the same tensor.
+   */
   run(
     direction: Direction,
     geometry: Int32Array,
     source: Float32Array,
     weights: Float32Array,
     destination: Float32Array,
+    weightsToken: number,
+    destinationToken: number,
   ): void;
   /**
    * destination = conv(source, weights) + bias + residual, then ReLU, each part where `flags` (InferenceFlag) has it;
@@ -127,6 +133,10 @@ export interface OneDnnCachedPrimitives {
   readonly convolutions: number;
   readonly binaries: number;
   readonly capacity: number;
+  /** Inputs kept reordered for a later call (Winograd's filters and output gradients), their bytes, and how many reads found theirs. */
+  readonly stagedTensors: number;
+  readonly stagedBytes: number;
+  readonly stagedHits: number;
 }
 
 const enum BinaryKind {
@@ -381,7 +391,15 @@ function forward(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc)
   const backend = wasmBackendOf(args.backend);
   const y = backend.makeOutput(outputShapeOf(geometry), 'float32');
   // Views are taken after the output is allocated: an allocation may grow the heap and detach earlier views.
-  oneDnn.run(Direction.Forward, geometry, heap(backend, x), heap(backend, filter), heap(backend, y));
+  oneDnn.run(
+    Direction.Forward,
+    geometry,
+    heap(backend, x),
+    heap(backend, filter),
+    heap(backend, y),
+    tokenOf(filter),
+    0,
+  );
   return y;
 }
 
@@ -640,7 +658,15 @@ function inputGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.Kerne
   if (geometry === undefined) return fallback(args) as tf.TensorInfo;
   const backend = wasmBackendOf(args.backend);
   const dx = backend.makeOutput([...attrs.inputShape], 'float32');
-  oneDnn.run(Direction.InputGradient, geometry, heap(backend, dx), heap(backend, filter), heap(backend, dy));
+  oneDnn.run(
+    Direction.InputGradient,
+    geometry,
+    heap(backend, dx),
+    heap(backend, filter),
+    heap(backend, dy),
+    tokenOf(filter),
+    tokenOf(dy),
+  );
   return dx;
 }
 
@@ -651,7 +677,15 @@ function filterGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.Kern
   if (geometry === undefined) return fallback(args) as tf.TensorInfo;
   const backend = wasmBackendOf(args.backend);
   const dFilter = backend.makeOutput([...attrs.filterShape], 'float32');
-  oneDnn.run(Direction.FilterGradient, geometry, heap(backend, x), heap(backend, dFilter), heap(backend, dy));
+  oneDnn.run(
+    Direction.FilterGradient,
+    geometry,
+    heap(backend, x),
+    heap(backend, dFilter),
+    heap(backend, dy),
+    0,
+    tokenOf(dy),
+  );
   return dFilter;
 }
 
@@ -686,6 +720,19 @@ function binary(oneDnn: OneDnnAddon, kind: BinaryKind, args: KernelArgs, fallbac
 /** The shape with leading 1s up to rank 4, as broadcasting aligns shapes on their last axis. */
 function rank4(shape: readonly number[]): Int32Array {
   return Int32Array.from([...new Array<number>(4 - shape.length).fill(1), ...shape]);
+}
+
+/**
+ * A number per tensor, by its dataId, for the addon's staged copies (StagedTensors in onednn-kernels.cc): a tensor's
+ * values never change, and a dataId belongs to one tensor, so one token always names the same values.
+ */
+const tokens = new WeakMap<tf.DataId, number>();
+let lastToken = 0;
+
+function tokenOf(info: tf.TensorInfo): number {
+  let token = tokens.get(info.dataId);
+  if (token === undefined) tokens.set(info.dataId, (token = ++lastToken));
+  return token;
 }
 
 function heap(backend: WasmBackend, info: tf.TensorInfo): Float32Array {
