@@ -14,3 +14,4 @@ export type { ConvolutionAlgorithm } from './onednn-kernels.js';
 export { MAX_WASM_THREADS, WASM_THREADS_VARIABLE, WasmThreadsError } from './wasm-threads.js';
 export { SGD_STEP, hasSgdStepKernel } from './sgd-step-kernel.js';
 export type { SgdStepAttrs } from './sgd-step-kernel.js';
+export { RELU_GRAD, hasReluGradKernel } from './relu-grad-kernel.js';

@@ -2,8 +2,9 @@
 // convolutions in all three directions, and element-wise addition, multiplication and subtraction. For inference, a
 // convolution with a bias and a ReLU (tf.fused.conv2d, as the folded InferenceModel runs it) is one oneDNN primitive.
 // The same addon computes batch normalization in training (the kernels of @resnet-lab/resnet's
-// batch-norm-training-kernels.ts), with its own threaded loops rather than oneDNN's (see onednn-kernels.cc), and the
-// SGD update of every parameter in one pass (SGD_STEP, sgd-step-kernel.ts).
+// batch-norm-training-kernels.ts), with its own threaded loops rather than oneDNN's (see onednn-kernels.cc), the
+// SGD update of every parameter in one pass (SGD_STEP, sgd-step-kernel.ts), and ReLU forward and backward (RELU_GRAD,
+// relu-grad-kernel.ts), each in one threaded pass.
 //
 // XNNPACK in wasm computes with 128-bit SIMD, and wasm's element-wise kernels are plain loops on one thread. On this
 // project's AVX-512 machine oneDNN's JIT kernels run ResNet18's convolutions at 100-300 GFLOP/s against 17-46, and
@@ -17,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type BatchNormTrainingAttrs } from '@resnet-lab/resnet';
 import { composeWasmKernels } from './compose-wasm-kernels.js';
 import { RESIDUAL_CONV2D, type ResidualConv2DAttrs } from './residual-conv2d.js';
+import { RELU_GRAD, registerReluGradient, unregisterReluGradient } from './relu-grad-kernel.js';
 import { SGD_STEP, type SgdStepAttrs } from './sgd-step-kernel.js';
 import { wasmBackendOf, type WasmBackend } from './wasm-backend.js';
 
@@ -120,6 +122,10 @@ interface OneDnnAddon {
     newParameters: Float32Array[],
     newBuffers: (Float32Array | null)[],
   ): void;
+  /** y = relu(x) as tfjs's cpu kernel computes it (0 for -0, NaN for NaN); x and y of one length. */
+  relu(x: Float32Array, y: Float32Array): void;
+  /** dx = dy * step(x), RELU_GRAD; all three of one length. */
+  reluGrad(dy: Float32Array, x: Float32Array, dx: Float32Array): void;
   /** Index in CONVOLUTION_ALGORITHMS; drops the cached convolutions, whose layouts may change. */
   setConvolutionAlgorithm(algorithm: number): void;
   /** oneDNN's name for the kernel computing a convolution: `kind` a Direction, or 3 for inference. */
@@ -213,6 +219,8 @@ function loadAddon(): OneDnnAddon | undefined {
         'batchNormForward',
         'batchNormBackward',
         'sgdStep',
+        'relu',
+        'reluGrad',
         'setConvolutionAlgorithm',
         'convolutionImplementation',
         'cachedPrimitives',
@@ -268,6 +276,7 @@ function registerOneDnnKernels(oneDnn: OneDnnAddon): void {
     Add: (args, fallback) => binary(oneDnn, BinaryKind.Add, args, fallback),
     Multiply: (args, fallback) => binary(oneDnn, BinaryKind.Multiply, args, fallback),
     Sub: (args, fallback) => binary(oneDnn, BinaryKind.Subtract, args, fallback),
+    Relu: (args, fallback) => relu(oneDnn, args, fallback),
   };
   for (const [kernelName, kernel] of Object.entries(kernels)) {
     const current = tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined;
@@ -290,12 +299,14 @@ function registerOneDnnKernels(oneDnn: OneDnnAddon): void {
     [BATCH_NORM_TRAINING]: (args) => batchNormForward(oneDnn, args),
     [BATCH_NORM_TRAINING_GRAD]: (args) => batchNormBackward(oneDnn, args),
     [SGD_STEP]: (args) => sgdStep(oneDnn, args),
+    [RELU_GRAD]: (args) => reluGrad(oneDnn, args),
   };
   for (const [kernelName, kernel] of Object.entries(ownKernels)) {
     if ((tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined) === undefined) {
       tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: (args) => kernel(args as KernelArgs) });
     }
   }
+  registerReluGradient();
 }
 
 /** Puts back the kernels oneDNN stood in for. */
@@ -309,11 +320,12 @@ export function unregisterOneDnnKernels(): void {
   }
   replaced.clear();
   // Without oneDNN the ops compose wasm's kernels themselves (residualConv2d, ResNetBatchNormalization).
-  for (const kernelName of [RESIDUAL_CONV2D, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, SGD_STEP]) {
+  for (const kernelName of [RESIDUAL_CONV2D, BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, SGD_STEP, RELU_GRAD]) {
     if ((tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined) !== undefined) {
       tf.unregisterKernel(kernelName, 'wasm');
     }
   }
+  unregisterReluGradient();
 }
 
 const oneDnnKernelFuncs = new WeakSet<tf.KernelFunc>();
@@ -715,6 +727,31 @@ function binary(oneDnn: OneDnnAddon, kind: BinaryKind, args: KernelArgs, fallbac
     heap(backend, out),
   );
   return out;
+}
+
+/** relu(x) for a float32 x of at least MIN_NATIVE_ELEMENTS elements, like `binary`; others stay on wasm. */
+function relu(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc) {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) < MIN_NATIVE_ELEMENTS) return fallback(args);
+  const backend = wasmBackendOf(args.backend);
+  const y = backend.makeOutput([...x.shape], 'float32');
+  oneDnn.relu(heap(backend, x), heap(backend, y));
+  return y;
+}
+
+/** RELU_GRAD: dx = dy * step(x) for float32 dy and x of one shape, natively at any size (no primitive is cached). */
+function reluGrad(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo {
+  const { dy, x } = args.inputs as Record<'dy' | 'x', tf.TensorInfo>;
+  if (dy.dtype !== 'float32' || x.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, x.shape)) {
+    throw new Error(
+      `Expected float32 dy and x of one shape for ReLU's gradient, got dy [${dy.shape.join(', ')}] ${dy.dtype} and ` +
+        `x [${x.shape.join(', ')}] ${x.dtype}.`,
+    );
+  }
+  const backend = wasmBackendOf(args.backend);
+  const dx = backend.makeOutput([...x.shape], 'float32');
+  oneDnn.reluGrad(heap(backend, dy), heap(backend, x), heap(backend, dx));
+  return dx;
 }
 
 /** The shape with leading 1s up to rank 4, as broadcasting aligns shapes on their last axis. */
