@@ -78,10 +78,12 @@ describe('wasm threads', () => {
   it.runIf(missingBuildNeeds().length === 0)(
     "follows wasm's own loss curve with oneDNN's kernels, up to float rounding that training amplifies",
     async () => {
-      // lr 0.01: at the seed's 0.1 this tiny network is chaotic, and rounding alone moves its curve by 0.1 in 20 steps.
+      // lr 0.005: at the seed's 0.1 this tiny network is chaotic, and rounding alone moves its curve by 0.1 in 20 steps;
+      // at 0.01 its last steps amplify rounding tenfold in two steps (the gap at step 18, 19, 20: 0.0002, 0.006, 0.011
+      // with Winograd's convolutions in layer3 and layer4, 0.0001, 0.005, 0.009 with RESNET_LAB_CONVOLUTION=direct).
       // torchvision's initialization, with which the figures below were measured: how fast rounding differences grow
-      // depends on the starting point (from PyTorch's default one, this run's gap reaches 0.014 by step 20).
-      const args = ['--lr', '0.01', '--init', 'torchvision'];
+      // depends on the starting point (from PyTorch's default one, the gap at 0.01 reached 0.014 by step 20).
+      const args = ['--lr', '0.005', '--init', 'torchvision'];
       const [wasm, oneDnn] = await Promise.all([
         train('kernels-wasm', {}, args),
         train('kernels-onednn', { RESNET_LAB_ONEDNN: '1' }, args),
@@ -90,8 +92,9 @@ describe('wasm threads', () => {
       expect(oneDnn[0]!.backend.device).toMatch(/; oneDNN \d+\.\d+\.\d+ kernels\)$/);
       const losses = (events: Event[]) => events.filter((event) => event.kind === 'batch').map((event) => event.loss!);
       expect(losses(oneDnn)).toHaveLength(20);
-      // Measured: the first two steps agree exactly, and the gap grows about 1.5x per step, to at most 0.004.
-      losses(oneDnn).forEach((loss, index) => expect(Math.abs(loss - losses(wasm)[index]!)).toBeLessThan(0.01));
+      // Measured: the first five steps agree to 1e-5, and the gap grows to at most 0.0011 (0.0008 with the direct
+      // algorithm).
+      losses(oneDnn).forEach((loss, index) => expect(Math.abs(loss - losses(wasm)[index]!)).toBeLessThan(0.005));
       losses(oneDnn)
         .slice(0, 3)
         .forEach((loss, index) => expect(loss).toBeCloseTo(losses(wasm)[index]!, 4));
