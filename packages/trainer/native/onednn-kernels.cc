@@ -363,10 +363,11 @@ float* ScratchBuffer(Scratch role, size_t bytes) {
 }
 
 // Inputs kept in a primitive's layout for a later call that reads the same tensor, which the caller names by a token
-// (a number per TensorFlow.js tensor, whose values never change; 0 for none). In a training step the filter reordered
-// for Winograd's forward pass serves its input gradient, and the output gradient reordered for the input gradient
-// serves the filter gradient right after it: ResNet18 at batch 32 reordered 41 ms of filters and 60 of activations a
-// step. At most kStagedBytes are kept, the least recently used dropped first, so a large network keeps what fits.
+// (a number per TensorFlow.js tensor, whose values never change; 0 for none). In a training step the input and the
+// filter reordered for Winograd's forward pass serve its filter and input gradients, and the output gradient reordered
+// for the input gradient serves the filter gradient right after it: ResNet18 at batch 32 reordered 41 ms of filters
+// and 60 of activations a step. At most kStagedBytes are kept, the least recently used dropped first, so a large
+// network keeps what fits.
 constexpr size_t kStagedBytes = size_t{256} << 20;
 
 struct StagedTensor {
@@ -510,22 +511,24 @@ bool ReadToken(napi_env env, napi_value value, const char* name, double* token) 
   return true;
 }
 
-// run(direction, geometry, source, weights, destination, weightsToken, destinationToken): for the forward direction
-// destination is written; for the input gradient source (dx) is written from destination (dy); for the filter
-// gradient weights (dw) is written. The tokens name the weights and the destination where they are read (see
-// StagedTensors).
+// run(direction, geometry, source, weights, destination, sourceToken, weightsToken, destinationToken): for the
+// forward direction destination is written; for the input gradient source (dx) is written from destination (dy); for
+// the filter gradient weights (dw) is written. The tokens name the source, the weights and the destination where they
+// are read (see StagedTensors).
 napi_value Run(napi_env env, napi_callback_info info) {
-  napi_value argv[7];
+  napi_value argv[8];
   int32_t directionValue;
   Geometry g;
-  double weightsToken, destinationToken;
-  if (!ReadArguments(env, info, 7,
-                     "run(direction, geometry, source, weights, destination, weightsToken, destinationToken)", 3,
-                     "direction must be 0 (forward), 1 (input gradient) or 2 (filter gradient)", argv,
+  double sourceToken, weightsToken, destinationToken;
+  if (!ReadArguments(env, info, 8,
+                     "run(direction, geometry, source, weights, destination, sourceToken, weightsToken, "
+                     "destinationToken)",
+                     3, "direction must be 0 (forward), 1 (input gradient) or 2 (filter gradient)", argv,
                      &directionValue) ||
       !ReadInt32Values(env, argv[1], "geometry", kGeometrySize, g.data()) ||
-      !ReadToken(env, argv[5], "weightsToken", &weightsToken) ||
-      !ReadToken(env, argv[6], "destinationToken", &destinationToken)) {
+      !ReadToken(env, argv[5], "sourceToken", &sourceToken) ||
+      !ReadToken(env, argv[6], "weightsToken", &weightsToken) ||
+      !ReadToken(env, argv[7], "destinationToken", &destinationToken)) {
     return nullptr;
   }
   const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
@@ -544,12 +547,12 @@ napi_value Run(napi_env env, napi_callback_info info) {
     memory userSource(d.source, engine, source.data);
     memory userDestination(d.destination, engine, destination.data);
     memory userFilter(d.weights, engine, weights.data);
-    // Only Winograd's forward pass and input gradient read a filter in the same layout, and only its gradients read
-    // the output gradient in a layout of their own; the direct kernels' kept copies would go unused.
+    // Only Winograd's forward pass and filter gradient read the input in the same layout, its forward pass and input
+    // gradient the filter, and its two gradients the output gradient; the direct kernels' kept copies would go unused.
     const auto kept = [&](double token) { return convolution.winograd ? token : 0; };
     switch (direction) {
       case Direction::kForward: {
-        memory sourceMemory = StageIn(stream, convolution.source, userSource, 0, Scratch::kSource);
+        memory sourceMemory = StageIn(stream, convolution.source, userSource, kept(sourceToken), Scratch::kSource);
         memory filter = StageIn(stream, convolution.filter, userFilter, kept(weightsToken), Scratch::kFilter);
         memory destinationMemory = InPrimitiveLayout(convolution.destination, userDestination, Scratch::kDestination);
         convolution.primitive.execute(
@@ -569,7 +572,7 @@ napi_value Run(napi_env env, napi_callback_info info) {
         break;
       }
       case Direction::kFilterGradient: {
-        memory sourceMemory = StageIn(stream, convolution.source, userSource, 0, Scratch::kSource);
+        memory sourceMemory = StageIn(stream, convolution.source, userSource, kept(sourceToken), Scratch::kSource);
         memory destinationMemory =
             StageIn(stream, convolution.destination, userDestination, kept(destinationToken), Scratch::kDestination);
         memory filter = InPrimitiveLayout(convolution.filter, userFilter, Scratch::kFilter);

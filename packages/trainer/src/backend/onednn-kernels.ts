@@ -40,8 +40,8 @@ export const ONEDNN_ADDON_PATH = fileURLToPath(new URL('../../build/native/onedn
 interface OneDnnAddon {
   /**
    * Geometry as in `geometryOf`; `direction` says which of source, weights and destination is written. The tokens
-   * (tokenOf, 0 for none) name the weights and the destination where they are read, so that a copy the addon reordered
-   * for one call serves the next that reads the same tensor.
+   * (tokenOf, 0 for none) name the source, the weights and the destination where they are read, so that a copy the
+   * addon reordered for one call serves a later one that reads the same tensor.
    */
   run(
     direction: Direction,
@@ -49,6 +49,7 @@ interface OneDnnAddon {
     source: Float32Array,
     weights: Float32Array,
     destination: Float32Array,
+    sourceToken: number,
     weightsToken: number,
     destinationToken: number,
   ): void;
@@ -209,7 +210,7 @@ function loadAddon(): OneDnnAddon | undefined {
   if (addon !== undefined || loadFailure !== undefined) return addon;
   // libgomp's default wait policy is kept: its threads spin a little (GOMP_SPINCOUNT) before they sleep. PASSIVE
   // (sleep at once) paid when wasm computed between convolutions, but with the element-wise work native too, each
-  // parallel region then waits for a thread to wake: ResNet18 at batch 32, three alternating pairs of runs, training
+  // parallel region then waits for a thread to wake: ResNet18 at batch 32, two alternating pairs of runs, training
   // 59.3 and 55.4 images/s against 56.6 and 54.3, inference 248 and 259 against 229 and 230.
   try {
     const loaded = createRequire(import.meta.url)(ONEDNN_ADDON_PATH) as Partial<OneDnnAddon>;
@@ -411,6 +412,7 @@ function forward(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc)
     heap(backend, x),
     heap(backend, filter),
     heap(backend, y),
+    tokenOf(x),
     tokenOf(filter),
     0,
   );
@@ -678,6 +680,7 @@ function inputGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.Kerne
     heap(backend, dx),
     heap(backend, filter),
     heap(backend, dy),
+    0,
     tokenOf(filter),
     tokenOf(dy),
   );
@@ -697,6 +700,7 @@ function filterGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.Kern
     heap(backend, x),
     heap(backend, dFilter),
     heap(backend, dy),
+    tokenOf(x),
     0,
     tokenOf(dy),
   );
