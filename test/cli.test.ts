@@ -6,6 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { writeFakeNativePackage } from '@resnet-lab/trainer/test-support';
+import { missingBuildNeeds } from '../packages/trainer/native/build-needs.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -77,6 +78,19 @@ describe('resnet-lab executable', () => {
       "resnet-lab summary: Unknown architecture 'vgg16'. Allowed: resnet18, resnet34, resnet50, resnet101, resnet152.\n",
     );
   });
+
+  it.runIf(missingBuildNeeds().length === 0)(
+    'exits with code 2 and the algorithms for an unknown RESNET_LAB_CONVOLUTION',
+    async () => {
+      const env = { ...process.env, RESNET_LAB_CONVOLUTION: 'fast' };
+      const args = ['bench', '--width', '0.0625', '--steps', '1', '--forward-steps', '1', '--backend', 'wasm'];
+      expect(await resnetLabWith(env, args)).toEqual({
+        exitCode: 2,
+        stdout: '',
+        stderr: "resnet-lab bench: RESNET_LAB_CONVOLUTION must be one of direct, auto, winograd, got 'fast'.\n",
+      });
+    },
+  );
 });
 
 describe('resnet-lab doctor', () => {

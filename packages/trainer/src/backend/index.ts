@@ -9,7 +9,12 @@ export {
 } from './compute-backend.js';
 export type { BackendChoice, BackendInfo, BackendName } from './compute-backend.js';
 export { WASM_TRAINING_KERNEL_NAMES, registerWasmTrainingKernels } from './wasm-training-kernels.js';
-export { CONVOLUTION_ALGORITHMS, CONVOLUTION_VARIABLE, oneDnnConvolutionImplementation } from './onednn-kernels.js';
+export {
+  CONVOLUTION_ALGORITHMS,
+  CONVOLUTION_VARIABLE,
+  ConvolutionAlgorithmError,
+  oneDnnConvolutionImplementation,
+} from './onednn-kernels.js';
 export type { ConvolutionAlgorithm } from './onednn-kernels.js';
 export { MAX_WASM_THREADS, WASM_THREADS_VARIABLE, WasmThreadsError } from './wasm-threads.js';
 export { SGD_STEP, hasSgdStepKernel } from './sgd-step-kernel.js';

@@ -34,6 +34,14 @@ export const CONVOLUTION_VARIABLE = 'RESNET_LAB_CONVOLUTION';
 export const CONVOLUTION_ALGORITHMS = ['direct', 'auto', 'winograd'] as const;
 export type ConvolutionAlgorithm = (typeof CONVOLUTION_ALGORITHMS)[number];
 
+/** RESNET_LAB_CONVOLUTION names no algorithm. */
+export class ConvolutionAlgorithmError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConvolutionAlgorithmError';
+  }
+}
+
 /** Where `npm run build:native` puts the addon. */
 export const ONEDNN_ADDON_PATH = fileURLToPath(new URL('../../build/native/onednn-kernels.node', import.meta.url));
 
@@ -194,7 +202,7 @@ export function useOneDnnKernels(env: NodeJS.ProcessEnv = process.env): OneDnnSt
   }
   const algorithm = env[CONVOLUTION_VARIABLE] || 'auto';
   if (!(CONVOLUTION_ALGORITHMS as readonly string[]).includes(algorithm)) {
-    throw new RangeError(
+    throw new ConvolutionAlgorithmError(
       `${CONVOLUTION_VARIABLE} must be one of ${CONVOLUTION_ALGORITHMS.join(', ')}, got '${algorithm}'.`,
     );
   }

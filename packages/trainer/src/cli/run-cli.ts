@@ -1,6 +1,6 @@
 // The resnet-lab command line: dispatches a subcommand and turns user errors into a message and exit code 2.
 import { ResNetConfigError, SafetensorsFormatError, StateDictMismatchError } from '@resnet-lab/resnet';
-import { BackendUnavailableError, WasmThreadsError } from '../backend/index.js';
+import { BackendUnavailableError, ConvolutionAlgorithmError, WasmThreadsError } from '../backend/index.js';
 import { DatasetError } from '../data/index.js';
 import { ModelDirectoryError } from '../model-directory.js';
 import { SafetensorsImportError } from '../pytorch/import-safetensors.js';
@@ -60,6 +60,7 @@ const USER_ERRORS = [
   SafetensorsImportError,
   BackendUnavailableError,
   WasmThreadsError,
+  ConvolutionAlgorithmError,
   OutOfMemoryError,
 ];
 
