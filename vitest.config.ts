@@ -15,6 +15,7 @@ export default defineConfig({
       'packages/*/src/**/*.test.ts',
       'packages/*/bench/**/*.test.ts',
       'apps/*/src/**/*.test.ts',
+      'apps/*/bench/**/*.test.ts',
       'test/**/*.test.ts',
     ],
     // One embedded PostgreSQL server for the run; each test file makes its own databases on it.

@@ -8,17 +8,21 @@ export class GraphQLRequestError extends Error {
   override readonly name = 'GraphQLRequestError';
 }
 
-/** The operation's `data`; rejects on an HTTP error, a GraphQL error or a timeout. */
+/**
+ * The operation's `data`; rejects on an HTTP error, a GraphQL error or a timeout (`timeoutMs`, default 30 s: a long
+ * operation such as evaluateCheckpoint over thousands of images gives its own).
+ */
 export async function postGraphQL<Data>(
   url: string,
   query: string,
   variables: Record<string, unknown> = {},
+  { timeoutMs = REQUEST_TIMEOUT_MS }: { readonly timeoutMs?: number } = {},
 ): Promise<Data> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ query, variables }),
-    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await response.text();
   let body: { data?: Data | null; errors?: readonly { message: string }[] };

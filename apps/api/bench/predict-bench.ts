@@ -7,9 +7,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildResNet, exportStateDict, resolveResNetConfig, writeSafetensors } from '@resnet-lab/resnet';
-import { InferenceModel, useBackend } from '@resnet-lab/trainer';
+import { resolveResNetConfig } from '@resnet-lab/resnet';
+import type { InferenceModel } from '@resnet-lab/trainer';
+import { useBackend } from '@resnet-lab/trainer';
 import { migrate, startEmbeddedPostgres } from '@resnet-lab/api';
+import { IMPORTED_FILE, writeRandomResNetImport } from './random-resnet-import.js';
 import { startApiProcess, type ApiProcess } from './api-process.js';
 import type { CleanupStack } from './cleanup-stack.js';
 import { formatTable } from './format-table.js';
@@ -40,7 +42,7 @@ const SETUP_MUTATIONS = [
   `mutation { registerDataset(input: { name: "bench-ten-classes", format: SYNTHETIC,
     synthetic: { classes: 10, imageSize: 32, trainCount: 10, testCount: 10 } }) { id } }`,
   `mutation { importModelVersion(input: { modelName: "bench-resnet18", datasetName: "bench-ten-classes",
-    path: "resnet18.safetensors", aliases: ["production"] }) { version } }`,
+    path: "${IMPORTED_FILE}", aliases: ["production"] }) { version } }`,
 ];
 const PREDICT_MUTATION = `mutation Predict($input: PredictInput!) {
   predict(input: $input) { topK { classIndex probability } latencyMs cached }
@@ -64,17 +66,8 @@ async function measure(cleanup: CleanupStack, apis: ApiProcess[]): Promise<void>
 
   const backend = await useBackend('auto');
   const config = resolveResNetConfig(SETTINGS.model);
-  const model = buildResNet(config, { seed: 1 });
-  const importRoot = path.join(root, 'imports');
-  await fs.mkdir(importRoot);
-  try {
-    await fs.writeFile(path.join(importRoot, 'resnet18.safetensors'), writeSafetensors(exportStateDict(model)));
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-  const forwardMs = timeForwardPass(InferenceModel.fromResNet(model, config));
-  model.dispose();
+  const { importRoot, inference } = await writeRandomResNetImport(root, config);
+  const forwardMs = timeForwardPass(inference);
 
   const api = await startApiProcess({
     name: 'bench-predict',
