@@ -152,6 +152,18 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
     }
   });
 
+  it.runIf(WINOGRAD)('keeps at most its capacity of staged copies, however many steps a process trains', async () => {
+    await tf.setBackend('wasm');
+    const { stagedCapacity } = oneDnnCachedPrimitives()!;
+    // Each round a new input and filter, as each training step: 3 new staged copies (input, filter, output
+    // gradient) that no later round reads.
+    const rounds = Math.ceil(stagedCapacity / 3) + 5;
+    for (let round = 0; round < rounds; round++) {
+      tf.dispose(tf.tidy(convOutputAndGradients(WINOGRAD_CONV_CASES[0]!, 3_000 + round)));
+    }
+    expect(oneDnnCachedPrimitives()!.stagedTensors).toBe(stagedCapacity);
+  });
+
   it(`takes the direct algorithm below 32 tiles, everywhere with ${CONVOLUTION_VARIABLE}=direct`, () => {
     // 1 x 4 x 4 tiles of 4x4: transforming the filter would cost more than Winograd saves.
     const small = convGeometry({ ...WINOGRAD_CONV_CASES[0]!, batch: 1 });

@@ -148,8 +148,11 @@ export interface OneDnnCachedPrimitives {
   readonly convolutions: number;
   readonly binaries: number;
   readonly capacity: number;
-  /** Inputs kept reordered for a later call (Winograd's filters and output gradients), their bytes, and how many reads found theirs. */
+  /** Winograd's inputs kept reordered for a later call that reads them (StagedTensors in the addon). */
   readonly stagedTensors: number;
+  /** The most staged tensors kept (the bytes are bounded too, at 256 MB). */
+  readonly stagedCapacity: number;
+  /** Their bytes, and how many reads found their input staged. */
   readonly stagedBytes: number;
   readonly stagedHits: number;
 }
