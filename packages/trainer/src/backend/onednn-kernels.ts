@@ -219,10 +219,12 @@ export function useOneDnnKernels(env: NodeJS.ProcessEnv = process.env): OneDnnSt
 
 function loadAddon(): OneDnnAddon | undefined {
   if (addon !== undefined || loadFailure !== undefined) return addon;
-  // libgomp's default wait policy is kept: its threads spin a little (GOMP_SPINCOUNT) before they sleep. PASSIVE
-  // (sleep at once) paid when wasm computed between convolutions, but with the element-wise work native too, each
-  // parallel region then waits for a thread to wake: ResNet18 at batch 32, two alternating pairs of runs, training
-  // 59.3 and 55.4 images/s against 56.6 and 54.3, inference 248 and 259 against 229 and 230.
+  // libgomp's threads sleep as soon as a parallel region ends (PASSIVE) instead of spinning first (its default). Alone
+  // on the machine, spinning is a little faster (ResNet18 at batch 32, two alternating pairs of runs: training 59.3
+  // and 55.4 images/s against 56.6 and 54.3, inference 248 and 259 against 229 and 230); but with other processes on
+  // the cores (the API's workers, parallel test files) the spinning threads take the time that wasm's threads and the
+  // other processes need: train.test.ts's first test beside two busy loops took 15 s with PASSIVE and over 60 without.
+  process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
   try {
     const loaded = createRequire(import.meta.url)(ONEDNN_ADDON_PATH) as Partial<OneDnnAddon>;
     const missing = (
