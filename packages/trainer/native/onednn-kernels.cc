@@ -306,7 +306,7 @@ Convolution CreateInferenceWith(const Geometry& g, int flags, dnnl::algorithm al
   convolution.source = LayoutOf(pd.src_desc(), d.source, kRead, winograd);
   // Written, and read where a residual is summed into it.
   convolution.destination = LayoutOf(pd.dst_desc(), d.destination, kRead | kWrite, winograd);
-  convolution.implementation = pd.impl_info_str();
+  convolution.implementation = ImplementationOf(convolution.primitive);
   return convolution;
 }
 
