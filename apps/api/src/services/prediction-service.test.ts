@@ -1,5 +1,6 @@
 // predict through the API with a real (tiny, freshly trained) checkpoint: the pixel limit read from the image header,
 // decoding on the image decoder pool's threads while the API keeps answering, and the same top-k as the trainer.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -275,3 +276,177 @@ describe('PredictionService', () => {
     expect(loaded - tf.memory().numTensors).toBe(20 * 2 + 2);
   });
 });
+
+describe('warm predictions, and targets that change under them', () => {
+  const PROMOTE = `mutation($input: PromoteCheckpointInput!) { promoteCheckpoint(input: $input) { id } }`;
+  const SET_ALIAS = `mutation($input: SetModelAliasInput!) { setModelAlias(input: $input) { alias } }`;
+  /** Version ids of model 'tiny' by number, and their checkpoints: epochs 2 and 3 of the run, the trained weights. */
+  const versions = new Map<number, string>();
+  const versionCheckpoints = new Map<number, string>();
+  const imageBase64 = stripesPng(16).toString('base64');
+
+  beforeAll(async () => {
+    const { prisma, artifacts } = test.api.services;
+    const { runId } = await prisma.checkpoint.findUniqueOrThrow({ where: { id: checkpointId } });
+    for (const [version, aliases] of [
+      [1, ['production']],
+      [2, ['staging']],
+    ] as const) {
+      // Promotion copies the checkpoint within the artifact store: these are in it, unlike the trained one.
+      const location = `runs/${runId}/checkpoints/epoch-000${version + 1}`;
+      await fs.cp(checkpointDirectory, artifacts.resolve(location), { recursive: true });
+      const { id } = await prisma.checkpoint.create({
+        data: { runId, epoch: version + 1, sizeBytes: 1n, sha256: '0'.repeat(64), location },
+      });
+      const promoted = await test.execute<{ promoteCheckpoint: { id: string } }>(PROMOTE, {
+        input: { checkpointId: id, aliases },
+      });
+      expect(promoted.errors).toBeUndefined();
+      versions.set(version, promoted.data!.promoteCheckpoint.id);
+      versionCheckpoints.set(version, id);
+    }
+  });
+
+  /**
+   * A service of its own whose database calls are listed: Prisma's model methods as 'model.method', raw statements as
+   * '$queryRaw', and the checkpoint lookup as 'checkpoints.findAvailable'.
+   */
+  function listingService() {
+    const calls: string[] = [];
+    const { prisma, checkpoints, artifacts, system } = test.api.services;
+    const listed = <T extends object>(object: T, prefix: string): T =>
+      new Proxy(object, {
+        get(target, property, receiver) {
+          const value: unknown = Reflect.get(target, property, receiver);
+          if (typeof value !== 'function') return value;
+          return (...args: unknown[]) => {
+            calls.push(`${prefix}${String(property)}`);
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        },
+      });
+    const listedPrisma = new Proxy(prisma, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property === '$queryRaw') {
+          return (...args: unknown[]) => {
+            calls.push('$queryRaw');
+            return (value as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        }
+        if (typeof property === 'string' && !property.startsWith('$') && typeof value === 'object' && value !== null) {
+          return listed(value, `${property}.`);
+        }
+        return value;
+      },
+    });
+    const service = new PredictionService(
+      listedPrisma,
+      listed(checkpoints, 'checkpoints.'),
+      artifacts,
+      () => system.backend(),
+      decoderNeverUsed(),
+      { cacheSize: 2, maxImageBytes: 1024 * 1024, maxImagePixels: 50_000_000 },
+    );
+    return { service, calls };
+  }
+
+  it('stores a warm prediction with one statement, the row Prisma reads back', async () => {
+    const { service, calls } = listingService();
+    try {
+      await service.predict({ modelName: 'tiny', imageBase64 });
+      expect(calls).toEqual(['modelVersion.findFirst', '$queryRaw']);
+      calls.length = 0;
+      const warm = await service.predict({ modelName: 'tiny', imageBase64, topK: 2 });
+      expect(calls).toEqual(['$queryRaw']);
+      expect(warm).toEqual(await test.api.services.prisma.prediction.findUnique({ where: { id: warm.id } }));
+      expect(warm).toMatchObject({
+        checkpointId: versionCheckpoints.get(1),
+        modelVersionId: versions.get(1),
+        cached: true,
+      });
+      expect(warm.createdAt).toBeInstanceOf(Date);
+      expect(warm.topK).toEqual((await expectedTopK(stripesPng(16), 2)).map((entry) => expect.objectContaining(entry)));
+
+      calls.length = 0;
+      await service.predict({ checkpointId, imageBase64 });
+      await service.predict({ checkpointId, imageBase64 });
+      expect(calls).toEqual(['checkpoints.findAvailable', '$queryRaw', '$queryRaw']);
+    } finally {
+      await service.clear();
+    }
+  });
+
+  it('records the version an alias points at when the prediction is stored, after the alias moved', async () => {
+    const { service, calls } = listingService();
+    try {
+      expect((await service.predict({ modelName: 'tiny', alias: 'production', imageBase64 })).modelVersionId).toBe(
+        versions.get(1),
+      );
+      const ofFirst = () => test.api.services.prisma.prediction.count({ where: { modelVersionId: versions.get(1) } });
+      const storedWithFirst = await ofFirst();
+      const moved = await test.execute(SET_ALIAS, { input: { modelName: 'tiny', alias: 'production', version: 2 } });
+      expect(moved.errors).toBeUndefined();
+      calls.length = 0;
+      const after = await service.predict({ modelName: 'tiny', alias: 'production', imageBase64 });
+      expect(after).toMatchObject({ modelVersionId: versions.get(2), checkpointId: versionCheckpoints.get(2) });
+      // The kept target failed the store, which stored nothing; resolved again, the prediction was made again.
+      expect(calls).toEqual(['$queryRaw', 'modelVersion.findFirst', '$queryRaw']);
+      expect(await ofFirst()).toBe(storedWithFirst);
+    } finally {
+      await test.execute(SET_ALIAS, { input: { modelName: 'tiny', alias: 'production', version: 1 } });
+      await service.clear();
+    }
+  });
+
+  it('refuses a checkpoint pruned since its last prediction, and stores nothing', async () => {
+    const { prisma } = test.api.services;
+    const { service } = listingService();
+    const secondCheckpointId = versionCheckpoints.get(2)!;
+    try {
+      await service.predict({ checkpointId: secondCheckpointId, imageBase64 });
+      const stored = await prisma.prediction.count({ where: { checkpointId: secondCheckpointId } });
+      await prisma.checkpoint.update({ where: { id: secondCheckpointId }, data: { prunedAt: new Date() } });
+      await expect(service.predict({ checkpointId: secondCheckpointId, imageBase64 })).rejects.toMatchObject({
+        message: expect.stringContaining(`Checkpoint ${secondCheckpointId} (epoch 3) was pruned`),
+        extensions: { code: 'CONFLICT' },
+      });
+      expect(await prisma.prediction.count({ where: { checkpointId: secondCheckpointId } })).toBe(stored);
+    } finally {
+      await prisma.checkpoint.update({ where: { id: secondCheckpointId }, data: { prunedAt: null } });
+      await service.clear();
+    }
+  });
+
+  it('answers CONFLICT when the target no longer holds on every attempt, and stores nothing', async () => {
+    const { prisma, checkpoints, artifacts, system } = test.api.services;
+    const stored = await prisma.prediction.count({ where: { checkpointId } });
+    let lookups = 0;
+    // The lookup names the same files by another path than the row, as if the row changed after every lookup.
+    const moving = {
+      findAvailable: async (id: string) => {
+        lookups++;
+        return { ...(await checkpoints.findAvailable(id)), location: `${checkpointDirectory}/.` };
+      },
+    } as unknown as typeof checkpoints;
+    const service = new PredictionService(prisma, moving, artifacts, () => system.backend(), decoderNeverUsed(), {
+      cacheSize: 2,
+      maxImageBytes: 1024 * 1024,
+      maxImagePixels: 50_000_000,
+    });
+    try {
+      await expect(service.predict({ checkpointId, imageBase64 })).rejects.toMatchObject({
+        message: `Checkpoint ${checkpointId} changed during each of 3 attempts to predict with it; try again.`,
+        extensions: { code: 'CONFLICT' },
+      });
+      expect(lookups).toBe(3);
+      expect(await prisma.prediction.count({ where: { checkpointId } })).toBe(stored);
+    } finally {
+      await service.clear();
+    }
+  });
+});
+
+function decoderNeverUsed(): ImageDecoder {
+  return { decode: () => Promise.reject(new Error('Expected 16x16 images to be decoded inline.')) };
+}

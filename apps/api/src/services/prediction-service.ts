@@ -1,6 +1,7 @@
 // Predictions: classify an uploaded image with a checkpoint kept loaded in a bounded cache. The image's size is
 // checked from its header; a small image (INLINE_DECODE_PIXELS) is decoded here, a larger one on the image decoder
-// pool's threads; the forward pass runs here.
+// pool's threads; the forward pass runs here. The checkpoint a request names (by id, or through a model's alias) is
+// resolved once and kept: a warm prediction's one database statement stores it, checking that the target still holds.
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { createHash } from 'node:crypto';
 import {
@@ -15,10 +16,12 @@ import {
   type Classifier,
   type ImagePrediction,
 } from '@resnet-lab/trainer';
-import { badUserInput, limitExceeded } from '../errors.js';
+import { badUserInput, conflict, limitExceeded } from '../errors.js';
 import type { PrismaClient, Prediction } from '../generated/prisma/client.js';
 import type { CheckpointService } from './checkpoint-service.js';
 import { ImageDecoderBusyError, type ImageDecoderPool } from './image-decoder-pool.js';
+import { PredictionTargets, type PredictionTarget, type TargetName } from './prediction-target.js';
+import { storePrediction } from './store-prediction.js';
 
 export interface PredictInput {
   readonly checkpointId?: string | null;
@@ -30,6 +33,10 @@ export interface PredictInput {
 
 const DEFAULT_ALIAS = 'production';
 const DEFAULT_TOP_K = 5;
+/** Resolved targets kept (a few hundred bytes each). */
+const TARGETS_KEPT = 1000;
+/** Predictions tried against a target that changes under them before the request fails with CONFLICT. */
+const MAX_ATTEMPTS = 3;
 const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Names the uploaded image in decoding errors. */
 const IMAGE_SOURCE = 'imageBase64';
@@ -54,6 +61,7 @@ export interface PredictionOptions {
 export class PredictionService {
   /** Loaded classifiers by checkpoint directory, least recently used first. */
   private readonly cache = new Map<string, Promise<Classifier>>();
+  private readonly targets = new PredictionTargets(TARGETS_KEPT);
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -67,11 +75,54 @@ export class PredictionService {
   ) {}
 
   async predict(input: PredictInput): Promise<Prediction> {
-    const target = await this.resolveTarget(input);
+    const name = targetName(input);
     const bytes = this.decodeBase64(input.imageBase64);
     const pixelCount = this.checkPixels(bytes);
-    const { classifier, cached } = await this.classifier(target.location);
-    const topK = input.topK ?? Math.min(DEFAULT_TOP_K, classifier.classNames.length);
+    const inputSha256 = createHash('sha256').update(bytes).digest('hex');
+    for (let attempt = 1; ; attempt++) {
+      const target = this.targets.get(name) ?? (await this.resolveTarget(name));
+      const { classifier, cached } = await this.classifier(target.location);
+      const started = performance.now();
+      const top = await this.classify(classifier, bytes, pixelCount, input.topK);
+      const stored = await storePrediction(this.prisma, target, {
+        topK: top.map((entry) => ({ classIndex: entry.label, label: entry.className, probability: entry.probability })),
+        latencyMs: performance.now() - started,
+        cached,
+        inputSha256,
+      });
+      if (stored) {
+        this.targets.remember(name, target);
+        return stored;
+      }
+      // The alias moved, or the checkpoint was pruned or deleted, since the target was resolved: resolve it again,
+      // which also gives the error when there is nothing to predict with any more.
+      this.targets.forget(name);
+      if (attempt === MAX_ATTEMPTS) {
+        throw conflict(
+          `${describeTarget(name)} changed during each of ${MAX_ATTEMPTS} attempts to predict with it; try again.`,
+        );
+      }
+    }
+  }
+
+  /** Frees every cached model. */
+  async clear(): Promise<void> {
+    this.targets.clear();
+    const loaded = [...this.cache.values()];
+    this.cache.clear();
+    for (const classifier of await Promise.allSettled(loaded)) {
+      if (classifier.status === 'fulfilled') classifier.value.model.dispose();
+    }
+  }
+
+  /** The top-k of the image by `classifier`, decoded here when small and on the decoder pool when not. */
+  private async classify(
+    classifier: Classifier,
+    bytes: Uint8Array,
+    pixelCount: number,
+    requestedTopK: number | null | undefined,
+  ): Promise<ImagePrediction['top']> {
+    const topK = requestedTopK ?? Math.min(DEFAULT_TOP_K, classifier.classNames.length);
     if (!Number.isInteger(topK) || topK < 1 || topK > classifier.classNames.length) {
       throw badUserInput(
         'topK',
@@ -79,7 +130,6 @@ export class PredictionService {
         topK,
       );
     }
-    const started = performance.now();
     let pixels: Float32Array;
     try {
       const task = {
@@ -103,51 +153,23 @@ export class PredictionService {
     const [prediction] = (await classifyImages(classifier, [{ source: IMAGE_SOURCE, pixels }], topK)) as [
       ImagePrediction,
     ];
-    const latencyMs = performance.now() - started;
-    return this.prisma.prediction.create({
-      data: {
-        checkpointId: target.checkpointId,
-        modelVersionId: target.modelVersionId,
-        topK: prediction.top.map((entry) => ({
-          classIndex: entry.label,
-          label: entry.className,
-          probability: entry.probability,
-        })),
-        latencyMs,
-        cached,
-        inputSha256: createHash('sha256').update(bytes).digest('hex'),
-      },
-    });
+    return prediction.top;
   }
 
-  /** Frees every cached model. */
-  async clear(): Promise<void> {
-    const loaded = [...this.cache.values()];
-    this.cache.clear();
-    for (const classifier of await Promise.allSettled(loaded)) {
-      if (classifier.status === 'fulfilled') classifier.value.model.dispose();
+  private async resolveTarget(name: TargetName): Promise<PredictionTarget> {
+    if (name.kind === 'checkpoint') {
+      const checkpoint = await this.checkpoints.findAvailable(name.checkpointId);
+      return { kind: 'checkpoint', checkpointId: checkpoint.id, location: checkpoint.location };
     }
-  }
-
-  private async resolveTarget(input: PredictInput) {
-    if (input.checkpointId && input.modelName) {
-      throw badUserInput('checkpointId', 'Give either checkpointId or modelName (with alias), not both.');
-    }
-    if (input.checkpointId) {
-      const checkpoint = await this.checkpoints.findAvailable(input.checkpointId);
-      return { checkpointId: checkpoint.id, modelVersionId: null, location: checkpoint.location };
-    }
-    if (!input.modelName) throw badUserInput('checkpointId', 'Give a checkpointId, or a modelName with an alias.');
-    const alias = input.alias ?? DEFAULT_ALIAS;
-    // One query on the way every warm prediction takes (the alias and the model as filters of the version's); the
-    // model's own row only to explain a miss.
+    const { modelName, alias } = name;
+    // One query (the alias and the model as filters of the version's); the model's own row only to explain a miss.
     const version = await this.prisma.modelVersion.findFirst({
-      where: { aliases: { some: { alias, model: { name: input.modelName } } } },
+      where: { aliases: { some: { alias, model: { name: modelName } } } },
       select: { id: true, checkpointId: true, location: true },
     });
     if (!version) {
-      const model = await this.prisma.model.findUnique({ where: { name: input.modelName } });
-      if (!model) throw badUserInput('modelName', `No model named '${input.modelName}'.`, input.modelName);
+      const model = await this.prisma.model.findUnique({ where: { name: modelName } });
+      if (!model) throw badUserInput('modelName', `No model named '${modelName}'.`, modelName);
       const aliases = (await this.prisma.modelAlias.findMany({ where: { modelId: model.id } })).map((a) => a.alias);
       throw badUserInput(
         'alias',
@@ -159,8 +181,11 @@ export class PredictionService {
       );
     }
     return {
-      checkpointId: version.checkpointId,
+      kind: 'alias',
+      modelName,
+      alias,
       modelVersionId: version.id,
+      checkpointId: version.checkpointId,
       location: version.location,
     };
   }
@@ -241,4 +266,20 @@ export class PredictionService {
     }
     return { classifier: await loading, cached: false };
   }
+}
+
+/** The target the request names; refuses a request that names none, or both kinds. */
+function targetName(input: PredictInput): TargetName {
+  if (input.checkpointId && input.modelName) {
+    throw badUserInput('checkpointId', 'Give either checkpointId or modelName (with alias), not both.');
+  }
+  if (input.checkpointId) return { kind: 'checkpoint', checkpointId: input.checkpointId };
+  if (!input.modelName) throw badUserInput('checkpointId', 'Give a checkpointId, or a modelName with an alias.');
+  return { kind: 'alias', modelName: input.modelName, alias: input.alias ?? DEFAULT_ALIAS };
+}
+
+function describeTarget(name: TargetName): string {
+  return name.kind === 'checkpoint'
+    ? `Checkpoint ${name.checkpointId}`
+    : `The version of model '${name.modelName}' with alias '${name.alias}'`;
 }
