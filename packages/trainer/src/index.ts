@@ -50,6 +50,9 @@ export {
   saveCheckpoint,
 } from './training/checkpoint.js';
 export type { CheckpointMetadata, CheckpointSource, LoadedCheckpoint } from './training/checkpoint.js';
+export { loadInferenceCheckpoint } from './training/load-inference-checkpoint.js';
+export type { InferenceCheckpoint } from './training/load-inference-checkpoint.js';
+export type { ResNetWeights } from './training/resnet-weights.js';
 export { evaluateModel } from './training/evaluate-model.js';
 export { INFERENCE_PATHS, InferenceModel, inferLogits } from './training/inference-model.js';
 export type { InferencePath, InferenceRunner } from './training/inference-model.js';

@@ -2,9 +2,8 @@
 import { parseArgs } from 'node:util';
 import { BACKEND_CHOICES, useBackend, type BackendChoice } from '../backend/index.js';
 import { datasetCacheDirectory, loadDataset, userCacheDirectory } from '../data/index.js';
-import { loadCheckpoint } from '../training/checkpoint.js';
 import { evaluateModel, type Evaluation } from '../training/evaluate-model.js';
-import { InferenceModel } from '../training/inference-model.js';
+import { loadInferenceCheckpoint } from '../training/load-inference-checkpoint.js';
 import { EVAL_SPLITS, defaultEvalSplit, evaluationSplit, isEvalSplit } from '../training/evaluation-split.js';
 import { evaluationSettings } from '../training/evaluation-settings.js';
 
@@ -53,15 +52,8 @@ export async function evalCommand(args: string[], io: CliIo): Promise<number> {
     throw new UsageError(`Expected --split to be one of ${EVAL_SPLITS.join(', ')}, got '${values.split}'.`);
   }
   await useBackend(parseBackend(values.backend));
-  const checkpoint = await loadCheckpoint(values.checkpoint);
-  checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
-  // Batch norm folded into the convolutions: the layers model is not needed after.
-  let inference: InferenceModel;
-  try {
-    inference = InferenceModel.fromResNet(checkpoint.model, checkpoint.metadata.model);
-  } finally {
-    checkpoint.model.dispose();
-  }
+  const checkpoint = await loadInferenceCheckpoint(values.checkpoint);
+  const inference = checkpoint.model;
   try {
     const { normalization, classNames } = checkpoint.metadata;
     const settings = evaluationSettings(checkpoint.metadata);

@@ -2,8 +2,7 @@
 import * as fs from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { useBackend } from '../backend/index.js';
-import { loadCheckpoint } from '../training/checkpoint.js';
-import { InferenceModel } from '../training/inference-model.js';
+import { loadInferenceCheckpoint } from '../training/load-inference-checkpoint.js';
 import { predictImages } from '../training/predict-images.js';
 import type { CliIo } from './cli-io.js';
 import { parseBackend } from './eval-command.js';
@@ -46,15 +45,8 @@ export async function predictCommand(args: string[], io: CliIo): Promise<number>
     }),
   );
   await useBackend(parseBackend(values.backend));
-  const checkpoint = await loadCheckpoint(values.checkpoint);
-  checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
-  // Batch norm folded into the convolutions: the layers model is not needed after.
-  let inference: InferenceModel;
-  try {
-    inference = InferenceModel.fromResNet(checkpoint.model, checkpoint.metadata.model);
-  } finally {
-    checkpoint.model.dispose();
-  }
+  const checkpoint = await loadInferenceCheckpoint(values.checkpoint);
+  const inference = checkpoint.model;
   try {
     const { classNames, normalization } = checkpoint.metadata;
     if (topK > classNames.length || topK < 1 || !Number.isInteger(topK)) {

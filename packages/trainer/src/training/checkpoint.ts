@@ -21,7 +21,7 @@ export const LAST_CHECKPOINT = path.join('checkpoints', 'last');
 export const BEST_CHECKPOINT = path.join('checkpoints', 'best');
 
 /** Weight specs of this group hold the optimizer's state; tfjs's loader skips them when loading the model. */
-const OPTIMIZER_GROUP = 'optimizer';
+export const OPTIMIZER_GROUP = 'optimizer';
 const MOMENTUM_SUFFIX = '/momentum_buffer';
 
 export interface CheckpointMetadata {
@@ -118,13 +118,13 @@ export async function saveCheckpoint(
  * archive of a checkpoint directory (the API's download), as for loadCheckpoint.
  */
 export async function readCheckpointMetadata(directory: string): Promise<CheckpointMetadata> {
-  return parseMetadata(await readModelMetadata(directory), directory);
+  return parseCheckpointMetadata(await readModelMetadata(directory), directory);
 }
 
 /** Loads a checkpoint directory, or a tar archive of one (the API's download, read in memory, not extracted). */
 export async function loadCheckpoint(directory: string): Promise<LoadedCheckpoint> {
   const artifacts = await readModelArtifacts(directory);
-  const metadata = parseMetadata(artifacts.userDefinedMetadata, directory);
+  const metadata = parseCheckpointMetadata(artifacts.userDefinedMetadata, directory);
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   const momentumBuffers = new Map<string, tf.Tensor>();
   const specs = artifacts.weightSpecs!;
@@ -143,7 +143,8 @@ export async function loadCheckpoint(directory: string): Promise<LoadedCheckpoin
   return { directory, model, metadata, momentumBuffers };
 }
 
-function parseMetadata(value: unknown, directory: string): CheckpointMetadata {
+/** Checks a checkpoint's stored metadata (format, version, ResNet config) and fills fields older versions lack. */
+export function parseCheckpointMetadata(value: unknown, directory: string): CheckpointMetadata {
   const metadata = value as Partial<CheckpointMetadata> | undefined;
   if (metadata?.format !== CHECKPOINT_FORMAT) {
     throw new ModelDirectoryError(

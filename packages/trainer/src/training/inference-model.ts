@@ -5,6 +5,7 @@
 // convolution, batch norm, ReLU and the residual sum as separate passes over every activation.
 import * as tf from '@tensorflow/tfjs';
 import { residualConv2d } from '../backend/residual-conv2d.js';
+import { layersModelWeights, type ResNetWeights } from './resnet-weights.js';
 import {
   allConvs,
   foldBatchNorm,
@@ -14,7 +15,7 @@ import {
   type ResNetPlan,
 } from '@resnet-lab/resnet';
 
-/** A convolution with its batch norm folded in, as tensors of its own (the layers model may be disposed after). */
+/** A convolution with its batch norm folded in, as tensors of its own (the weights' source may be disposed after). */
 interface FoldedLayer {
   /** [kh, kw, in, out] */
   readonly kernel: tf.Tensor4D;
@@ -54,12 +55,22 @@ export class InferenceModel {
    * seen. Throws when a layer of the config's plan is missing from the model or has other shapes.
    */
   static fromResNet(model: tf.LayersModel, config: ResNetConfig): InferenceModel {
+    return InferenceModel.fromWeights(layersModelWeights(model), config);
+  }
+
+  /**
+   * Folds the weights of a ResNet for `config` from `weights` (a layers model's, or a checkpoint's as stored), into
+   * tensors of its own. Throws when a weight of the config's plan is missing or has another shape.
+   */
+  static fromWeights(weights: ResNetWeights, config: ResNetConfig): InferenceModel {
     const plan = planResNet(config);
     const layers = new Map<string, FoldedLayer>();
     try {
-      for (const conv of allConvs(plan)) layers.set(conv.name, foldLayer(model, conv));
-      const [kernel, bias] = layerWeights(model, plan.linear.name, ['kernel', 'bias']) as [tf.Tensor2D, tf.Tensor1D];
-      expectShape(plan.linear.name, kernel, [plan.linear.inFeatures, plan.linear.outFeatures]);
+      for (const conv of allConvs(plan)) layers.set(conv.name, foldLayer(weights, conv));
+      const { name, inFeatures, outFeatures } = plan.linear;
+      const [kernel, bias] = weights.read(name, ['kernel', 'bias']) as [tf.Tensor2D, tf.Tensor1D];
+      expectShape(`${name}'s kernel`, kernel, [inFeatures, outFeatures]);
+      expectShape(`${name}'s bias`, bias, [outFeatures]);
       return new InferenceModel(plan, layers, { kernel: tf.clone(kernel), bias: tf.clone(bias) });
     } catch (error) {
       for (const layer of layers.values()) tf.dispose([layer.kernel, layer.bias]);
@@ -134,21 +145,18 @@ export function inferLogits(runner: InferenceRunner, images: tf.Tensor4D): tf.Te
     : (runner.apply(images, { training: false }) as tf.Tensor2D);
 }
 
-function foldLayer(model: tf.LayersModel, conv: ConvPlan): FoldedLayer {
-  const [kernel] = layerWeights(model, conv.name, ['kernel']) as [tf.Tensor4D];
-  expectShape(conv.name, kernel, [conv.kernelSize, conv.kernelSize, conv.inChannels, conv.outChannels]);
-  const [gamma, beta, movingMean, movingVariance] = layerWeights(model, conv.batchNormName, [
-    'gamma',
-    'beta',
-    'moving_mean',
-    'moving_variance',
-  ]);
-  const epsilon = model.getLayer(conv.batchNormName).getConfig()['epsilon'];
-  if (typeof epsilon !== 'number') {
-    throw new Error(
-      `Expected batch norm ${conv.batchNormName} to have a numeric epsilon, got ${JSON.stringify(epsilon)}.`,
-    );
-  }
+const BATCH_NORM_SUFFIXES = ['gamma', 'beta', 'moving_mean', 'moving_variance'] as const;
+
+function foldLayer(weights: ResNetWeights, conv: ConvPlan): FoldedLayer {
+  const [kernel] = weights.read(conv.name, ['kernel']) as [tf.Tensor4D];
+  expectShape(`${conv.name}'s kernel`, kernel, [conv.kernelSize, conv.kernelSize, conv.inChannels, conv.outChannels]);
+  const batchNorm = weights.read(conv.batchNormName, BATCH_NORM_SUFFIXES);
+  // [outChannels] each
+  batchNorm.forEach((weight, index) =>
+    expectShape(`${conv.batchNormName}'s ${BATCH_NORM_SUFFIXES[index]}`, weight, [conv.outChannels]),
+  );
+  const [gamma, beta, movingMean, movingVariance] = batchNorm;
+  const epsilon = weights.batchNormEpsilon(conv.batchNormName);
   const folded = foldBatchNorm(
     kernel.dataSync(),
     {
@@ -167,30 +175,11 @@ function foldLayer(model: tf.LayersModel, conv: ConvPlan): FoldedLayer {
   };
 }
 
-/** The layer's weights named `<layer>/<suffix>`, in the order of `suffixes`; throws naming what is missing. */
-function layerWeights(model: tf.LayersModel, layerName: string, suffixes: readonly string[]): tf.Tensor[] {
-  let layer: tf.layers.Layer;
-  try {
-    layer = model.getLayer(layerName);
-  } catch (error) {
-    throw new Error(`Expected the model to have a layer '${layerName}', as its ResNet config plans.`, { cause: error });
-  }
-  return suffixes.map((suffix) => {
-    const weight = layer.weights.find((candidate) => candidate.originalName === `${layerName}/${suffix}`);
-    if (weight === undefined) {
-      throw new Error(
-        `Expected layer '${layerName}' to have a weight '${suffix}', got: ` +
-          `${layer.weights.map((candidate) => candidate.originalName).join(', ') || 'none'}.`,
-      );
-    }
-    return weight.read();
-  });
-}
-
-function expectShape(name: string, tensor: tf.Tensor, expected: readonly number[]): void {
+/** `weight`, e.g. "conv1's kernel", has the shape that the ResNet config plans; else throws naming both. */
+function expectShape(weight: string, tensor: tf.Tensor, expected: readonly number[]): void {
   if (!tf.util.arraysEqual(tensor.shape, [...expected])) {
     throw new Error(
-      `Expected ${name}'s kernel to have shape [${expected.join(', ')}] for the ResNet config, got ` +
+      `Expected ${weight} to have shape [${expected.join(', ')}] for the ResNet config, got ` +
         `[${tensor.shape.join(', ')}].`,
     );
   }
