@@ -16,6 +16,7 @@ import { IMPORTED_FILE, writeRandomResNetImport } from './random-resnet-import.j
 import { SHARED_CIFAR10_JPG_ARCHIVE, cifar10JpgFolder } from '../../../packages/trainer/bench/cifar10-jpg-folder.js';
 import { throughputRange } from '../../../packages/trainer/bench/throughput-range.js';
 import { startApiProcess, type ApiProcess } from './api-process.js';
+import { childProcesses } from './child-processes.js';
 import type { CleanupStack } from './cleanup-stack.js';
 import {
   EVALUATE_BENCH_USAGE,
@@ -26,6 +27,7 @@ import {
 import { formatEvaluateReport, type EvaluationTiming } from './evaluate-bench-report.js';
 import { imagesPerClass } from './images-per-class.js';
 import { postGraphQL } from './post-graphql.js';
+import { formatMiB, residentSetBytes } from './resident-set-bytes.js';
 import { runBenchmark } from './run-benchmark.js';
 
 const SETTINGS = {
@@ -122,6 +124,15 @@ async function measure(options: EvaluateBenchOptions, cleanup: CleanupStack, api
     );
   }
   const loadAfter = os.loadavg()[0]!;
+  // The worker the API keeps for the next evaluation (none with EVALUATION_WORKER_IDLE_SECONDS=0): what keeping it costs.
+  // One stopped a moment ago may still be listed, without memory (exiting): it is not kept.
+  const idleWorkers = (
+    await Promise.all(
+      (await childProcesses(api.pid)).map(async (pid) => ({ pid, resident: await residentSetBytes(pid) })),
+    )
+  )
+    .filter(({ resident }) => resident !== null)
+    .map(({ pid, resident }) => `pid ${pid}, ${formatMiB(resident)} resident`);
 
   console.log(
     `ResNet Lab evaluateCheckpoint benchmark (issue 15): Node ${process.version}, ${os.cpus().length} CPUs, load ` +
@@ -129,7 +140,9 @@ async function measure(options: EvaluateBenchOptions, cleanup: CleanupStack, api
       `on the machine shows in the figures), backend ${backend.name} (${backend.device}).\n` +
       `ResNet18 width 1, cifar stem, ${classNames.length} classes, imported (random weights); split ALL of an image ` +
       `folder of ${options.images} images (${source}, evenly over ${classNames.length} classes), evaluated ` +
-      `${options.evaluations} time(s) in a row over HTTP GraphQL; each call starts a worker process. "server s" is ` +
+      `${options.evaluations} time(s) in a row over HTTP GraphQL; the first call starts a worker process, which the ` +
+      `API keeps for the next (EVALUATION_WORKER_IDLE_SECONDS=${process.env.EVALUATION_WORKER_IDLE_SECONDS ?? '60'}; ` +
+      `0: a process each). Idle worker after the calls: ${idleWorkers.join('; ') || 'none'}. "server s" is ` +
       `Evaluation.durationSeconds (the worker from its backend start to its result); "beyond forward s" is wall ` +
       `time less the images at the forward rate.\n`,
   );

@@ -27,6 +27,11 @@ export interface ApiConfig {
   readonly maxImageBytes: number;
   /** How many loaded checkpoints `predict` keeps in memory. */
   readonly predictionCacheSize: number;
+  /**
+   * Seconds a worker process that finished an evaluation is kept, idle, for the next one (which then starts no
+   * process and loads no backend); 0 keeps none. At most one is kept.
+   */
+  readonly evaluationWorkerIdleSeconds: number;
   /** Browser origins allowed to call the API (the dashboard's), or '*' for any. */
   readonly corsOrigins: readonly string[] | '*';
   /**
@@ -64,6 +69,8 @@ export const CONFIG_DEFAULTS = {
   maxBodyBytes: 16 * 1024 * 1024,
   maxImageBytes: 8 * 1024 * 1024,
   predictionCacheSize: 4,
+  /** A minute: evaluations in a row (a dashboard user comparing splits, a script) reuse one warm worker. */
+  evaluationWorkerIdleSeconds: 60,
   /** 50 megapixels: an 8,660 x 5,773 photo; more than any phone camera of 2026 takes. */
   maxImagePixels: 50_000_000,
   maxSubscriptionsPerConnection: 100,
@@ -102,6 +109,13 @@ export function readConfig(env: Environment, cwd = process.cwd()): ApiConfig {
     maxBodyBytes: integer(env, 'MAX_BODY_BYTES', CONFIG_DEFAULTS.maxBodyBytes, 1024, 1024 ** 3),
     maxImageBytes: integer(env, 'MAX_IMAGE_BYTES', CONFIG_DEFAULTS.maxImageBytes, 1024, 1024 ** 3),
     predictionCacheSize: integer(env, 'PREDICTION_CACHE_SIZE', CONFIG_DEFAULTS.predictionCacheSize, 1, 1000),
+    evaluationWorkerIdleSeconds: integer(
+      env,
+      'EVALUATION_WORKER_IDLE_SECONDS',
+      CONFIG_DEFAULTS.evaluationWorkerIdleSeconds,
+      0,
+      86_400,
+    ),
     corsOrigins: corsOrigins(env),
     allowedHosts: allowedHosts(env),
     datasetRoots: roots(env, 'DATASET_ROOTS', cwd, path.join(dataDir, 'datasets')),

@@ -63,8 +63,10 @@ let databaseUrl: string;
 let test: TestApi;
 /** Whether `test` was stopped for the restart and no other started yet. */
 let stopped = false;
-/** Worker processes the first API started: one per evaluation it measured. */
+/** Worker processes the first API started: one for all its evaluations, which run one after another in it. */
 let workerStarts = 0;
+/** The process id of each. */
+const workerPids: number[] = [];
 let checkpointId: string;
 let versionId: string;
 
@@ -72,7 +74,9 @@ beforeAll(async () => {
   databaseUrl = await createTestDatabase();
   const countingWorker: StartWorker = (onMessage) => {
     workerStarts++;
-    return startWorkerProcess(onMessage);
+    const worker = startWorkerProcess(onMessage);
+    workerPids.push(worker.pid);
+    return worker;
   };
   test = await startTestApi({ DATABASE_URL: databaseUrl }, { startWorker: countingWorker });
   const model = buildResNet(resolveResNetConfig(TINY), { seed: 5 });
@@ -134,10 +138,10 @@ let first: Evaluation;
 let second: Evaluation;
 
 describe('evaluateCheckpoint', () => {
-  it("stores a measurement of the run's dataset, then one of a chosen dataset and split, each with its own id", async () => {
+  it("stores a measurement of the run's dataset, then one of a chosen dataset and split, in one worker process", async () => {
     first = await evaluate({});
     second = await evaluate({ datasetName: 'tiny-copy', split: 'ALL' });
-    expect(workerStarts).toBe(2);
+    expect(workerStarts).toBe(1);
 
     expect(first).toMatchObject({
       checkpoint: { id: checkpointId },
@@ -183,7 +187,7 @@ describe('evaluateCheckpoint', () => {
       data: { model: { evaluations: [second] } },
       errors: undefined,
     });
-    expect(workerStarts).toBe(2);
+    expect(workerStarts).toBe(1);
   });
 
   it('reads one by id, and null for an unknown id', async () => {
@@ -208,7 +212,7 @@ describe('evaluateCheckpoint', () => {
         { code: 'BAD_USER_INPUT', field: 'datasetName', value: 'synthetic' },
       ],
     ]);
-    expect(workerStarts).toBe(2);
+    expect(workerStarts).toBe(1);
     expect(await test.api.services.prisma.evaluation.count()).toBe(2);
   });
 
@@ -255,6 +259,9 @@ describe('a stored evaluation', () => {
   it('survives a restart of the API: read from the database, not measured again', async () => {
     stopped = true;
     await test.close();
+    // The worker kept for another evaluation was stopped with the API: no process is left behind.
+    expect(workerPids).toHaveLength(1);
+    expect(() => process.kill(workerPids[0]!, 0)).toThrow(expect.objectContaining({ code: 'ESRCH' }));
     let restartedWorkerStarts = 0;
     test = await startTestApi(
       { DATABASE_URL: databaseUrl },

@@ -1,5 +1,5 @@
 // Checkpoints: the checkpoints of runs, their promotion into a model's registry, and evaluation on a dataset in a
-// worker process.
+// worker process (EvaluationWorkers).
 import { exportSafetensors, type EvalSplit, type Evaluation as TrainerEvaluation } from '@resnet-lab/trainer';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { badUserInput, conflict, notFound } from '../errors.js';
@@ -11,8 +11,8 @@ import type {
   Prisma,
   PrismaClient,
 } from '../generated/prisma/client.js';
-import { describeUnexpectedExit, startWorkerProcess, type StartWorker } from '../training/worker-process.js';
-import type { WorkerMessage } from '../training/worker-protocol.js';
+import { EvaluationWorkers, type WorkerEvaluation } from '../training/evaluation-workers.js';
+import { startWorkerProcess } from '../training/worker-process.js';
 import { BatchLoader, byId, groupBy, referenced } from './batch-loader.js';
 import { checkDatasetFits } from './dataset-fit.js';
 import { DatasetService } from './dataset-service.js';
@@ -76,7 +76,8 @@ export class CheckpointService {
     private readonly artifacts: ArtifactStore,
     private readonly datasets: DatasetService,
     private readonly options: {
-      readonly startWorker?: StartWorker;
+      /** Where evaluations run; default: a new worker process each, none kept. */
+      readonly evaluationWorkers?: EvaluationWorkers;
       /** Loads the compute backend, once, before a conversion to safetensors; default: tfjs's own choice. */
       readonly loadBackend?: () => Promise<unknown>;
     } = {},
@@ -300,28 +301,18 @@ export class CheckpointService {
     return { checkpoint, dataset, split, ...result };
   }
 
-  private runEvaluation(checkpointLocation: string, dataset: Dataset, split: EvalSplit) {
-    return new Promise<{ evaluation: TrainerEvaluation; durationSeconds: number }>((resolve, reject) => {
-      let settled = false;
-      const onMessage = (message: WorkerMessage) => {
-        if (message.type === 'evaluated') {
-          settled = true;
-          resolve({ evaluation: message.evaluation, durationSeconds: message.durationSeconds });
-        } else if (message.type === 'failed') {
-          settled = true;
-          reject(new Error(`Evaluation failed: ${message.message}`));
-        }
-      };
-      const worker = (this.options.startWorker ?? startWorkerProcess)(onMessage);
-      worker.send({
-        type: 'evaluate',
-        checkpoint: checkpointLocation,
-        dataset: DatasetService.spec(dataset, this.datasets.cacheDir),
-        split,
-      });
-      void worker.exited.then((exit) => {
-        if (!settled) reject(new Error(describeUnexpectedExit(exit)));
-      });
+  /** The evaluation workers when none were given: a process each, none kept, so that none needs stopping. */
+  private ownWorkers: EvaluationWorkers | null = null;
+
+  private runEvaluation(checkpointLocation: string, dataset: Dataset, split: EvalSplit): Promise<WorkerEvaluation> {
+    const workers =
+      this.options.evaluationWorkers ??
+      (this.ownWorkers ??= new EvaluationWorkers({ startWorker: startWorkerProcess, idleSeconds: 0 }));
+    return workers.evaluate({
+      type: 'evaluate',
+      checkpoint: checkpointLocation,
+      dataset: DatasetService.spec(dataset, this.datasets.cacheDir),
+      split,
     });
   }
 }

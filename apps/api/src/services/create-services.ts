@@ -9,7 +9,8 @@ import { openDatabase } from '../db/database.js';
 import { RunEventListener } from '../events/run-event-listener.js';
 import { RunEvents } from '../events/run-events.js';
 import { RunQueue } from '../queue/run-queue.js';
-import type { StartWorker } from '../training/worker-process.js';
+import { EvaluationWorkers } from '../training/evaluation-workers.js';
+import { startWorkerProcess, type StartWorker } from '../training/worker-process.js';
 import { CheckpointService } from './checkpoint-service.js';
 import { DatasetService } from './dataset-service.js';
 import { EvaluationService } from './evaluation-service.js';
@@ -32,7 +33,10 @@ import { WorkerRegistry } from './worker-registry.js';
 import { WorkerService } from './worker-service.js';
 
 export interface StartedServices extends Services {
-  /** Stops listening for run events, frees cached models and closes the database. Runs go on in their workers. */
+  /**
+   * Stops listening for run events and the evaluation workers, frees cached models and closes the database. Runs go
+   * on in their workers.
+   */
   close(): Promise<void>;
 }
 
@@ -84,10 +88,12 @@ export async function createServices(config: ApiConfig, options: ServiceOptions 
     await datasets.registerBuiltIns();
     const runs = new RunService(prisma, datasets, events);
     await runs.ensureQueued();
-    const checkpoints = new CheckpointService(prisma, artifacts, datasets, {
-      startWorker: options.startWorker,
-      loadBackend,
+    const evaluationWorkers = new EvaluationWorkers({
+      startWorker: options.startWorker ?? startWorkerProcess,
+      idleSeconds: config.evaluationWorkerIdleSeconds,
     });
+    cleanups.push(() => evaluationWorkers.close());
+    const checkpoints = new CheckpointService(prisma, artifacts, datasets, { evaluationWorkers, loadBackend });
     // Its threads start with the first image to decode, so that an API that never predicts starts none.
     const decoder = new ImageDecoderPool();
     cleanups.push(() => decoder.close());

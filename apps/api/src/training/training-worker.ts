@@ -1,9 +1,10 @@
-// Entry point of a worker process: trains one run (or evaluates one checkpoint) with @resnet-lab/trainer and
-// reports back over IPC. Running training here keeps the API's event loop free, and a crash here (out of memory,
-// a native fault) takes down only this run. A run's progress is also printed on stdout as `resnet-lab train` prints
-// it: the run's log (the worker stores what this process prints).
+// Entry point of a worker process: trains one run (or evaluates checkpoints, one after another while the API keeps it)
+// with @resnet-lab/trainer and reports back over IPC. Running training here keeps the API's event loop free, and a
+// crash here (out of memory, a native fault) takes down only this run. A run's progress is also printed on stdout as
+// `resnet-lab train` prints it: the run's log (the worker stores what this process prints).
 import fs from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import {
   datasetOptionsFor,
   evaluateModel,
@@ -27,7 +28,8 @@ import type {
   WorkerRequest,
 } from './worker-protocol.js';
 
-const controller = new AbortController();
+/** Aborts the request under way (a cancel, the API going away); null while the worker is idle between evaluations. */
+let current: AbortController | null = null;
 /** A batch line every this many batches of an epoch, as `resnet-lab train` prints by default (the seed's 100). */
 const LOG_EVERY_BATCHES = 100;
 
@@ -52,11 +54,9 @@ function directorySize(directory: string): number {
   return fs.readdirSync(directory).reduce((total, name) => total + fs.statSync(path.join(directory, name)).size, 0);
 }
 
-async function handle(request: WorkerRequest): Promise<void> {
-  if (request.type === 'cancel') {
-    controller.abort(new Error('Cancelled'));
-    return;
-  }
+/** Handles a train or evaluate request; resolves to what it reported, once that is sent. */
+async function handle(request: TrainRequest | EvaluateRequest): Promise<WorkerMessage['type']> {
+  const controller = (current = new AbortController());
   try {
     if (request.type === 'train') {
       const dataset = await loadSplits(request.dataset, datasetOptionsFor(request.config));
@@ -91,9 +91,14 @@ async function handle(request: WorkerRequest): Promise<void> {
       await Promise.all(pending);
       printer.printResult(result, request.outDir);
       await send({ type: 'trained', result });
+      return 'trained';
     } else {
       const started = performance.now();
       await useBackend('auto');
+      // Every tensor this evaluation makes is freed at its end: the worker stays for the next one, and the backend
+      // (kept loaded) never gives memory back. One evaluation at a time, so the scope is its own; a failed one leaves
+      // it open, but then the worker exits.
+      tf.engine().startScope();
       const checkpoint = await loadCheckpoint(request.checkpoint);
       checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
       // Batch norm folded into the convolutions, the fast inference path; the layers model is not needed after.
@@ -108,7 +113,14 @@ async function handle(request: WorkerRequest): Promise<void> {
         signal: controller.signal,
       });
       inference.dispose();
-      await send({ type: 'evaluated', evaluation, durationSeconds: (performance.now() - started) / 1000 });
+      tf.engine().endScope();
+      await send({
+        type: 'evaluated',
+        evaluation,
+        durationSeconds: (performance.now() - started) / 1000,
+        tensors: tf.memory().numTensors,
+      });
+      return 'evaluated';
     }
   } catch (error) {
     const explained = await explainDiskFull(error, writeLocations(request));
@@ -116,6 +128,9 @@ async function handle(request: WorkerRequest): Promise<void> {
     if (!explained && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`);
     const failure = explained ?? error;
     await send({ type: 'failed', message: failure instanceof Error ? failure.message : String(failure) });
+    return 'failed';
+  } finally {
+    current = null;
   }
 }
 
@@ -132,24 +147,33 @@ function writeLocations(request: TrainRequest | EvaluateRequest): DiskFullContex
 }
 
 async function run(request: WorkerRequest): Promise<void> {
+  if (request.type === 'cancel') {
+    current?.abort(new Error('Cancelled'));
+    return;
+  }
+  let reported: WorkerMessage['type'];
   try {
-    await handle(request);
+    reported = await handle(request);
   } catch {
     // The result could not be sent: the API is gone, and with it anyone to tell.
     process.exit(1);
   }
+  // An evaluation's worker stays for the next one, with its backend loaded; the API stops it when it is not wanted.
+  if (reported === 'evaluated') return;
   // The result has been delivered; tfjs may hold timers or worker handles, so leave explicitly, once what was printed
   // has left (writes to a pipe are asynchronous on macOS).
-  if (request.type !== 'cancel') {
-    await new Promise((resolve) => process.stdout.write('', resolve));
-    await new Promise((resolve) => process.stderr.write('', resolve));
-    process.exit(0);
-  }
+  await new Promise((resolve) => process.stdout.write('', resolve));
+  await new Promise((resolve) => process.stderr.write('', resolve));
+  process.exit(0);
 }
 
 process.on('message', (request: WorkerRequest) => void run(request));
 // Ctrl-C in a terminal reaches every process of the foreground group: the worker that started this one decides when
 // training stops (at a batch boundary, through a cancel request), so this process ignores it.
 process.on('SIGINT', () => {});
-// The API going away (its IPC channel closing) stops the run rather than leaving an orphan training.
-process.on('disconnect', () => controller.abort(new Error('The API process went away.')));
+// The API going away (its IPC channel closing) stops the run rather than leaving an orphan training, and ends a worker
+// that waits, idle, for another evaluation.
+process.on('disconnect', () => {
+  if (current) current.abort(new Error('The API process went away.'));
+  else process.exit(0);
+});

@@ -26,6 +26,10 @@ export interface TrainRequest {
   readonly dataset: DatasetSpec;
 }
 
+/**
+ * Evaluates a checkpoint. A worker that answers `evaluated` stays, idle, for another evaluation, until it is stopped
+ * or the API goes away; one that answers `failed` exits, as a worker does after a training run.
+ */
 export interface EvaluateRequest {
   readonly type: 'evaluate';
   readonly checkpoint: string;
@@ -55,5 +59,14 @@ export interface SavedCheckpoint {
 export type WorkerMessage =
   | { readonly type: 'event'; readonly event: TrainingEvent; readonly checkpoint: SavedCheckpoint | null }
   | { readonly type: 'trained'; readonly result: TrainResult }
-  | { readonly type: 'evaluated'; readonly evaluation: Evaluation; readonly durationSeconds: number }
+  | {
+      readonly type: 'evaluated';
+      readonly evaluation: Evaluation;
+      readonly durationSeconds: number;
+      /**
+       * Tensors the worker holds once the evaluation's are freed (tfjs's numTensors): the same after every evaluation,
+       * as the worker stays for the next one (EvaluationWorkers) and must not grow.
+       */
+      readonly tensors: number;
+    }
   | { readonly type: 'failed'; readonly message: string };
