@@ -6,10 +6,9 @@ import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { createHash } from 'node:crypto';
 import {
   DatasetError,
-  InferenceModel,
   classifyImages,
   detectImageFormat,
-  loadCheckpoint,
+  loadInferenceCheckpoint,
   modelInputSize,
   prepareImage,
   readImageSize,
@@ -239,21 +238,9 @@ export class PredictionService {
       return { classifier: await existing, cached: true };
     }
     const loading = this.loadBackend()
-      .then(() => loadCheckpoint(this.artifacts.resolve(location)))
-      .then((checkpoint) => {
-        checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
-        const { classNames, normalization } = checkpoint.metadata;
-        // Batch norm folded into the convolutions, the fast inference path; the layers model is not needed after.
-        try {
-          return {
-            model: InferenceModel.fromResNet(checkpoint.model, checkpoint.metadata.model),
-            classNames,
-            normalization,
-          };
-        } finally {
-          checkpoint.model.dispose();
-        }
-      });
+      .then(() => loadInferenceCheckpoint(this.artifacts.resolve(location)))
+      // Batch norm folded into the convolutions, the fast inference path, straight from the stored weights.
+      .then(({ model, metadata: { classNames, normalization } }) => ({ model, classNames, normalization }));
     this.cache.set(location, loading);
     loading.catch(() => this.cache.delete(location));
     while (this.cache.size > this.options.cacheSize) {

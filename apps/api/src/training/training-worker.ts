@@ -10,8 +10,7 @@ import {
   evaluateModel,
   evaluationSettings,
   evaluationSplit,
-  InferenceModel,
-  loadCheckpoint,
+  loadInferenceCheckpoint,
   loadDataset,
   train,
   TrainingPrinter,
@@ -99,11 +98,9 @@ async function handle(request: TrainRequest | EvaluateRequest): Promise<WorkerMe
       // (kept loaded) never gives memory back. One evaluation at a time, so the scope is its own; a failed one leaves
       // it open, but then the worker exits.
       tf.engine().startScope();
-      const checkpoint = await loadCheckpoint(request.checkpoint);
-      checkpoint.momentumBuffers.forEach((tensor) => tensor.dispose());
-      // Batch norm folded into the convolutions, the fast inference path; the layers model is not needed after.
-      const inference = InferenceModel.fromResNet(checkpoint.model, checkpoint.metadata.model);
-      checkpoint.model.dispose();
+      // Batch norm folded into the convolutions, the fast inference path, straight from the stored weights.
+      const checkpoint = await loadInferenceCheckpoint(request.checkpoint);
+      const inference = checkpoint.model;
       // Imported weights record no run: evaluationSettings gives the trainer's defaults at the model's input size.
       const settings = evaluationSettings(checkpoint.metadata);
       const dataset = await loadSplits(request.dataset, settings.datasetOptions);
