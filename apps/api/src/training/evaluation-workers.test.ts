@@ -185,6 +185,23 @@ describe('EvaluationWorkers', () => {
     expect(started.map((worker) => worker.requests.length)).toEqual([2, 1]);
   });
 
+  it('does not run an evaluation again that the kept worker took and died of', async () => {
+    // Out of memory on the second evaluation, say: running it again would only do that twice.
+    const pool = evaluationWorkers(60, (worker) =>
+      queueMicrotask(() => {
+        if (worker.requests.length === 1) return worker.answer(EVALUATED);
+        worker.answer({ type: 'accepted' });
+        worker.crash({ code: null, signal: 'SIGKILL', stderrTail: '' });
+      }),
+    );
+    await pool.evaluate(REQUEST);
+    const failure = pool.evaluate(REQUEST);
+    await expect(failure).rejects.toThrow(
+      new WorkerEndedError('The training worker was killed by SIGKILL before reporting a result.', true),
+    );
+    expect(started.map((worker) => worker.requests.length)).toEqual([2]);
+  });
+
   it('runs evaluations at once in separate workers, and keeps one of them', async () => {
     const pool = evaluationWorkers(60, () => {});
     const first = pool.evaluate(REQUEST);

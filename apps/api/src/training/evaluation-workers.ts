@@ -21,7 +21,11 @@ export interface EvaluationWorkersOptions {
 
 /** A worker process ended before it answered its evaluation. */
 export class WorkerEndedError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** Whether the worker had taken the evaluation (its `accepted`): if so, it died of it. */
+    readonly accepted = false,
+  ) {
     super(message);
     this.name = 'WorkerEndedError';
   }
@@ -31,7 +35,12 @@ export class WorkerEndedError extends Error {
 class Worker {
   readonly handle: WorkerHandle;
   /** Settles the evaluation under way; null while the worker is idle. */
-  evaluation: { resolve(result: WorkerEvaluation): void; reject(error: Error): void } | null = null;
+  evaluation: {
+    resolve(result: WorkerEvaluation): void;
+    reject(error: Error): void;
+    /** The worker said it took the request. */
+    accepted: boolean;
+  } | null = null;
 
   constructor(startWorker: StartWorker, onMessage: (worker: Worker, message: WorkerMessage) => void) {
     this.handle = startWorker((message) => onMessage(this, message));
@@ -54,8 +63,9 @@ export class EvaluationWorkers {
         return await this.evaluateOn(kept, request);
       } catch (error) {
         // It may have died while idle (the OOM killer, an operator's kill) just before its end was seen: the
-        // evaluation is not lost for that, it gets a new worker.
-        if (!(error instanceof WorkerEndedError)) throw error;
+        // evaluation is not lost for that, it gets a new worker. One that died after taking it died of it (out of
+        // memory, say), and running it again would only do that twice.
+        if (!(error instanceof WorkerEndedError) || error.accepted) throw error;
       }
     }
     return this.evaluateOn(this.start(), request);
@@ -83,14 +93,14 @@ export class EvaluationWorkers {
       }
       const evaluation = worker.evaluation;
       worker.evaluation = null;
-      evaluation?.reject(new WorkerEndedError(describeUnexpectedExit(exit)));
+      evaluation?.reject(new WorkerEndedError(describeUnexpectedExit(exit), evaluation.accepted));
     });
     return worker;
   }
 
   private evaluateOn(worker: Worker, request: EvaluateRequest): Promise<WorkerEvaluation> {
     return new Promise((resolve, reject) => {
-      worker.evaluation = { resolve, reject };
+      worker.evaluation = { resolve, reject, accepted: false };
       worker.handle.send(request);
     });
   }
@@ -98,7 +108,9 @@ export class EvaluationWorkers {
   private onMessage(worker: Worker, message: WorkerMessage): void {
     const evaluation = worker.evaluation;
     if (!evaluation) return;
-    if (message.type === 'evaluated') {
+    if (message.type === 'accepted') {
+      evaluation.accepted = true;
+    } else if (message.type === 'evaluated') {
       worker.evaluation = null;
       this.release(worker);
       evaluation.resolve({ evaluation: message.evaluation, durationSeconds: message.durationSeconds });

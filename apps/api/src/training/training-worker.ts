@@ -93,6 +93,7 @@ async function handle(request: TrainRequest | EvaluateRequest): Promise<WorkerMe
       return 'trained';
     } else {
       const started = performance.now();
+      await send({ type: 'accepted' });
       await useBackend('auto');
       // Every tensor this evaluation makes is freed at its end: the worker stays for the next one, and the backend
       // (kept loaded) never gives memory back. One evaluation at a time, so the scope is its own; a failed one leaves

@@ -69,4 +69,9 @@ export type WorkerMessage =
        */
       readonly tensors: number;
     }
-  | { readonly type: 'failed'; readonly message: string };
+  | { readonly type: 'failed'; readonly message: string }
+  /**
+   * Sent when the worker takes an evaluate request, before it starts on it: a kept worker that ends after this died
+   * of the evaluation (which is then not retried), one that ends before it had died while idle.
+   */
+  | { readonly type: 'accepted' };
