@@ -19,6 +19,7 @@ import { badUserInput, conflict, limitExceeded } from '../errors.js';
 import type { PrismaClient, Prediction } from '../generated/prisma/client.js';
 import type { CheckpointService } from './checkpoint-service.js';
 import { ImageDecoderBusyError, type ImageDecoderPool } from './image-decoder-pool.js';
+import { LeastRecentlyUsed } from './least-recently-used.js';
 import { PredictionTargets, type PredictionTarget, type TargetName } from './prediction-target.js';
 import { storePrediction } from './store-prediction.js';
 
@@ -58,8 +59,8 @@ export interface PredictionOptions {
 }
 
 export class PredictionService {
-  /** Loaded classifiers by checkpoint directory, least recently used first. */
-  private readonly cache = new Map<string, Promise<Classifier>>();
+  /** Loaded classifiers by checkpoint directory; one dropped for capacity is freed once loaded. */
+  private readonly cache: LeastRecentlyUsed<string, Promise<Classifier>>;
   private readonly targets = new PredictionTargets(TARGETS_KEPT);
 
   constructor(
@@ -71,7 +72,14 @@ export class PredictionService {
     /** Decodes images off the event loop; its owner closes it. */
     private readonly decoder: ImageDecoder,
     private readonly options: PredictionOptions,
-  ) {}
+  ) {
+    this.cache = new LeastRecentlyUsed(options.cacheSize, (dropped) => {
+      void dropped.then(
+        (classifier) => classifier.model.dispose(),
+        () => {},
+      );
+    });
+  }
 
   async predict(input: PredictInput): Promise<Prediction> {
     const name = targetName(input);
@@ -107,9 +115,7 @@ export class PredictionService {
   /** Frees every cached model. */
   async clear(): Promise<void> {
     this.targets.clear();
-    const loaded = [...this.cache.values()];
-    this.cache.clear();
-    for (const classifier of await Promise.allSettled(loaded)) {
+    for (const classifier of await Promise.allSettled(this.cache.clear())) {
       if (classifier.status === 'fulfilled') classifier.value.model.dispose();
     }
   }
@@ -232,25 +238,13 @@ export class PredictionService {
 
   private async classifier(location: string): Promise<{ classifier: Classifier; cached: boolean }> {
     const existing = this.cache.get(location);
-    if (existing) {
-      this.cache.delete(location);
-      this.cache.set(location, existing);
-      return { classifier: await existing, cached: true };
-    }
+    if (existing) return { classifier: await existing, cached: true };
     const loading = this.loadBackend()
       .then(() => loadInferenceCheckpoint(this.artifacts.resolve(location)))
       // Batch norm folded into the convolutions, the fast inference path, straight from the stored weights.
       .then(({ model, metadata: { classNames, normalization } }) => ({ model, classNames, normalization }));
     this.cache.set(location, loading);
     loading.catch(() => this.cache.delete(location));
-    while (this.cache.size > this.options.cacheSize) {
-      const [oldest, evicted] = this.cache.entries().next().value!;
-      this.cache.delete(oldest);
-      void evicted.then(
-        (classifier) => classifier.model.dispose(),
-        () => {},
-      );
-    }
     return { classifier: await loading, cached: false };
   }
 }

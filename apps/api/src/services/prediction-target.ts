@@ -2,6 +2,7 @@
 // at. Resolving one takes a database query; PredictionTargets keeps the answers, and each prediction is stored only if
 // its target still holds when it is written (storePrediction), so a kept answer can be stale for one forward pass at
 // most, never for a recorded prediction.
+import { LeastRecentlyUsed } from './least-recently-used.js';
 
 export type PredictionTarget =
   | {
@@ -30,25 +31,18 @@ export type TargetName =
  * that no longer holds is found out when a prediction is stored, and forgotten then.
  */
 export class PredictionTargets {
-  private readonly targets = new Map<string, PredictionTarget>();
+  private readonly targets: LeastRecentlyUsed<string, PredictionTarget>;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.targets = new LeastRecentlyUsed(capacity);
+  }
 
   get(name: TargetName): PredictionTarget | undefined {
-    const key = keyOf(name);
-    const target = this.targets.get(key);
-    if (target) {
-      this.targets.delete(key);
-      this.targets.set(key, target);
-    }
-    return target;
+    return this.targets.get(keyOf(name));
   }
 
   remember(name: TargetName, target: PredictionTarget): void {
-    const key = keyOf(name);
-    this.targets.delete(key);
-    this.targets.set(key, target);
-    while (this.targets.size > this.capacity) this.targets.delete(this.targets.keys().next().value!);
+    this.targets.set(keyOf(name), target);
   }
 
   forget(name: TargetName): void {
@@ -57,10 +51,6 @@ export class PredictionTargets {
 
   clear(): void {
     this.targets.clear();
-  }
-
-  get size(): number {
-    return this.targets.size;
   }
 }
 
