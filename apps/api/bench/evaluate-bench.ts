@@ -11,7 +11,7 @@ import * as tf from '@tensorflow/tfjs';
 import { resolveResNetConfig } from '@resnet-lab/resnet';
 import type { InferenceModel } from '@resnet-lab/trainer';
 import { TRAIN_DEFAULTS, useBackend, userCacheDirectory } from '@resnet-lab/trainer';
-import { migrate, startEmbeddedPostgres } from '@resnet-lab/api';
+import { CONFIG_DEFAULTS, migrate, startEmbeddedPostgres } from '@resnet-lab/api';
 import { IMPORTED_FILE, writeRandomResNetImport } from './random-resnet-import.js';
 import { SHARED_CIFAR10_JPG_ARCHIVE, cifar10JpgFolder } from '../../../packages/trainer/bench/cifar10-jpg-folder.js';
 import { throughputRange } from '../../../packages/trainer/bench/throughput-range.js';
@@ -141,7 +141,7 @@ async function measure(options: EvaluateBenchOptions, cleanup: CleanupStack, api
       `ResNet18 width 1, cifar stem, ${classNames.length} classes, imported (random weights); split ALL of an image ` +
       `folder of ${options.images} images (${source}, evenly over ${classNames.length} classes), evaluated ` +
       `${options.evaluations} time(s) in a row over HTTP GraphQL; the first call starts a worker process, which the ` +
-      `API keeps for the next (EVALUATION_WORKER_IDLE_SECONDS=${process.env.EVALUATION_WORKER_IDLE_SECONDS ?? '60'}; ` +
+      `API keeps for the next (EVALUATION_WORKER_IDLE_SECONDS=${process.env.EVALUATION_WORKER_IDLE_SECONDS ?? CONFIG_DEFAULTS.evaluationWorkerIdleSeconds}; ` +
       `0: a process each). Idle worker after the calls: ${idleWorkers.join('; ') || 'none'}. "server s" is ` +
       `Evaluation.durationSeconds (the worker from its backend start to its result); "beyond forward s" is wall ` +
       `time less the images at the forward rate.\n`,
