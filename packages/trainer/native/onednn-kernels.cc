@@ -2,7 +2,8 @@
 // (forward, gradient with respect to the input, gradient with respect to the filter) on NHWC activations and
 // [kh, kw, in, out] filters, an inference convolution with a bias, a residual sum and a ReLU fused in,
 // element-wise add, multiply and subtract with broadcasting, batch normalization's training forward and backward,
-// the SGD update of many parameters in one pass, and ReLU forward and backward.
+// the SGD update of many parameters in one pass, ReLU forward and backward, and a whole folded network's inference in
+// one call (createNetwork, runNetwork).
 //
 // The arrays are views of the wasm backend's heap, so no activation is copied: oneDNN reads and writes the tensors
 // where wasm keeps them. Primitives are kept per distinct shape (LruCache), because creating one JIT-compiles code.
@@ -604,6 +605,36 @@ bool ReadOptionalFloatArray(napi_env env, napi_value value, const char* name, bo
   return ReadFloatArray(env, value, name, expected, out);
 }
 
+// An inference convolution of `source` into `destination` (both NHWC), its filter already in the primitive's layout:
+// plus `bias` and the residual (NHWC, the destination's shape; it may be the destination itself) where `flags` have
+// them, then ReLU if flagged. Queued on `stream`; the caller waits.
+void ExecuteInference(dnnl::stream& stream, Convolution& convolution, int flags, float* source, float* filter,
+                      float* bias, float* residual, float* destination) {
+  const Descriptors& d = convolution.descriptors;
+  dnnl::engine& engine = Engine();
+  memory userSource(d.source, engine, source);
+  memory userDestination(d.destination, engine, destination);
+  memory sourceMemory = StageIn(stream, convolution.source, userSource, 0, Scratch::kSource);
+  memory destinationMemory = InPrimitiveLayout(convolution.destination, userDestination, Scratch::kDestination);
+  std::unordered_map<int, memory> arguments{{DNNL_ARG_SRC, sourceMemory},
+                                            {DNNL_ARG_WEIGHTS, memory(convolution.filter.desc, engine, filter)},
+                                            {DNNL_ARG_DST, destinationMemory}};
+  if (flags & kBias) {
+    arguments.emplace(DNNL_ARG_BIAS, memory({{d.destination.dims()[1]}, memory::data_type::f32, Tag::a}, engine, bias));
+  }
+  if (flags & kResidual) {
+    // The sum post-op adds what the destination holds.
+    if (convolution.destination.reorders) {
+      memory userResidual(d.destination, engine, residual);
+      convolution.destination.in.execute(stream, userResidual, destinationMemory);
+    } else if (residual != destination) {
+      std::memcpy(destination, residual, d.destination.get_size());
+    }
+  }
+  convolution.primitive.execute(stream, arguments);
+  ReorderOut(stream, convolution.destination, destinationMemory, userDestination);
+}
+
 // infer(geometry, flags, source, weights, bias, residual, destination): destination = conv(source, weights), plus bias
 // ([outChannels]) and residual (the destination's shape) where flags say so (null where not), then ReLU if flagged.
 napi_value Infer(napi_env env, napi_callback_info info) {
@@ -627,10 +658,9 @@ napi_value Infer(napi_env env, napi_callback_info info) {
   }
   Guarded(env, [&] {
     Convolution& convolution = CachedInference(g, flags);
-    const Descriptors& d = convolution.descriptors;
     dnnl::engine& engine = Engine();
     dnnl::stream stream(engine);
-    memory userFilter(d.weights, engine, weights.data);
+    memory userFilter(convolution.descriptors.weights, engine, weights.data);
     const bool reorders = convolution.filter.reorders && !(flags & kPackedWeights);
     if ((flags & kPackedWeights) && convolution.filter.desc.get_size() != weights.length * sizeof(float)) {
       throw std::runtime_error("packed weights must have the primitive's filter size; pack them with packFilter");
@@ -642,26 +672,8 @@ napi_value Infer(napi_env env, napi_callback_info info) {
                   reorders || copies ? ScratchBuffer(Scratch::kFilter, filterBytes) : weights.data);
     if (reorders) convolution.filter.in.execute(stream, userFilter, filter);
     if (copies) std::memcpy(filter.get_data_handle(), weights.data, filterBytes);
-    memory userSource(d.source, engine, source.data);
-    memory userDestination(d.destination, engine, destination.data);
-    memory sourceMemory = StageIn(stream, convolution.source, userSource, 0, Scratch::kSource);
-    memory destinationMemory = InPrimitiveLayout(convolution.destination, userDestination, Scratch::kDestination);
-    std::unordered_map<int, memory> arguments{
-        {DNNL_ARG_SRC, sourceMemory}, {DNNL_ARG_WEIGHTS, filter}, {DNNL_ARG_DST, destinationMemory}};
-    if (flags & kBias) {
-      arguments.emplace(DNNL_ARG_BIAS, memory({{oc}, memory::data_type::f32, Tag::a}, engine, bias.data));
-    }
-    if (flags & kResidual) {
-      // The sum post-op adds what the destination holds.
-      if (convolution.destination.reorders) {
-        memory userResidual(d.destination, engine, residual.data);
-        convolution.destination.in.execute(stream, userResidual, destinationMemory);
-      } else {
-        std::memcpy(destination.data, residual.data, destination.length * sizeof(float));
-      }
-    }
-    convolution.primitive.execute(stream, arguments);
-    ReorderOut(stream, convolution.destination, destinationMemory, userDestination);
+    ExecuteInference(stream, convolution, flags, source.data, static_cast<float*>(filter.get_data_handle()), bias.data,
+                     residual.data, destination.data);
     stream.wait();
   });
   return nullptr;
@@ -709,6 +721,397 @@ napi_value PackFilter(napi_env env, napi_callback_info info) {
     stream.wait();
   });
   return result;
+}
+
+// Reads a JavaScript array of `count` entries (kAnyLength: any count) into `out`, one napi_value each.
+bool ReadArray(napi_env env, napi_value value, const char* name, size_t count, std::vector<napi_value>* out) {
+  bool isArray = false;
+  napi_is_array(env, value, &isArray);
+  uint32_t length = 0;
+  if (isArray) napi_get_array_length(env, value, &length);
+  if (!isArray || (count != kAnyLength && length != count)) {
+    return Throw(env, std::string(name) + " must be an array" +
+                          (count != kAnyLength ? " of " + std::to_string(count) + " entries" : std::string()));
+  }
+  out->resize(length);
+  for (uint32_t i = 0; i < length; ++i) napi_get_element(env, value, i, &(*out)[i]);
+  return true;
+}
+
+bool IsNull(napi_env env, napi_value value) {
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  return type == napi_null;
+}
+
+// A whole network's inference in one call: createNetwork takes its convolutions (batch norms folded in) and max
+// pools in order, each reading and writing numbered values (value 0 the images), and its head (a global average pool
+// and a linear layer); runNetwork computes a batch's logits. Between layers nothing returns to JavaScript: no tfjs
+// dispatch, no tensor allocated on the wasm heap, every filter packed once in its primitive's layout. What that pays
+// is at batch 1, a prediction: ResNet18 at 32x32 (2026-12-02, two runs each, p50 of 300) took 4.4 and 4.5 ms a forward
+// pass as tfjs's fused convolutions and 3.5 and 3.7 as one network (p90 7.6-8.4 against 3.8-3.9); 6.5-6.7 against
+// 5.4-6.0 with libgomp's threads sleeping at once (GOMP_SPINCOUNT=0; see loadAddon in onednn-kernels.ts). At batch
+// 32 and 128 the two are within the noise of each other.
+//
+// Activations stay NHWC, as the inference convolutions take them (Winograd's reordered through its scratch buffers
+// as for infer), in aligned buffers of the network's own, reused once a value's last reader has run. A block's last
+// convolution writes into its residual's buffer where nothing reads the residual after it, so the sum post-op adds it
+// in place.
+enum class NetworkOpKind { kConvolution = 0, kMaxPool = 1 };
+// Per op in createNetwork's `ops`: kind, flags, input, residual (-1 for none), output.
+constexpr size_t kNetworkOpFields = 5;
+
+struct NetworkOp {
+  NetworkOpKind kind;
+  Geometry geometry;  // its batch, geometry[0], set per run
+  int flags;
+  int input, residual, output;
+  std::vector<float> weights, bias;  // [kh, kw, in, out] and [out]; empty for a max pool
+  // The weights in each primitive layout they were run in (Winograd's at some batch sizes, the direct one's at others).
+  std::vector<std::pair<memory::desc, AlignedFloats>> packed;
+};
+
+// [height, width, channels] of a value.
+using ValueShape = std::array<int64_t, 3>;
+
+// Buffers and pooling primitives for one batch size.
+struct NetworkPlan {
+  std::vector<AlignedFloats> buffers;
+  std::vector<size_t> bufferOf;  // per value
+  std::vector<dnnl::pooling_forward> pools;  // per op, empty for a convolution
+};
+
+// The batch sizes whose plans a network keeps: prediction's and evaluation's, and evaluation's last partial batch.
+constexpr size_t kNetworkPlans = 3;
+
+struct Network {
+  ValueShape inputShape;
+  std::vector<NetworkOp> ops;
+  std::vector<ValueShape> shapes;  // per value
+  std::vector<size_t> lastReader;  // per value: the last op that reads it (ops.size() for the head's input)
+  std::vector<float> linearWeights, linearBias;  // [inFeatures, classes], [classes]
+  LruCache<int64_t, NetworkPlan> plans{kNetworkPlans};
+};
+
+Geometry AtBatch(const NetworkOp& op, int64_t batch) {
+  Geometry g = op.geometry;
+  g[0] = batch;
+  return g;
+}
+
+size_t ValueElements(const ValueShape& shape, int64_t batch) {
+  return static_cast<size_t>(batch * shape[0] * shape[1] * shape[2]);
+}
+
+NetworkPlan PlanNetwork(const Network& network, int64_t batch) {
+  NetworkPlan plan;
+  std::vector<size_t> capacities;
+  std::vector<size_t> free;
+  plan.bufferOf.assign(network.shapes.size(), SIZE_MAX);
+  // The free buffer that fits `elements` most tightly, else a new one.
+  const auto take = [&](size_t elements) {
+    size_t best = SIZE_MAX;
+    for (size_t i = 0; i < free.size(); ++i) {
+      if (capacities[free[i]] >= elements && (best == SIZE_MAX || capacities[free[i]] < capacities[free[best]])) {
+        best = i;
+      }
+    }
+    if (best != SIZE_MAX) {
+      const size_t buffer = free[best];
+      free.erase(free.begin() + static_cast<std::ptrdiff_t>(best));
+      return buffer;
+    }
+    plan.buffers.push_back(AllocateAligned(elements * sizeof(float)));
+    capacities.push_back(elements);
+    return plan.buffers.size() - 1;
+  };
+  plan.bufferOf[0] = take(ValueElements(network.shapes[0], batch));
+  plan.pools.resize(network.ops.size());
+  for (size_t i = 0; i < network.ops.size(); ++i) {
+    const NetworkOp& op = network.ops[i];
+    const size_t outputElements = ValueElements(network.shapes[op.output], batch);
+    const bool inPlace = op.residual >= 0 && op.residual != op.input && network.lastReader[op.residual] == i;
+    plan.bufferOf[op.output] = inPlace ? plan.bufferOf[op.residual] : take(outputElements);
+    if (network.lastReader[op.input] == i) free.push_back(plan.bufferOf[op.input]);
+    if (op.residual >= 0 && op.residual != op.input && !inPlace && network.lastReader[op.residual] == i) {
+      free.push_back(plan.bufferOf[op.residual]);
+    }
+    if (op.kind == NetworkOpKind::kMaxPool) {
+      const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = AtBatch(op, batch);
+      // Padding is left out of each window's maximum; what a pool follows is a ReLU's output (at least 0), so the
+      // maxima are the zero-padded ones the layers model computes.
+      plan.pools[i] = dnnl::pooling_forward(dnnl::pooling_forward::primitive_desc(
+          dnnl::pooling_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::pooling_max,
+                                      memory::desc({n, ic, ih, iw}, memory::data_type::f32, Tag::nhwc),
+                                      memory::desc({n, oc, oh, ow}, memory::data_type::f32, Tag::nhwc), {sh, sw},
+                                      {kh, kw}, {pt, pl}, {pb, pr}),
+          Engine()));
+    }
+  }
+  return plan;
+}
+
+// `op`'s weights in `convolution`'s filter layout, packed (and kept) on first use.
+float* PackedWeights(NetworkOp& op, const Convolution& convolution, dnnl::stream& stream) {
+  for (auto& [desc, data] : op.packed) {
+    if (desc == convolution.filter.desc) return data.get();
+  }
+  const size_t bytes = convolution.filter.desc.get_size();
+  AlignedFloats data = AllocateAligned(bytes);
+  if (convolution.filter.reorders) {
+    memory user(convolution.descriptors.weights, Engine(), op.weights.data());
+    memory packed(convolution.filter.desc, Engine(), data.get());
+    convolution.filter.in.execute(stream, user, packed);
+    stream.wait();
+  } else {
+    std::memcpy(data.get(), op.weights.data(), bytes);
+  }
+  op.packed.emplace_back(convolution.filter.desc, std::move(data));
+  return op.packed.back().second.get();
+}
+
+// The head: each image's channels averaged over its height and width, then the linear layer.
+void NetworkHead(const Network& network, int64_t batch, const float* features, float* logits) {
+  const auto [height, width, channels] = network.shapes[network.ops.back().output];
+  const size_t classes = network.linearBias.size();
+  const size_t pixels = static_cast<size_t>(height * width);
+  std::vector<float> means(static_cast<size_t>(channels));
+  for (int64_t b = 0; b < batch; ++b) {
+    const float* image = features + static_cast<size_t>(b) * pixels * channels;
+    std::fill(means.begin(), means.end(), 0.0f);
+    for (size_t p = 0; p < pixels; ++p) {
+      for (int64_t c = 0; c < channels; ++c) means[c] += image[p * channels + c];
+    }
+    float* out = logits + static_cast<size_t>(b) * classes;
+    for (size_t k = 0; k < classes; ++k) out[k] = network.linearBias[k];
+    for (int64_t c = 0; c < channels; ++c) {
+      const float mean = means[c] / static_cast<float>(pixels);
+      const float* row = network.linearWeights.data() + static_cast<size_t>(c) * classes;
+      for (size_t k = 0; k < classes; ++k) out[k] += mean * row[k];
+    }
+  }
+}
+
+void RunNetwork(Network& network, int64_t batch, const float* images, float* logits) {
+  NetworkPlan& plan = network.plans.GetOrCreate(batch, [&] { return PlanNetwork(network, batch); });
+  const auto buffer = [&](int value) { return plan.buffers[plan.bufferOf[value]].get(); };
+  std::memcpy(buffer(0), images, ValueElements(network.inputShape, batch) * sizeof(float));
+  dnnl::engine& engine = Engine();
+  dnnl::stream stream(engine);
+  for (size_t i = 0; i < network.ops.size(); ++i) {
+    NetworkOp& op = network.ops[i];
+    const Geometry g = AtBatch(op, batch);
+    if (op.kind == NetworkOpKind::kMaxPool) {
+      const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
+      memory source({{n, ic, ih, iw}, memory::data_type::f32, Tag::nhwc}, engine, buffer(op.input));
+      memory destination({{n, oc, oh, ow}, memory::data_type::f32, Tag::nhwc}, engine, buffer(op.output));
+      plan.pools[i].execute(stream, {{DNNL_ARG_SRC, source}, {DNNL_ARG_DST, destination}});
+      continue;
+    }
+    Convolution& convolution = CachedInference(g, op.flags);
+    float* filter = PackedWeights(op, convolution, stream);
+    ExecuteInference(stream, convolution, op.flags, buffer(op.input), filter, op.bias.data(),
+                     op.residual >= 0 ? buffer(op.residual) : nullptr, buffer(op.output));
+  }
+  stream.wait();
+  NetworkHead(network, batch, buffer(network.ops.back().output), logits);
+}
+
+// Checks the ops' values and shapes as createNetwork reads them; the error names the op.
+void CheckNetwork(const Network& network) {
+  std::vector<bool> defined(network.ops.size() + 1, false);
+  defined[0] = true;
+  for (size_t i = 0; i < network.ops.size(); ++i) {
+    const NetworkOp& op = network.ops[i];
+    const std::string name = "op " + std::to_string(i);
+    const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = op.geometry;
+    const auto readable = [&](int value) {
+      return value >= 0 && static_cast<size_t>(value) < defined.size() && defined[value];
+    };
+    if (!readable(op.input)) throw std::invalid_argument(name + " reads value " + std::to_string(op.input) + ", not yet written");
+    if (op.output != static_cast<int>(i) + 1) {
+      throw std::invalid_argument(name + " must write value " + std::to_string(i + 1));
+    }
+    if (network.shapes[op.input] != ValueShape{ih, iw, ic}) {
+      throw std::invalid_argument(name + "'s geometry does not match the shape of value " + std::to_string(op.input));
+    }
+    if ((op.residual >= 0) != ((op.flags & kResidual) != 0) || (op.residual >= 0 && !readable(op.residual))) {
+      throw std::invalid_argument(name + " must read a written residual value exactly where its flags have one");
+    }
+    if (op.residual >= 0 && network.shapes[op.residual] != ValueShape{oh, ow, oc}) {
+      throw std::invalid_argument(name + "'s residual does not have its output's shape");
+    }
+    if (op.kind == NetworkOpKind::kMaxPool && (ic != oc || op.flags != 0)) {
+      throw std::invalid_argument(name + ", a max pool, must keep its channels and take no flags");
+    }
+    if (op.kind == NetworkOpKind::kConvolution &&
+        (op.weights.size() != static_cast<size_t>(kh * kw * ic * oc) ||
+         op.bias.size() != ((op.flags & kBias) ? static_cast<size_t>(oc) : 0))) {
+      throw std::invalid_argument(name + "'s weights or bias do not have its geometry's sizes");
+    }
+    defined[op.output] = true;
+  }
+  const ValueShape& features = network.shapes.back();
+  if (network.linearBias.empty() || network.linearWeights.size() != features[2] * network.linearBias.size()) {
+    throw std::invalid_argument("the linear layer's weights must be [channels of the last value, classes]");
+  }
+}
+
+// createNetwork's result: a Network until freeNetwork (or garbage collection) frees it.
+struct NetworkHandle {
+  std::unique_ptr<Network> network;
+};
+
+// Tells networks from other externals.
+constexpr napi_type_tag kNetworkTag = {0x7b1f3c2a9d4e4f10ULL, 0x8a6b5c4d3e2f1a09ULL};
+
+bool CopyFloats(napi_env env, napi_value value, const char* name, std::vector<float>* out) {
+  FloatArray array;
+  if (!ReadFloatArray(env, value, name, kAnyLength, &array)) return false;
+  out->assign(array.data, array.data + array.length);
+  return true;
+}
+
+bool ReadNetworkOps(napi_env env, napi_value opsValue, napi_value geometries, napi_value weights, napi_value biases,
+                    Network* network) {
+  bool isTypedArray = false;
+  napi_is_typedarray(env, opsValue, &isTypedArray);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  if (isTypedArray) napi_get_typedarray_info(env, opsValue, &type, &length, &data, nullptr, nullptr);
+  if (!isTypedArray || type != napi_int32_array || length == 0 || length % kNetworkOpFields != 0) {
+    return Throw(env, "ops must be an Int32Array of 5 values per op: kind, flags, input, residual, output");
+  }
+  const size_t count = length / kNetworkOpFields;
+  std::vector<int64_t> geometryValues(count * kGeometrySize);
+  std::vector<napi_value> weightArrays, biasArrays;
+  if (!ReadInt32Values(env, geometries, "geometries", count * kGeometrySize, geometryValues.data()) ||
+      !ReadArray(env, weights, "weights", count, &weightArrays) || !ReadArray(env, biases, "biases", count, &biasArrays)) {
+    return false;
+  }
+  const int32_t* fields = static_cast<const int32_t*>(data);
+  for (size_t i = 0; i < count; ++i) {
+    const int32_t* f = fields + i * kNetworkOpFields;
+    if (f[0] != 0 && f[0] != 1) return Throw(env, "an op's kind must be 0 (convolution) or 1 (max pool)");
+    if (f[1] < 0 || f[1] >= kInferenceFlags || (f[1] & kPackedWeights)) {
+      return Throw(env, "an op's flags must be an integer from 0 to 7: 1 bias, 2 residual, 4 ReLU");
+    }
+    NetworkOp op{static_cast<NetworkOpKind>(f[0]), {}, f[1], f[2], f[3], f[4], {}, {}, {}};
+    std::copy_n(geometryValues.begin() + static_cast<std::ptrdiff_t>(i * kGeometrySize), kGeometrySize,
+                op.geometry.begin());
+    if (op.kind == NetworkOpKind::kConvolution &&
+        (!CopyFloats(env, weightArrays[i], "weights", &op.weights) ||
+         ((op.flags & kBias) && !CopyFloats(env, biasArrays[i], "biases", &op.bias)))) {
+      return false;
+    }
+    const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = op.geometry;
+    if (std::min({ih, iw, ic, oh, ow, oc, kh, kw, sh, sw}) < 1) {
+      return Throw(env, "op " + std::to_string(i) + "'s geometry must have positive sizes and strides");
+    }
+    network->shapes.push_back({oh, ow, oc});
+    network->ops.push_back(std::move(op));
+  }
+  return true;
+}
+
+// createNetwork(inputShape, ops, geometries, weights, biases, linearWeights, linearBias): a network (see Network) of
+// [height, width, channels] images. ops: an Int32Array of kNetworkOpFields per op (kind 0 a convolution, 1 a max
+// pool; flags InferenceFlag's bias, residual and ReLU; input and residual the values read, -1 for no residual; output
+// the value written, op i's i + 1); geometries: an Int32Array of each op's geometry as infer takes it (its batch
+// ignored); weights and biases: per op, a Float32Array ([kh, kw, in, out] and [out]) or null for a max pool and a
+// left-out bias; the linear layer's [channels, classes] and [classes].
+napi_value CreateNetwork(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != 7) {
+    Throw(env, "createNetwork(inputShape, ops, geometries, weights, biases, linearWeights, linearBias) takes 7 "
+               "arguments");
+    return nullptr;
+  }
+  auto network = std::make_unique<Network>();
+  if (!ReadInt32Values(env, argv[0], "inputShape", 3, network->inputShape.data())) return nullptr;
+  network->shapes.push_back(network->inputShape);
+  if (!ReadNetworkOps(env, argv[1], argv[2], argv[3], argv[4], network.get()) ||
+      !CopyFloats(env, argv[5], "linearWeights", &network->linearWeights) ||
+      !CopyFloats(env, argv[6], "linearBias", &network->linearBias)) {
+    return nullptr;
+  }
+  napi_value result = nullptr;
+  Guarded(env, [&] {
+    CheckNetwork(*network);
+    network->lastReader.assign(network->shapes.size(), 0);
+    for (size_t i = 0; i < network->ops.size(); ++i) {
+      const NetworkOp& op = network->ops[i];
+      network->lastReader[op.input] = i;
+      if (op.residual >= 0) network->lastReader[op.residual] = i;
+    }
+    network->lastReader[network->ops.back().output] = network->ops.size();
+    auto* handle = new NetworkHandle{std::move(network)};
+    napi_create_external(
+        env, handle, [](napi_env, void* data, void*) { delete static_cast<NetworkHandle*>(data); }, nullptr, &result);
+    napi_type_tag_object(env, result, &kNetworkTag);
+  });
+  return result;
+}
+
+bool ReadNetwork(napi_env env, napi_value value, NetworkHandle** handle) {
+  bool tagged = false;
+  napi_valuetype type;
+  napi_typeof(env, value, &type);
+  if (type == napi_external) napi_check_object_type_tag(env, value, &kNetworkTag, &tagged);
+  if (!tagged) return Throw(env, "network must be what createNetwork returned");
+  void* data = nullptr;
+  napi_get_value_external(env, value, &data);
+  *handle = static_cast<NetworkHandle*>(data);
+  return true;
+}
+
+// runNetwork(network, batch, images, logits): writes the [batch, classes] logits of the [batch, height, width,
+// channels] images.
+napi_value RunNetworkCall(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  NetworkHandle* handle = nullptr;
+  int32_t batch = 0;
+  if (argc != 4) {
+    Throw(env, "runNetwork(network, batch, images, logits) takes 4 arguments");
+    return nullptr;
+  }
+  if (!ReadNetwork(env, argv[0], &handle)) return nullptr;
+  if (!handle->network) {
+    Throw(env, "the network has been freed");
+    return nullptr;
+  }
+  Network& network = *handle->network;
+  napi_get_value_int32(env, argv[1], &batch);
+  if (batch < 1) {
+    Throw(env, "batch must be a positive integer");
+    return nullptr;
+  }
+  FloatArray images, logits;
+  if (!ReadFloatArray(env, argv[2], "images", ValueElements(network.inputShape, batch), &images) ||
+      !ReadFloatArray(env, argv[3], "logits", static_cast<size_t>(batch) * network.linearBias.size(), &logits)) {
+    return nullptr;
+  }
+  Guarded(env, [&] { RunNetwork(network, batch, images.data, logits.data); });
+  return nullptr;
+}
+
+// freeNetwork(network): frees its weights and buffers now rather than when it is garbage collected.
+napi_value FreeNetwork(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  NetworkHandle* handle = nullptr;
+  if (argc != 1) {
+    Throw(env, "freeNetwork(network) takes 1 argument");
+    return nullptr;
+  }
+  if (ReadNetwork(env, argv[0], &handle)) handle->network.reset();
+  return nullptr;
 }
 
 // Element-wise binary operations on float32 tensors of up to rank 4, by oneDNN's binary primitive (AVX-512, on every
@@ -1044,27 +1447,6 @@ SgdUpdateFunction SgdUpdateFor(bool momentum, bool first, bool nesterov) {
   return nesterov ? SgdUpdate<kDecay, true, false, true> : SgdUpdate<kDecay, true, false, false>;
 }
 
-// Reads a JavaScript array of `count` entries (kAnyLength: any count) into `out`, one napi_value each.
-bool ReadArray(napi_env env, napi_value value, const char* name, size_t count, std::vector<napi_value>* out) {
-  bool isArray = false;
-  napi_is_array(env, value, &isArray);
-  uint32_t length = 0;
-  if (isArray) napi_get_array_length(env, value, &length);
-  if (!isArray || (count != kAnyLength && length != count)) {
-    return Throw(env, std::string(name) + " must be an array" +
-                          (count != kAnyLength ? " of " + std::to_string(count) + " entries" : std::string()));
-  }
-  out->resize(length);
-  for (uint32_t i = 0; i < length; ++i) napi_get_element(env, value, i, &(*out)[i]);
-  return true;
-}
-
-bool IsNull(napi_env env, napi_value value) {
-  napi_valuetype type;
-  napi_typeof(env, value, &type);
-  return type == napi_null;
-}
-
 // sgdStep(learningRate, momentum, weightDecay, nesterov, parameters, gradients, buffers, newParameters, newBuffers):
 // writes each parameter's update to newParameters[i] and, with momentum, its buffer to newBuffers[i]. The arrays are
 // of one length; buffers[i] is null on a parameter's first step and without momentum, newBuffers[i] null without.
@@ -1248,6 +1630,9 @@ napi_value Init(napi_env env, napi_value exports) {
       {"run", nullptr, Run, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"infer", nullptr, Infer, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"packFilter", nullptr, PackFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"createNetwork", nullptr, CreateNetwork, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"runNetwork", nullptr, RunNetworkCall, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"freeNetwork", nullptr, FreeNetwork, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"binary", nullptr, Binary, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormForward", nullptr, BatchNormForward, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"batchNormBackward", nullptr, BatchNormBackward, nullptr, nullptr, nullptr, napi_default, nullptr},

@@ -1,6 +1,7 @@
 // The wasm backend's heaviest training kernels computed natively by oneDNN, where its Node addon is built:
 // convolutions in all three directions, and element-wise addition, multiplication and subtraction. For inference, a
-// convolution with a bias and a ReLU (tf.fused.conv2d, as the folded InferenceModel runs it) is one oneDNN primitive.
+// convolution with a bias and a ReLU (tf.fused.conv2d) is one oneDNN primitive, and the folded InferenceModel runs its
+// whole network in one call (oneDnnNetworks, OneDnnInferenceNetwork).
 // The same addon computes batch normalization in training (the kernels of @resnet-lab/resnet's
 // batch-norm-training-kernels.ts), with its own threaded loops rather than oneDNN's (see onednn-kernels.cc), the
 // SGD update of every parameter in one pass (SGD_STEP, sgd-step-kernel.ts), and ReLU forward and backward (RELU_GRAD,
@@ -80,6 +81,27 @@ interface OneDnnAddon {
    * before it.
    */
   packFilter?(geometry: Int32Array, flags: number, weights: Float32Array): Float32Array | null;
+  /**
+   * A whole network's inference as one native call (see createNetwork in native/onednn-kernels.cc): `ops` holds per
+   * op its kind (0 a convolution, 1 a max pool), flags (InferenceFlag's bias, residual and ReLU), input value,
+   * residual value (-1 for none) and output value (op i writes value i + 1; value 0 is the images), `geometries` each
+   * op's geometry as `run` takes it (the batch ignored), `weights` and `biases` per op ([kh, kw, in, out] and [out];
+   * null for a max pool or no bias), then the head's linear layer ([channels, classes] and [classes]) after a global
+   * average pool.
+   */
+  createNetwork(
+    inputShape: Int32Array,
+    ops: Int32Array,
+    geometries: Int32Array,
+    weights: (Float32Array | null)[],
+    biases: (Float32Array | null)[],
+    linearWeights: Float32Array,
+    linearBias: Float32Array,
+  ): OneDnnNetworkHandle;
+  /** Writes the [batch, classes] logits of the [batch, height, width, channels] images. */
+  runNetwork(network: OneDnnNetworkHandle, batch: number, images: Float32Array, logits: Float32Array): void;
+  /** Frees a network's weights and buffers now (garbage collection frees them otherwise); it runs no more. */
+  freeNetwork(network: OneDnnNetworkHandle): void;
   /** out = a (kind) b; `bDims` equal `aDims` or are 1 where b broadcasts; both of rank 4. */
   binary(
     kind: BinaryKind,
@@ -143,6 +165,12 @@ interface OneDnnAddon {
   cachedPrimitives(): OneDnnCachedPrimitives;
   version(): string;
 }
+
+/** What createNetwork returns: a native network, opaque to JavaScript. */
+export type OneDnnNetworkHandle = { readonly __brand: 'OneDnnNetworkHandle' };
+
+/** The addon's whole-network inference (createNetwork, runNetwork, freeNetwork). */
+export type OneDnnNetworks = Pick<OneDnnAddon, 'createNetwork' | 'runNetwork' | 'freeNetwork'>;
 
 export interface OneDnnCachedPrimitives {
   readonly convolutions: number;
@@ -231,6 +259,9 @@ function loadAddon(): OneDnnAddon | undefined {
       [
         'run',
         'infer',
+        'createNetwork',
+        'runNetwork',
+        'freeNetwork',
         'binary',
         'batchNormForward',
         'batchNormBackward',
@@ -273,6 +304,14 @@ export function oneDnnConvolutionImplementation(
     inference: 3,
   };
   return addon?.convolutionImplementation(kinds[kind], Int32Array.from(geometry));
+}
+
+/**
+ * The addon's whole-network inference where oneDNN computes the wasm backend's kernels and wasm is the backend in use;
+ * undefined elsewhere, where tfjs's kernels run inference.
+ */
+export function oneDnnNetworks(): OneDnnNetworks | undefined {
+  return replaced.size > 0 && tf.getBackend() === 'wasm' ? addon : undefined;
 }
 
 /** The addon's primitive caches (for diagnostics), or undefined where it is not loaded. */

@@ -1,0 +1,164 @@
+// A folded ResNet's whole forward pass as one oneDNN network in the addon (createNetwork in
+// native/onednn-kernels.cc): one native call per batch instead of one tfjs op per layer. At batch 1, a prediction,
+// tfjs's dispatch and its tensors on the wasm heap cost about as much as the convolutions themselves.
+import { INPUT_CHANNELS, type ConvPlan, type FoldedConvolution, type ResNetPlan } from '@resnet-lab/resnet';
+import { oneDnnNetworks, type OneDnnNetworkHandle, type OneDnnNetworks } from '../backend/onednn-kernels.js';
+
+/** Bits of an op's flags, as the addon's InferenceFlag. */
+const enum OpFlag {
+  Bias = 1,
+  Residual = 2,
+  Relu = 4,
+}
+
+const enum OpKind {
+  Convolution = 0,
+  MaxPool = 1,
+}
+
+/** The linear layer: [inFeatures, classes] and [classes]. */
+export interface LinearWeights {
+  readonly kernel: Float32Array;
+  readonly bias: Float32Array;
+}
+
+/** One op as createNetwork takes it: what it reads and writes are value numbers, 0 the images. */
+interface NetworkOp {
+  readonly kind: OpKind;
+  readonly flags: number;
+  readonly input: number;
+  readonly residual: number;
+  readonly geometry: readonly number[];
+  readonly weights: Float32Array | null;
+  readonly bias: Float32Array | null;
+}
+
+export class OneDnnInferenceNetwork {
+  private freed = false;
+
+  private constructor(
+    private readonly addon: OneDnnNetworks,
+    private readonly handle: OneDnnNetworkHandle,
+    private readonly imageElements: number,
+    readonly classes: number,
+  ) {}
+
+  /**
+   * The network of `plan` with its convolutions `folded` (by name) and its `linear` layer, where oneDNN computes the
+   * wasm backend's kernels; undefined elsewhere. The addon keeps copies of the weights.
+   */
+  static create(
+    plan: ResNetPlan,
+    folded: ReadonlyMap<string, FoldedConvolution>,
+    linear: LinearWeights,
+  ): OneDnnInferenceNetwork | undefined {
+    const addon = oneDnnNetworks();
+    if (addon === undefined) return undefined;
+    const ops = networkOps(plan, folded);
+    const size = plan.config.inputSize;
+    const handle = addon.createNetwork(
+      Int32Array.from([size, size, INPUT_CHANNELS]),
+      Int32Array.from(ops.flatMap((op, index) => [op.kind, op.flags, op.input, op.residual, index + 1])),
+      Int32Array.from(ops.flatMap((op) => op.geometry)),
+      ops.map((op) => op.weights),
+      ops.map((op) => op.bias),
+      linear.kernel,
+      linear.bias,
+    );
+    return new OneDnnInferenceNetwork(addon, handle, size * size * INPUT_CHANNELS, plan.linear.outFeatures);
+  }
+
+  /** [batch, classes] logits of [batch, height, width, 3] images. */
+  logits(images: Float32Array, batch: number): Float32Array {
+    if (this.freed) throw new Error('This network has been freed.');
+    if (images.length !== batch * this.imageElements) {
+      throw new Error(`Expected ${batch} images of ${this.imageElements} values, got ${images.length} values.`);
+    }
+    const logits = new Float32Array(batch * this.classes);
+    this.addon.runNetwork(this.handle, batch, images, logits);
+    return logits;
+  }
+
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.addon.freeNetwork(this.handle);
+  }
+}
+
+/** The plan's layers in order: each block's shortcut first, then its convolutions, the last with the residual sum. */
+function networkOps(plan: ResNetPlan, folded: ReadonlyMap<string, FoldedConvolution>): NetworkOp[] {
+  const ops: NetworkOp[] = [];
+  const convolve = (conv: ConvPlan, input: number, flags: number, residual = -1): number => {
+    const { kernel, bias } = folded.get(conv.name)!;
+    const { inputSize, outputSize, kernelSize, stride, padding } = conv;
+    ops.push({
+      kind: OpKind.Convolution,
+      flags: OpFlag.Bias | flags,
+      input,
+      residual,
+      geometry: windowGeometry(inputSize, conv.inChannels, outputSize, conv.outChannels, kernelSize, stride, padding),
+      weights: kernel,
+      bias,
+    });
+    return ops.length;
+  };
+  let x = convolve(plan.stem.conv, 0, OpFlag.Relu);
+  const { maxPool } = plan.stem;
+  if (maxPool) {
+    const channels = plan.stem.conv.outChannels;
+    const { kernelSize, stride, padding, outputSize } = maxPool;
+    ops.push({
+      kind: OpKind.MaxPool,
+      flags: 0,
+      input: x,
+      residual: -1,
+      geometry: windowGeometry(plan.stem.conv.outputSize, channels, outputSize, channels, kernelSize, stride, padding),
+      weights: null,
+      bias: null,
+    });
+    x = ops.length;
+  }
+  for (const stage of plan.stages) {
+    for (const block of stage.blocks) {
+      const shortcut = block.shortcut ? convolve(block.shortcut, x, 0) : x;
+      let y = x;
+      for (const conv of block.convs.slice(0, -1)) y = convolve(conv, y, OpFlag.Relu);
+      x = convolve(block.convs.at(-1)!, y, OpFlag.Residual | OpFlag.Relu, shortcut);
+    }
+  }
+  return ops;
+}
+
+/**
+ * A window's geometry as the addon takes it (batch 1, replaced per run): PyTorch's symmetric padding in front, and
+ * behind the padding that ends the last window where PyTorch's does (less where rows are left unread).
+ */
+function windowGeometry(
+  inputSize: number,
+  inChannels: number,
+  outputSize: number,
+  outChannels: number,
+  kernelSize: number,
+  stride: number,
+  padding: number,
+): number[] {
+  const far = (outputSize - 1) * stride + kernelSize - inputSize - padding;
+  return [
+    1,
+    inputSize,
+    inputSize,
+    inChannels,
+    outputSize,
+    outputSize,
+    outChannels,
+    kernelSize,
+    kernelSize,
+    stride,
+    stride,
+    padding,
+    padding,
+    far,
+    far,
+  ];
+}
