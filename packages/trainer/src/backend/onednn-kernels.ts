@@ -43,6 +43,9 @@ export class ConvolutionAlgorithmError extends Error {
   }
 }
 
+/** Spins of libgomp's threads before they sleep, where GOMP_SPINCOUNT does not say (see loadAddon). */
+const OMP_SPIN_COUNT = 10_000;
+
 /** Where `npm run build:native` puts the addon. */
 export const ONEDNN_ADDON_PATH = fileURLToPath(new URL('../../build/native/onednn-kernels.node', import.meta.url));
 
@@ -253,6 +256,13 @@ function loadAddon(): OneDnnAddon | undefined {
   // the cores (the API's workers, parallel test files) the spinning threads take the time that wasm's threads and the
   // other processes need: train.test.ts's first test beside two busy loops took 15 s with PASSIVE and over 60 without.
   process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
+  // ...after a short spin, though (libgomp's count, which takes precedence over the policy's none): long enough that
+  // the second thread is still awake for the next parallel region of a whole network run in one call (a prediction's
+  // ResNet18 at batch 1, 2026-12-02, two alternated runs: 6.0 and 6.2 ms a forward pass with no spin, 3.9 and 4.1
+  // at 1,000, 3.7 and 3.6 at 10,000), and far short of the default's 300,000, which slowed everything beside it.
+  // Training at batch 32 alone: 74.3 and 75.1 images/s with no spin, 76.4 and 79.8 at 10,000; beside two busy
+  // loops, 41.7 and 31.8 against 36.1 and 34.4. libgomp reads both when the addon loads it.
+  process.env['GOMP_SPINCOUNT'] ??= String(OMP_SPIN_COUNT);
   try {
     const loaded = createRequire(import.meta.url)(ONEDNN_ADDON_PATH) as Partial<OneDnnAddon>;
     const missing = (
