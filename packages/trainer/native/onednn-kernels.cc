@@ -482,13 +482,19 @@ bool ReadInt32Values(napi_env env, napi_value value, const char* name, size_t co
   return true;
 }
 
+// Reads exactly `count` arguments into `argv`; `usage` names them for the error.
+bool ReadExactArguments(napi_env env, napi_callback_info info, size_t count, const char* usage, napi_value* argv) {
+  size_t argc = count;
+  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
+  if (argc != count) return Throw(env, std::string(usage) + " takes " + std::to_string(count) + " arguments");
+  return true;
+}
+
 // Reads exactly `count` arguments, the first an integer from 0 to `choices` - 1 (which operation), into `argv` and
 // `choice`; `usage` names them for the error.
 bool ReadArguments(napi_env env, napi_callback_info info, size_t count, const char* usage, int32_t choices,
                    const char* choiceError, napi_value* argv, int32_t* choice, size_t choiceIndex = 0) {
-  size_t argc = count;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != count) return Throw(env, std::string(usage) + " takes " + std::to_string(count) + " arguments");
+  if (!ReadExactArguments(env, info, count, usage, argv)) return false;
   *choice = -1;
   napi_get_value_int32(env, argv[choiceIndex], choice);
   if (*choice < 0 || *choice >= choices) return Throw(env, choiceError);
@@ -1022,12 +1028,10 @@ bool ReadNetworkOps(napi_env env, napi_value opsValue, napi_value geometries, na
 // ignored); weights and biases: per op, a Float32Array ([kh, kw, in, out] and [out]) or null for a max pool and a
 // left-out bias; the linear layer's [channels, classes] and [classes].
 napi_value CreateNetwork(napi_env env, napi_callback_info info) {
-  size_t argc = 7;
   napi_value argv[7];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 7) {
-    Throw(env, "createNetwork(inputShape, ops, geometries, weights, biases, linearWeights, linearBias) takes 7 "
-               "arguments");
+  if (!ReadExactArguments(env, info, 7,
+                          "createNetwork(inputShape, ops, geometries, weights, biases, linearWeights, linearBias)",
+                          argv)) {
     return nullptr;
   }
   auto network = std::make_unique<Network>();
@@ -1071,16 +1075,13 @@ bool ReadNetwork(napi_env env, napi_value value, NetworkHandle** handle) {
 // runNetwork(network, batch, images, logits): writes the [batch, classes] logits of the [batch, height, width,
 // channels] images.
 napi_value RunNetworkCall(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
   napi_value argv[4];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   NetworkHandle* handle = nullptr;
   int32_t batch = 0;
-  if (argc != 4) {
-    Throw(env, "runNetwork(network, batch, images, logits) takes 4 arguments");
+  if (!ReadExactArguments(env, info, 4, "runNetwork(network, batch, images, logits)", argv) ||
+      !ReadNetwork(env, argv[0], &handle)) {
     return nullptr;
   }
-  if (!ReadNetwork(env, argv[0], &handle)) return nullptr;
   if (!handle->network) {
     Throw(env, "the network has been freed");
     return nullptr;
@@ -1102,15 +1103,11 @@ napi_value RunNetworkCall(napi_env env, napi_callback_info info) {
 
 // freeNetwork(network): frees its weights and buffers now rather than when it is garbage collected.
 napi_value FreeNetwork(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   NetworkHandle* handle = nullptr;
-  if (argc != 1) {
-    Throw(env, "freeNetwork(network) takes 1 argument");
-    return nullptr;
+  if (ReadExactArguments(env, info, 1, "freeNetwork(network)", argv) && ReadNetwork(env, argv[0], &handle)) {
+    handle->network.reset();
   }
-  if (ReadNetwork(env, argv[0], &handle)) handle->network.reset();
   return nullptr;
 }
 

@@ -200,8 +200,8 @@ const enum BinaryKind {
  */
 const MIN_NATIVE_ELEMENTS = 1 << 14;
 
-/** Bits of `infer`'s flags: what is added to the convolution's output, in this order. */
-const enum InferenceFlag {
+/** Bits of `infer`'s flags (and of createNetwork's ops): what is added to the convolution's output, in this order. */
+export const enum InferenceFlag {
   Bias = 1,
   Residual = 2,
   Relu = 4,

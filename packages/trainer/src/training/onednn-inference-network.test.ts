@@ -163,6 +163,9 @@ describe.runIf(BUILDABLE)('InferenceModel as one oneDNN network', () => {
       expect(() =>
         addon.runNetwork({} as typeof network, 1, new Float32Array(4 * 4 * 16), new Float32Array(2)),
       ).toThrow('network must be what createNetwork returned');
+      expect(() => (addon.runNetwork as (...args: unknown[]) => void)(network, 1)).toThrow(
+        'runNetwork(network, batch, images, logits) takes 4 arguments',
+      );
       addon.freeNetwork(network);
     });
   });

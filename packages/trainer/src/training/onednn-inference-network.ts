@@ -2,14 +2,12 @@
 // native/onednn-kernels.cc): one native call per batch instead of one tfjs op per layer. At batch 1, a prediction,
 // tfjs's dispatch and its tensors on the wasm heap cost about as much as the convolutions themselves.
 import { INPUT_CHANNELS, type ConvPlan, type FoldedConvolution, type ResNetPlan } from '@resnet-lab/resnet';
-import { oneDnnNetworks, type OneDnnNetworkHandle, type OneDnnNetworks } from '../backend/onednn-kernels.js';
-
-/** Bits of an op's flags, as the addon's InferenceFlag. */
-const enum OpFlag {
-  Bias = 1,
-  Residual = 2,
-  Relu = 4,
-}
+import {
+  InferenceFlag,
+  oneDnnNetworks,
+  type OneDnnNetworkHandle,
+  type OneDnnNetworks,
+} from '../backend/onednn-kernels.js';
 
 const enum OpKind {
   Convolution = 0,
@@ -94,7 +92,7 @@ function networkOps(plan: ResNetPlan, folded: ReadonlyMap<string, FoldedConvolut
     const { inputSize, outputSize, kernelSize, stride, padding } = conv;
     ops.push({
       kind: OpKind.Convolution,
-      flags: OpFlag.Bias | flags,
+      flags: InferenceFlag.Bias | flags,
       input,
       residual,
       geometry: windowGeometry(inputSize, conv.inChannels, outputSize, conv.outChannels, kernelSize, stride, padding),
@@ -103,7 +101,7 @@ function networkOps(plan: ResNetPlan, folded: ReadonlyMap<string, FoldedConvolut
     });
     return ops.length;
   };
-  let x = convolve(plan.stem.conv, 0, OpFlag.Relu);
+  let x = convolve(plan.stem.conv, 0, InferenceFlag.Relu);
   const { maxPool } = plan.stem;
   if (maxPool) {
     const channels = plan.stem.conv.outChannels;
@@ -123,8 +121,8 @@ function networkOps(plan: ResNetPlan, folded: ReadonlyMap<string, FoldedConvolut
     for (const block of stage.blocks) {
       const shortcut = block.shortcut ? convolve(block.shortcut, x, 0) : x;
       let y = x;
-      for (const conv of block.convs.slice(0, -1)) y = convolve(conv, y, OpFlag.Relu);
-      x = convolve(block.convs.at(-1)!, y, OpFlag.Residual | OpFlag.Relu, shortcut);
+      for (const conv of block.convs.slice(0, -1)) y = convolve(conv, y, InferenceFlag.Relu);
+      x = convolve(block.convs.at(-1)!, y, InferenceFlag.Residual | InferenceFlag.Relu, shortcut);
     }
   }
   return ops;
