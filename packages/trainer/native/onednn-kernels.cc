@@ -764,14 +764,14 @@ bool IsNull(napi_env env, napi_value value) {
 // convolution writes into its residual's buffer where nothing reads the residual after it, so the sum post-op adds it
 // in place.
 enum class NetworkOpKind { kConvolution = 0, kMaxPool = 1 };
-// Per op in createNetwork's `ops`: kind, flags, input, residual (-1 for none), output.
-constexpr size_t kNetworkOpFields = 5;
+// Per op in createNetwork's `ops`: kind, flags, input, residual (-1 for none). Op i writes value i + 1.
+constexpr size_t kNetworkOpFields = 4;
 
 struct NetworkOp {
   NetworkOpKind kind;
   Geometry geometry;  // its batch, geometry[0], set per run
   int flags;
-  int input, residual, output;
+  int input, residual;
   std::vector<float> weights, bias;  // [kh, kw, in, out] and [out]; empty for a max pool
   // The weights in each primitive layout they were run in (Winograd's at some batch sizes, the direct one's at others).
   std::vector<std::pair<memory::desc, AlignedFloats>> packed;
@@ -791,9 +791,8 @@ struct NetworkPlan {
 constexpr size_t kNetworkPlans = 3;
 
 struct Network {
-  ValueShape inputShape;
   std::vector<NetworkOp> ops;
-  std::vector<ValueShape> shapes;  // per value
+  std::vector<ValueShape> shapes;  // per value: the images', then each op's output's
   std::vector<size_t> lastReader;  // per value: the last op that reads it (ops.size() for the head's input)
   std::vector<float> linearWeights, linearBias;  // [inFeatures, classes], [classes]
   LruCache<int64_t, NetworkPlan> plans{kNetworkPlans};
@@ -835,9 +834,9 @@ NetworkPlan PlanNetwork(const Network& network, int64_t batch) {
   plan.pools.resize(network.ops.size());
   for (size_t i = 0; i < network.ops.size(); ++i) {
     const NetworkOp& op = network.ops[i];
-    const size_t outputElements = ValueElements(network.shapes[op.output], batch);
+    const size_t output = i + 1;
     const bool inPlace = op.residual >= 0 && op.residual != op.input && network.lastReader[op.residual] == i;
-    plan.bufferOf[op.output] = inPlace ? plan.bufferOf[op.residual] : take(outputElements);
+    plan.bufferOf[output] = inPlace ? plan.bufferOf[op.residual] : take(ValueElements(network.shapes[output], batch));
     if (network.lastReader[op.input] == i) free.push_back(plan.bufferOf[op.input]);
     if (op.residual >= 0 && op.residual != op.input && !inPlace && network.lastReader[op.residual] == i) {
       free.push_back(plan.bufferOf[op.residual]);
@@ -878,7 +877,7 @@ float* PackedWeights(NetworkOp& op, const Convolution& convolution, dnnl::stream
 
 // The head: each image's channels averaged over its height and width, then the linear layer.
 void NetworkHead(const Network& network, int64_t batch, const float* features, float* logits) {
-  const auto [height, width, channels] = network.shapes[network.ops.back().output];
+  const auto [height, width, channels] = network.shapes.back();
   const size_t classes = network.linearBias.size();
   const size_t pixels = static_cast<size_t>(height * width);
   std::vector<float> means(static_cast<size_t>(channels));
@@ -901,7 +900,7 @@ void NetworkHead(const Network& network, int64_t batch, const float* features, f
 void RunNetwork(Network& network, int64_t batch, const float* images, float* logits) {
   NetworkPlan& plan = network.plans.GetOrCreate(batch, [&] { return PlanNetwork(network, batch); });
   const auto buffer = [&](int value) { return plan.buffers[plan.bufferOf[value]].get(); };
-  std::memcpy(buffer(0), images, ValueElements(network.inputShape, batch) * sizeof(float));
+  std::memcpy(buffer(0), images, ValueElements(network.shapes[0], batch) * sizeof(float));
   dnnl::engine& engine = Engine();
   dnnl::stream stream(engine);
   for (size_t i = 0; i < network.ops.size(); ++i) {
@@ -910,17 +909,17 @@ void RunNetwork(Network& network, int64_t batch, const float* images, float* log
     if (op.kind == NetworkOpKind::kMaxPool) {
       const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
       memory source({{n, ic, ih, iw}, memory::data_type::f32, Tag::nhwc}, engine, buffer(op.input));
-      memory destination({{n, oc, oh, ow}, memory::data_type::f32, Tag::nhwc}, engine, buffer(op.output));
+      memory destination({{n, oc, oh, ow}, memory::data_type::f32, Tag::nhwc}, engine, buffer(i + 1));
       plan.pools[i].execute(stream, {{DNNL_ARG_SRC, source}, {DNNL_ARG_DST, destination}});
       continue;
     }
     Convolution& convolution = CachedInference(g, op.flags);
     float* filter = PackedWeights(op, convolution, stream);
     ExecuteInference(stream, convolution, op.flags, buffer(op.input), filter, op.bias.data(),
-                     op.residual >= 0 ? buffer(op.residual) : nullptr, buffer(op.output));
+                     op.residual >= 0 ? buffer(op.residual) : nullptr, buffer(i + 1));
   }
   stream.wait();
-  NetworkHead(network, batch, buffer(network.ops.back().output), logits);
+  NetworkHead(network, batch, buffer(network.ops.size()), logits);
 }
 
 // Checks the ops' values and shapes as createNetwork reads them; the error names the op.
@@ -935,9 +934,6 @@ void CheckNetwork(const Network& network) {
       return value >= 0 && static_cast<size_t>(value) < defined.size() && defined[value];
     };
     if (!readable(op.input)) throw std::invalid_argument(name + " reads value " + std::to_string(op.input) + ", not yet written");
-    if (op.output != static_cast<int>(i) + 1) {
-      throw std::invalid_argument(name + " must write value " + std::to_string(i + 1));
-    }
     if (network.shapes[op.input] != ValueShape{ih, iw, ic}) {
       throw std::invalid_argument(name + "'s geometry does not match the shape of value " + std::to_string(op.input));
     }
@@ -955,7 +951,7 @@ void CheckNetwork(const Network& network) {
          op.bias.size() != ((op.flags & kBias) ? static_cast<size_t>(oc) : 0))) {
       throw std::invalid_argument(name + "'s weights or bias do not have its geometry's sizes");
     }
-    defined[op.output] = true;
+    defined[i + 1] = true;
   }
   const ValueShape& features = network.shapes.back();
   if (network.linearBias.empty() || network.linearWeights.size() != features[2] * network.linearBias.size()) {
@@ -987,7 +983,7 @@ bool ReadNetworkOps(napi_env env, napi_value opsValue, napi_value geometries, na
   void* data = nullptr;
   if (isTypedArray) napi_get_typedarray_info(env, opsValue, &type, &length, &data, nullptr, nullptr);
   if (!isTypedArray || type != napi_int32_array || length == 0 || length % kNetworkOpFields != 0) {
-    return Throw(env, "ops must be an Int32Array of 5 values per op: kind, flags, input, residual, output");
+    return Throw(env, "ops must be an Int32Array of 4 values per op: kind, flags, input, residual");
   }
   const size_t count = length / kNetworkOpFields;
   std::vector<int64_t> geometryValues(count * kGeometrySize);
@@ -1003,7 +999,7 @@ bool ReadNetworkOps(napi_env env, napi_value opsValue, napi_value geometries, na
     if (f[1] < 0 || f[1] >= kInferenceFlags || (f[1] & kPackedWeights)) {
       return Throw(env, "an op's flags must be an integer from 0 to 7: 1 bias, 2 residual, 4 ReLU");
     }
-    NetworkOp op{static_cast<NetworkOpKind>(f[0]), {}, f[1], f[2], f[3], f[4], {}, {}, {}};
+    NetworkOp op{static_cast<NetworkOpKind>(f[0]), {}, f[1], f[2], f[3], {}, {}, {}};
     std::copy_n(geometryValues.begin() + static_cast<std::ptrdiff_t>(i * kGeometrySize), kGeometrySize,
                 op.geometry.begin());
     if (op.kind == NetworkOpKind::kConvolution &&
@@ -1023,8 +1019,8 @@ bool ReadNetworkOps(napi_env env, napi_value opsValue, napi_value geometries, na
 
 // createNetwork(inputShape, ops, geometries, weights, biases, linearWeights, linearBias): a network (see Network) of
 // [height, width, channels] images. ops: an Int32Array of kNetworkOpFields per op (kind 0 a convolution, 1 a max
-// pool; flags InferenceFlag's bias, residual and ReLU; input and residual the values read, -1 for no residual; output
-// the value written, op i's i + 1); geometries: an Int32Array of each op's geometry as infer takes it (its batch
+// pool; flags InferenceFlag's bias, residual and ReLU; input and residual the values read, -1 for no residual; op i
+// writes value i + 1); geometries: an Int32Array of each op's geometry as infer takes it (its batch
 // ignored); weights and biases: per op, a Float32Array ([kh, kw, in, out] and [out]) or null for a max pool and a
 // left-out bias; the linear layer's [channels, classes] and [classes].
 napi_value CreateNetwork(napi_env env, napi_callback_info info) {
@@ -1035,8 +1031,9 @@ napi_value CreateNetwork(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   auto network = std::make_unique<Network>();
-  if (!ReadInt32Values(env, argv[0], "inputShape", 3, network->inputShape.data())) return nullptr;
-  network->shapes.push_back(network->inputShape);
+  ValueShape inputShape;
+  if (!ReadInt32Values(env, argv[0], "inputShape", 3, inputShape.data())) return nullptr;
+  network->shapes.push_back(inputShape);
   if (!ReadNetworkOps(env, argv[1], argv[2], argv[3], argv[4], network.get()) ||
       !CopyFloats(env, argv[5], "linearWeights", &network->linearWeights) ||
       !CopyFloats(env, argv[6], "linearBias", &network->linearBias)) {
@@ -1051,7 +1048,7 @@ napi_value CreateNetwork(napi_env env, napi_callback_info info) {
       network->lastReader[op.input] = i;
       if (op.residual >= 0) network->lastReader[op.residual] = i;
     }
-    network->lastReader[network->ops.back().output] = network->ops.size();
+    network->lastReader.back() = network->ops.size();
     auto* handle = new NetworkHandle{std::move(network)};
     napi_create_external(
         env, handle, [](napi_env, void* data, void*) { delete static_cast<NetworkHandle*>(data); }, nullptr, &result);
@@ -1093,7 +1090,7 @@ napi_value RunNetworkCall(napi_env env, napi_callback_info info) {
     return nullptr;
   }
   FloatArray images, logits;
-  if (!ReadFloatArray(env, argv[2], "images", ValueElements(network.inputShape, batch), &images) ||
+  if (!ReadFloatArray(env, argv[2], "images", ValueElements(network.shapes[0], batch), &images) ||
       !ReadFloatArray(env, argv[3], "logits", static_cast<size_t>(batch) * network.linearBias.size(), &logits)) {
     return nullptr;
   }

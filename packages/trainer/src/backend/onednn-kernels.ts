@@ -86,10 +86,10 @@ interface OneDnnAddon {
   packFilter?(geometry: Int32Array, flags: number, weights: Float32Array): Float32Array | null;
   /**
    * A whole network's inference as one native call (see createNetwork in native/onednn-kernels.cc): `ops` holds per
-   * op its kind (0 a convolution, 1 a max pool), flags (InferenceFlag's bias, residual and ReLU), input value,
-   * residual value (-1 for none) and output value (op i writes value i + 1; value 0 is the images), `geometries` each
-   * op's geometry as `run` takes it (the batch ignored), `weights` and `biases` per op ([kh, kw, in, out] and [out];
-   * null for a max pool or no bias), then the head's linear layer ([channels, classes] and [classes]) after a global
+   * op its kind (0 a convolution, 1 a max pool), flags (InferenceFlag's bias, residual and ReLU), input value and
+   * residual value (-1 for none); value 0 is the images and op i writes value i + 1. `geometries` holds each op's
+   * geometry as `run` takes it (the batch ignored), `weights` and `biases` per op ([kh, kw, in, out] and [out]; null
+   * for a max pool or no bias), then the head's linear layer ([channels, classes] and [classes]) after a global
    * average pool.
    */
   createNetwork(
@@ -218,7 +218,7 @@ const enum Direction {
 export type OneDnnStatus =
   { readonly active: true; readonly version: string } | { readonly active: false; readonly reason: string };
 
-type Shape4D = [number, number, number, number];
+export type Shape4D = [number, number, number, number];
 
 let addon: OneDnnAddon | undefined;
 let loadFailure: string | undefined;
@@ -405,7 +405,7 @@ interface KernelArgs {
   attrs: tf.NamedAttrMap;
 }
 
-interface ConvAttrs {
+export interface ConvAttrs {
   strides: number | [number, number];
   pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
   dataFormat?: 'NHWC' | 'NCHW';
@@ -422,7 +422,7 @@ interface ConvAttrs {
  * padding is the one that makes the windows end where tfjs's do, negative where rows are left unread (oneDNN takes
  * that): the same zeros and the same values are read.
  */
-function geometryOf(xShape: Shape4D, filterShape: Shape4D, attrs: ConvAttrs): Int32Array | undefined {
+export function geometryOf(xShape: Shape4D, filterShape: Shape4D, attrs: ConvAttrs): Int32Array | undefined {
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') return undefined;
   if (attrs.dilations !== undefined && !tf.backend_util.tupleValuesAreOne(attrs.dilations)) return undefined;
   const info = tf.backend_util.computeConv2DInfo(

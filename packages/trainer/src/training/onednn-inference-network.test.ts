@@ -132,7 +132,7 @@ describe.runIf(BUILDABLE)('InferenceModel as one oneDNN network', () => {
     it('computes the head: each class the bias plus the sum of the channel means', () => {
       useOneDnnKernels({});
       const addon = oneDnnNetworks()!;
-      const network = create([0, 1 | 4, 0, -1, 1]);
+      const network = create([0, 1 | 4, 0, -1]);
       // All ones in: each output is 0.01 x (the window's inputs) + 0, whose mean over the 4x4 image is
       // 0.01 x 16 channels x (36 of 9 taps on the 16 positions, by padding: 4 corners x 4 + 8 edges x 6 + 4 x 9) / 16.
       const images = new Float32Array(4 * 4 * 16).fill(1);
@@ -148,15 +148,15 @@ describe.runIf(BUILDABLE)('InferenceModel as one oneDNN network', () => {
     it('refuses ops that read what is not written, weights of other sizes and arrays of other lengths', () => {
       useOneDnnKernels({});
       const addon = oneDnnNetworks()!;
-      expect(() => create([0, 1 | 4, 1, -1, 1])).toThrow('op 0 reads value 1, not yet written');
-      expect(() => create([0, 1 | 2, 0, -1, 1])).toThrow(
+      expect(() => create([0, 1 | 4, 1, -1])).toThrow('op 0 reads value 1, not yet written');
+      expect(() => create([0, 1 | 2, 0, -1])).toThrow(
         'op 0 must read a written residual value exactly where its flags have one',
       );
-      expect(() => create([0, 1, 0, -1, 1], [new Float32Array(10)])).toThrow(
+      expect(() => create([0, 1, 0, -1], [new Float32Array(10)])).toThrow(
         "op 0's weights or bias do not have its geometry's sizes",
       );
-      expect(() => create([0, 8, 0, -1, 1])).toThrow("an op's flags must be an integer from 0 to 7");
-      const network = create([0, 1, 0, -1, 1]);
+      expect(() => create([0, 8, 0, -1])).toThrow("an op's flags must be an integer from 0 to 7");
+      const network = create([0, 1, 0, -1]);
       expect(() => addon.runNetwork(network, 2, new Float32Array(4 * 4 * 16), new Float32Array(4))).toThrow(
         'images has 256 elements, expected 512',
       );

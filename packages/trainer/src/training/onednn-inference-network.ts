@@ -4,6 +4,7 @@
 import { INPUT_CHANNELS, type ConvPlan, type FoldedConvolution, type ResNetPlan } from '@resnet-lab/resnet';
 import {
   InferenceFlag,
+  geometryOf,
   oneDnnNetworks,
   type OneDnnNetworkHandle,
   type OneDnnNetworks,
@@ -20,13 +21,13 @@ export interface LinearWeights {
   readonly bias: Float32Array;
 }
 
-/** One op as createNetwork takes it: what it reads and writes are value numbers, 0 the images. */
+/** One op as createNetwork takes it: what it reads are value numbers, 0 the images; op i writes value i + 1. */
 interface NetworkOp {
   readonly kind: OpKind;
   readonly flags: number;
   readonly input: number;
   readonly residual: number;
-  readonly geometry: readonly number[];
+  readonly geometry: Int32Array;
   readonly weights: Float32Array | null;
   readonly bias: Float32Array | null;
 }
@@ -37,7 +38,6 @@ export class OneDnnInferenceNetwork {
   private constructor(
     private readonly addon: OneDnnNetworks,
     private readonly handle: OneDnnNetworkHandle,
-    private readonly imageElements: number,
     readonly classes: number,
   ) {}
 
@@ -56,22 +56,19 @@ export class OneDnnInferenceNetwork {
     const size = plan.config.inputSize;
     const handle = addon.createNetwork(
       Int32Array.from([size, size, INPUT_CHANNELS]),
-      Int32Array.from(ops.flatMap((op, index) => [op.kind, op.flags, op.input, op.residual, index + 1])),
-      Int32Array.from(ops.flatMap((op) => op.geometry)),
+      Int32Array.from(ops.flatMap((op) => [op.kind, op.flags, op.input, op.residual])),
+      Int32Array.from(ops.flatMap((op) => [...op.geometry])),
       ops.map((op) => op.weights),
       ops.map((op) => op.bias),
       linear.kernel,
       linear.bias,
     );
-    return new OneDnnInferenceNetwork(addon, handle, size * size * INPUT_CHANNELS, plan.linear.outFeatures);
+    return new OneDnnInferenceNetwork(addon, handle, plan.linear.outFeatures);
   }
 
-  /** [batch, classes] logits of [batch, height, width, 3] images. */
+  /** [batch, classes] logits of [batch, height, width, 3] images (the addon checks their length). */
   logits(images: Float32Array, batch: number): Float32Array {
     if (this.freed) throw new Error('This network has been freed.');
-    if (images.length !== batch * this.imageElements) {
-      throw new Error(`Expected ${batch} images of ${this.imageElements} values, got ${images.length} values.`);
-    }
     const logits = new Float32Array(batch * this.classes);
     this.addon.runNetwork(this.handle, batch, images, logits);
     return logits;
@@ -89,13 +86,12 @@ function networkOps(plan: ResNetPlan, folded: ReadonlyMap<string, FoldedConvolut
   const ops: NetworkOp[] = [];
   const convolve = (conv: ConvPlan, input: number, flags: number, residual = -1): number => {
     const { kernel, bias } = folded.get(conv.name)!;
-    const { inputSize, outputSize, kernelSize, stride, padding } = conv;
     ops.push({
       kind: OpKind.Convolution,
       flags: InferenceFlag.Bias | flags,
       input,
       residual,
-      geometry: windowGeometry(inputSize, conv.inChannels, outputSize, conv.outChannels, kernelSize, stride, padding),
+      geometry: windowGeometry(conv.inputSize, conv.inChannels, conv.outChannels, conv),
       weights: kernel,
       bias,
     });
@@ -105,13 +101,12 @@ function networkOps(plan: ResNetPlan, folded: ReadonlyMap<string, FoldedConvolut
   const { maxPool } = plan.stem;
   if (maxPool) {
     const channels = plan.stem.conv.outChannels;
-    const { kernelSize, stride, padding, outputSize } = maxPool;
     ops.push({
       kind: OpKind.MaxPool,
       flags: 0,
       input: x,
       residual: -1,
-      geometry: windowGeometry(plan.stem.conv.outputSize, channels, outputSize, channels, kernelSize, stride, padding),
+      geometry: windowGeometry(plan.stem.conv.outputSize, channels, channels, maxPool),
       weights: null,
       bias: null,
     });
@@ -129,34 +124,24 @@ function networkOps(plan: ResNetPlan, folded: ReadonlyMap<string, FoldedConvolut
 }
 
 /**
- * A window's geometry as the addon takes it (batch 1, replaced per run): PyTorch's symmetric padding in front, and
- * behind the padding that ends the last window where PyTorch's does (less where rows are left unread).
+ * A window's geometry as the addon takes it, batch 1 (replaced per run): what the oneDNN kernels compute for a
+ * convolution of this size with PyTorch's symmetric padding (geometryOf), which holds for a max pool's window too.
  */
 function windowGeometry(
   inputSize: number,
   inChannels: number,
-  outputSize: number,
   outChannels: number,
-  kernelSize: number,
-  stride: number,
-  padding: number,
-): number[] {
-  const far = (outputSize - 1) * stride + kernelSize - inputSize - padding;
-  return [
-    1,
-    inputSize,
-    inputSize,
-    inChannels,
-    outputSize,
-    outputSize,
-    outChannels,
-    kernelSize,
-    kernelSize,
-    stride,
-    stride,
-    padding,
-    padding,
-    far,
-    far,
-  ];
+  window: { readonly kernelSize: number; readonly stride: number; readonly padding: number },
+): Int32Array {
+  const { kernelSize, stride, padding } = window;
+  // Undefined only for NCHW or dilations, which this never asks for.
+  return geometryOf([1, inputSize, inputSize, inChannels], [kernelSize, kernelSize, inChannels, outChannels], {
+    strides: stride,
+    pad: [
+      [0, 0],
+      [padding, padding],
+      [padding, padding],
+      [0, 0],
+    ],
+  })!;
 }
