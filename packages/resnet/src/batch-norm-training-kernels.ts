@@ -25,6 +25,23 @@ export const BATCH_NORM_TRAINING_GRAD = 'ResNetLabBatchNormTrainingGrad';
  */
 export const BATCH_NORM_KERNEL_MIN_ELEMENTS = 1 << 14;
 
+/**
+ * Inputs movingMean, movingVariance (the layer's running statistics) and the batch's mean and biased variance, all
+ * [channels]; attrs { momentum, besselCorrection }. Outputs the updated running mean and variance, as the layer's
+ * composition computes them, each operation rounded to float32:
+ *   movingMean - (movingMean - mean) * (1 - momentum)
+ *   movingVariance - (movingVariance - variance * besselCorrection) * (1 - momentum)
+ * One op for what the composition makes seven of, per layer and step.
+ */
+export const BATCH_NORM_RUNNING_STATISTICS = 'ResNetLabBatchNormRunningStatistics';
+
+export interface BatchNormRunningStatisticsAttrs {
+  /** Keras convention: running = momentum * running + (1 - momentum) * batch. */
+  readonly momentum: number;
+  /** n / (n - 1): the batch variance times this is the unbiased estimate PyTorch keeps (see besselCorrection). */
+  readonly besselCorrection: number;
+}
+
 export interface BatchNormTrainingAttrs {
   readonly epsilon: number;
 }
@@ -35,4 +52,9 @@ export function hasBatchNormTrainingKernels(backendName: string): boolean {
   return [BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD].every(
     (kernelName) => (tf.getKernel(kernelName, backendName) as tf.KernelConfig | undefined) !== undefined,
   );
+}
+
+/** Whether `backendName` computes BATCH_NORM_RUNNING_STATISTICS. */
+export function hasBatchNormRunningStatisticsKernel(backendName: string): boolean {
+  return (tf.getKernel(BATCH_NORM_RUNNING_STATISTICS, backendName) as tf.KernelConfig | undefined) !== undefined;
 }

@@ -7,13 +7,17 @@
 // saves only its input and per-channel values for the backward pass. Like PyTorch, it normalizes by the biased batch
 // variance but updates the running variance with the unbiased one (times n / (n - 1)). It serializes as 'BatchNormalization' with the same
 // weights (gamma, beta, moving_mean, moving_variance), so saved models load anywhere as the stock layer. Where the
-// backend has batch-norm training kernels (batch-norm-training-kernels.ts), each direction is one kernel instead.
+// backend has batch-norm training kernels (batch-norm-training-kernels.ts), each direction is one kernel instead, and
+// the running statistics' update one more.
 import * as tf from '@tensorflow/tfjs';
 import {
   BATCH_NORM_KERNEL_MIN_ELEMENTS,
+  BATCH_NORM_RUNNING_STATISTICS,
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
+  hasBatchNormRunningStatisticsKernel,
   hasBatchNormTrainingKernels,
+  type BatchNormRunningStatisticsAttrs,
   type BatchNormTrainingAttrs,
 } from './batch-norm-training-kernels.js';
 
@@ -78,12 +82,35 @@ export class ResNetBatchNormalization extends tf.layers.Layer {
       const statistics: tf.Tensor[] = [];
       const output = normalizeInTraining(x, gamma, beta, this.epsilon, statistics);
       const [mean, variance] = statistics as [tf.Tensor, tf.Tensor];
-      const unbiased = tf.mul(variance, besselCorrection(x));
-      updateRunningAverage(this.movingMean, mean, this.momentum);
-      updateRunningAverage(this.movingVariance, unbiased, this.momentum);
-      tf.dispose([mean, variance, unbiased]);
+      this.updateRunningStatistics(mean, variance, besselCorrection(x));
+      tf.dispose([mean, variance]);
       return output;
     });
+  }
+
+  /**
+   * running = running - (running - batch) * (1 - momentum) for the mean and for the unbiased variance: one
+   * BATCH_NORM_RUNNING_STATISTICS op where the backend computes it, else seven tfjs ops with the same roundings.
+   */
+  private updateRunningStatistics(mean: tf.Tensor, variance: tf.Tensor, correction: number): void {
+    if (hasBatchNormRunningStatisticsKernel(tf.getBackend())) {
+      const attrs: BatchNormRunningStatisticsAttrs = { momentum: this.momentum, besselCorrection: correction };
+      // [movingMean, movingVariance], updated.
+      const [movingMean, movingVariance] = tf
+        .engine()
+        .runKernel<tf.Tensor[]>(
+          BATCH_NORM_RUNNING_STATISTICS,
+          { movingMean: this.movingMean.read(), movingVariance: this.movingVariance.read(), mean, variance },
+          { ...attrs },
+        );
+      this.movingMean.write(movingMean!);
+      this.movingVariance.write(movingVariance!);
+      return;
+    }
+    const unbiased = tf.mul(variance, correction);
+    updateRunningAverage(this.movingMean, mean, this.momentum);
+    updateRunningAverage(this.movingVariance, unbiased, this.momentum);
+    unbiased.dispose();
   }
 
   override getConfig(): tf.serialization.ConfigDict {

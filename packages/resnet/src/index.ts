@@ -21,11 +21,13 @@ export type { ResNetSummary, StageSummary } from './resnet-summary.js';
 export { BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, buildFromPlan, buildResNet } from './build-resnet.js';
 export {
   BATCH_NORM_KERNEL_MIN_ELEMENTS,
+  BATCH_NORM_RUNNING_STATISTICS,
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
+  hasBatchNormRunningStatisticsKernel,
   hasBatchNormTrainingKernels,
 } from './batch-norm-training-kernels.js';
-export type { BatchNormTrainingAttrs } from './batch-norm-training-kernels.js';
+export type { BatchNormRunningStatisticsAttrs, BatchNormTrainingAttrs } from './batch-norm-training-kernels.js';
 export type { BuildResNetOptions } from './build-resnet.js';
 export {
   RESNET_INITS,

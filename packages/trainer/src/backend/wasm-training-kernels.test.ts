@@ -30,6 +30,7 @@ describe('registerWasmTrainingKernels', () => {
   it('registers the filter gradient that wasm lacks, the max-pool gradient it gets wrong and faster kernels, once', () => {
     expect(WASM_TRAINING_KERNEL_NAMES).toEqual([
       'Conv2DBackpropFilter',
+      'ResNetLabBatchNormRunningStatistics',
       'MaxPoolGrad',
       'Identity',
       'Conv2DBackpropInput',

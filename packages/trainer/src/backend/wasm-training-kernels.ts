@@ -6,14 +6,21 @@
 // windows without a positive value and for ties (see wasm-max-pool-grad.ts). Conv2DBackpropInput and the batch-norm,
 // ReLU, pooling and loss gradients agree. Identity is replaced for memory, not correctness (see wasm-identity.ts).
 import * as tf from '@tensorflow/tfjs';
+import { wasmBatchNormRunningStatisticsConfig } from './wasm-batch-norm-running-statistics.js';
 import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
 import { wasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import { wasmCastConfig, wasmIdentityConfig } from './wasm-identity.js';
 import { wasmMaxPoolGradConfig } from './wasm-max-pool-grad.js';
 import { wasmSliceConfig } from './wasm-slice.js';
 
-/** Kernels wasm does not have; a wasm release that ships its own keeps it. */
-const MISSING_KERNELS: readonly tf.KernelConfig[] = [wasmConv2DBackpropFilterConfig];
+/**
+ * Kernels wasm does not have, a wasm release that ships its own keeps it; and one of the project's own ops, whose
+ * layer composes tfjs ops where a backend lacks it (BATCH_NORM_RUNNING_STATISTICS).
+ */
+const MISSING_KERNELS: readonly tf.KernelConfig[] = [
+  wasmConv2DBackpropFilterConfig,
+  wasmBatchNormRunningStatisticsConfig,
+];
 /** Kernels wasm has but computes wrongly (MaxPoolGrad), wastefully (Identity copies) or slowly (Conv2DBackpropInput, a
  * plain loop; Slice, see wasm-slice.ts) or copies for nothing (Identity, and Cast to the same type); these replace its
  * own. */
