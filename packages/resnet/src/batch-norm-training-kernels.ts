@@ -44,6 +44,13 @@ export interface BatchNormRunningStatisticsAttrs {
 
 export interface BatchNormTrainingAttrs {
   readonly epsilon: number;
+  /**
+   * BATCH_NORM_TRAINING only, default false: the output is ReLU'd too, as tfjs's Relu computes it (0 where y <= 0), in
+   * the same pass. For a layer whose output goes to a ReLU layer and nowhere else (ResNetBatchNormalization's
+   * reluFollows): that ReLU of the output is then the output itself, which a backend may hand back without computing
+   * it, and the ReLU's gradient has masked dy before BATCH_NORM_TRAINING_GRAD, which stays y's gradient.
+   */
+  readonly relu?: boolean;
 }
 
 /** Whether `backendName` computes both kernels. */

@@ -40,6 +40,13 @@ export class ResNetBatchNormalization extends tf.layers.Layer {
   private beta!: LayerVariable;
   private movingMean!: LayerVariable;
   private movingVariance!: LayerVariable;
+  /**
+   * Whether the layer's output goes to a ReLU layer and nowhere else (markReluAfterBatchNorm sets it; it is not
+   * saved). Where the backend's kernels normalize in training, the layer then ReLUs its output in the same pass
+   * (BatchNormTrainingAttrs.relu), and that ReLU has nothing left to do. The ReLU layer still runs, so the model's
+   * function and gradients are unchanged.
+   */
+  reluFollows = false;
 
   constructor(args: BatchNormalizationArgs) {
     super(args);
@@ -80,7 +87,7 @@ export class ResNetBatchNormalization extends tf.layers.Layer {
         return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), beta, gamma, this.epsilon);
       }
       const statistics: tf.Tensor[] = [];
-      const output = normalizeInTraining(x, gamma, beta, this.epsilon, statistics);
+      const output = normalizeInTraining(x, gamma, beta, { epsilon: this.epsilon, relu: this.reluFollows }, statistics);
       const [mean, variance] = statistics as [tf.Tensor, tf.Tensor];
       this.updateRunningStatistics(mean, variance, besselCorrection(x));
       tf.dispose([mean, variance]);
@@ -159,7 +166,7 @@ function normalizeInTraining(
   x: tf.Tensor,
   gamma: tf.Tensor,
   beta: tf.Tensor,
-  epsilon: number,
+  attrs: BatchNormTrainingAttrs,
   statistics: tf.Tensor[],
 ): tf.Tensor {
   if (
@@ -168,8 +175,10 @@ function normalizeInTraining(
     x.size >= BATCH_NORM_KERNEL_MIN_ELEMENTS &&
     hasBatchNormTrainingKernels(tf.getBackend())
   ) {
-    return normalizeByKernels(x, gamma, beta, epsilon, statistics);
+    return normalizeByKernels(x, gamma, beta, attrs, statistics);
   }
+  // Composed, the output is not ReLU'd: the ReLU layer after it computes that.
+  const { epsilon } = attrs;
   const count = x.size / x.shape.at(-1)!;
   const normalize = tf.customGrad((input, scale, offset, save) => {
     const mean = meanPerChannel(input as tf.Tensor);
@@ -198,15 +207,18 @@ function normalizeInTraining(
   return normalize(x, gamma, beta);
 }
 
-/** normalizeInTraining by the backend's BATCH_NORM_TRAINING kernel, its gradient by BATCH_NORM_TRAINING_GRAD. */
+/**
+ * normalizeInTraining by the backend's BATCH_NORM_TRAINING kernel (with attrs.relu, ReLU'd), its gradient by
+ * BATCH_NORM_TRAINING_GRAD.
+ */
 function normalizeByKernels(
   x: tf.Tensor,
   gamma: tf.Tensor,
   beta: tf.Tensor,
-  epsilon: number,
+  attrs: BatchNormTrainingAttrs,
   statistics: tf.Tensor[],
 ): tf.Tensor {
-  const attrs: BatchNormTrainingAttrs = { epsilon };
+  const { epsilon } = attrs;
   const normalize = tf.customGrad((input, scale, offset, save) => {
     // [y, mean, variance]: x's shape, then [channels] twice.
     const [y, mean, variance] = tf
@@ -230,7 +242,7 @@ function normalizeByKernels(
             mean: savedMean!,
             variance: savedVariance!,
           },
-          { ...attrs },
+          { epsilon },
         );
       },
     };

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ResNetBatchNormalization } from './batch-normalization.js';
 import { ResNetInitializers, defaultInit, type ResNetInit } from './initialization.js';
+import { markReluAfterBatchNorm } from './relu-after-batch-norm.js';
 import { resolveResNetConfig, type ResNetConfigInput } from './resnet-config.js';
 import { INPUT_CHANNELS, planResNet, type BlockPlan, type ConvPlan, type ResNetPlan } from './resnet-plan.js';
 
@@ -59,7 +60,9 @@ export function buildFromPlan(plan: ResNetPlan, options: BuildResNetOptions = {}
     })
     .apply(pooled) as SymbolicTensor;
 
-  return tf.model({ inputs: image, outputs: logits, name: `${config.arch}_${config.stem}` });
+  const model = tf.model({ inputs: image, outputs: logits, name: `${config.arch}_${config.stem}` });
+  markReluAfterBatchNorm(model);
+  return model;
 }
 
 function residualBlock(input: SymbolicTensor, block: BlockPlan, initializers: ResNetInitializers): SymbolicTensor {

@@ -19,6 +19,7 @@ export type { BlockPlan, ConvPlan, MaxPoolPlan, ResNetPlan, StagePlan } from './
 export { summarizePlan, summarizeResNet } from './resnet-summary.js';
 export type { ResNetSummary, StageSummary } from './resnet-summary.js';
 export { BATCH_NORM_EPSILON, BATCH_NORM_MOMENTUM, buildFromPlan, buildResNet } from './build-resnet.js';
+export { markReluAfterBatchNorm } from './relu-after-batch-norm.js';
 export {
   BATCH_NORM_KERNEL_MIN_ELEMENTS,
   BATCH_NORM_RUNNING_STATISTICS,

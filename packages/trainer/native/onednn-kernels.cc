@@ -1232,19 +1232,21 @@ bool ReadBatchNormShape(napi_env env, napi_value dimsValue, napi_value epsilonVa
   return true;
 }
 
-// batchNormForward(dims, epsilon, x, gamma, beta, y, mean, variance): y = gamma * (x - mean) / sqrt(variance +
-// epsilon) + beta with the batch's mean and biased variance per channel, which are written too.
+// batchNormForward(dims, epsilon, x, gamma, beta, y, mean, variance, relu): y = gamma * (x - mean) / sqrt(variance +
+// epsilon) + beta with the batch's mean and biased variance per channel, which are written too; where relu is true,
+// y is then ReLU'd as Relu computes it (0 for y <= 0), in the same pass.
 napi_value BatchNormForward(napi_env env, napi_callback_info info) {
-  napi_value argv[8];
-  size_t argc = 8;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 8) {
-    Throw(env, "batchNormForward(dims, epsilon, x, gamma, beta, y, mean, variance) takes 8 arguments");
-    return nullptr;
-  }
+  constexpr const char* kUsage = "batchNormForward(dims, epsilon, x, gamma, beta, y, mean, variance, relu)";
+  napi_value argv[9];
+  if (!ReadExactArguments(env, info, 9, kUsage, argv)) return nullptr;
   std::array<int64_t, 4> dims;
   double epsilon;
+  bool relu = false;
   if (!ReadBatchNormShape(env, argv[0], argv[1], &dims, &epsilon)) return nullptr;
+  if (napi_get_value_bool(env, argv[8], &relu) != napi_ok) {
+    Throw(env, "relu must be a boolean");
+    return nullptr;
+  }
   const size_t channels = dims[3], count = dims[0] * dims[1] * dims[2], size = count * channels;
   FloatArray x, gamma, beta, y, mean, variance;
   if (!ReadFloatArray(env, argv[2], "x", size, &x) || !ReadFloatArray(env, argv[3], "gamma", channels, &gamma) ||
@@ -1280,7 +1282,9 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
 #pragma omp simd
     for (size_t c = 0; c < channels; ++c) {
       const size_t at = row * channels + c;
-      out[at] = static_cast<float>((in[at] - m[c]) * a[c] + b[c]);
+      const float value = static_cast<float>((in[at] - m[c]) * a[c] + b[c]);
+      // As Relu computes it, so that a ReLU of this output is the output itself, bit for bit.
+      out[at] = relu && value <= 0.0f ? 0.0f : value;
     }
   }
   return nullptr;

@@ -4,6 +4,7 @@ import {
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
   ResNetBatchNormalization,
+  buildResNet,
   hasBatchNormTrainingKernels,
 } from '@resnet-lab/resnet';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +12,8 @@ import { missingBuildNeeds } from '../../native/build-needs.js';
 import { uniformValues, valuesOn } from '../../test-support/convolution-cases.js';
 import { relativeDifference } from '../../test-support/relative-difference.js';
 import { seededRandom } from '../data/random.js';
+import { SgdOptimizer } from '../training/sgd.js';
+import { namedParameters, trainStep } from '../training/train-step.js';
 import { useBackend } from './compute-backend.js';
 import { unregisterOneDnnKernels, useOneDnnKernels } from './onednn-kernels.js';
 
@@ -120,4 +123,77 @@ describe.runIf(BUILDABLE)('batch norm training by the native addon', () => {
       });
     },
   );
+
+  it('ReLUs the output where a ReLU follows, as Relu does, and that ReLU hands back the same data', async () => {
+    await tf.setBackend('wasm');
+    const shape: Shape = [4, 16, 16, 16];
+    const random = seededRandom(7);
+    const x = uniformValues(random, tf.util.sizeFromShape(shape));
+    // A NaN makes its channel NaN, which a ReLU keeps.
+    x[3] = NaN;
+    const layer = new ResNetBatchNormalization({ momentum: 0.9, epsilon: 1e-5 });
+    layer.build(shape);
+    const input = tf.tensor4d(x, shape);
+    const normalized = layer.apply(input, { training: true }) as tf.Tensor;
+    const expected = tf.relu(normalized);
+    layer.reluFollows = true;
+    const fused = layer.apply(input, { training: true }) as tf.Tensor;
+    const buffers = tf.backend().numDataIds();
+    const reluOfFused = tf.relu(fused);
+    expect(tf.backend().numDataIds()).toBe(buffers);
+    const exactly = (values: ArrayLike<number>) => Array.from(values, (value) => (Object.is(value, -0) ? '-0' : value));
+    const expectedValues = exactly(await expected.data());
+    expect(expectedValues.filter((value) => value === 0).length).toBeGreaterThan(x.length / 3);
+    expect(expectedValues.filter((value) => Number.isNaN(value))).toHaveLength(x.length / 16);
+    expect(exactly(await fused.data())).toEqual(expectedValues);
+    expect(exactly(await reluOfFused.data())).toEqual(expectedValues);
+    tf.dispose([input, normalized, expected, fused, reluOfFused]);
+    for (const weight of layer.weights) weight.dispose();
+  });
+
+  it('trains a ResNet to the same bits with the ReLUs in its batch norms as without', async () => {
+    await tf.setBackend('wasm');
+    // At width 1/4, layer4's batch norms reach BATCH_NORM_KERNEL_MIN_ELEMENTS from batch 8 (8 x 4 x 4 x 128).
+    const batchSize = 8;
+    const random = seededRandom(11);
+    const pixels = uniformValues(random, batchSize * 32 * 32 * 3);
+    const labels = Int32Array.from({ length: batchSize }, () => Math.floor(random() * 10));
+    const batch = { pixels, labels, size: 32, classes: 10, learningRate: 0.1 };
+    const train = async (fused: boolean) => {
+      const model = buildResNet({ arch: 'resnet18', width: 0.25 }, { seed: 3 });
+      const batchNorms = model.layers.filter((layer) => layer instanceof ResNetBatchNormalization);
+      expect(batchNorms.filter((layer) => layer.reluFollows)).toHaveLength(9);
+      if (!fused) for (const layer of batchNorms) layer.reluFollows = false;
+      const parameters = namedParameters(model);
+      const optimizer = new SgdOptimizer({ momentum: 0.9, weightDecay: 5e-4, nesterov: false });
+      // The Relu kernel registered now (oneDNN's), wrapped to count the outputs it computed rather than shared.
+      const relu = tf.getKernel('Relu', 'wasm');
+      let reluCalls = 0;
+      tf.unregisterKernel('Relu', 'wasm');
+      tf.registerKernel({
+        ...relu,
+        kernelFunc: (args) => {
+          const output = relu.kernelFunc(args) as tf.TensorInfo;
+          if (output.dataId !== args.inputs['x']!.dataId) reluCalls += 1;
+          return output;
+        },
+      });
+      try {
+        for (let step = 0; step < 3; step++) await trainStep(model, parameters, optimizer, batch);
+      } finally {
+        tf.unregisterKernel('Relu', 'wasm');
+        tf.registerKernel(relu);
+      }
+      const weights = await Promise.all(model.getWeights().map((weight) => weight.data()));
+      optimizer.dispose();
+      model.dispose();
+      return { weights, reluCalls };
+    };
+    const fused = await train(true);
+    const composed = await train(false);
+    expect(fused.weights).toEqual(composed.weights);
+    // 17 ReLUs a step; the 9 after a batch norm hand back its output.
+    expect(composed.reluCalls).toBe(3 * 17);
+    expect(fused.reluCalls).toBe(3 * 8);
+  });
 });

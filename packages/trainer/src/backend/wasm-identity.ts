@@ -8,7 +8,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import { wasmBackendOf, type WasmBackend } from './wasm-backend.js';
 
-function share(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
+/** A tensor sharing `x`'s memory, which the backend's reference count frees once. */
+export function share(x: tf.TensorInfo, backend: WasmBackend): tf.TensorInfo {
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }

@@ -1,7 +1,7 @@
 // A checkpoint is one self-describing directory: weights, momentum buffers, epoch, config, metrics, class names.
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { resolveResNetConfig, type ResNetConfig } from '@resnet-lab/resnet';
+import { markReluAfterBatchNorm, resolveResNetConfig, type ResNetConfig } from '@resnet-lab/resnet';
 import type { Normalization } from '../data/index.js';
 import {
   ModelDirectoryError,
@@ -126,6 +126,8 @@ export async function loadCheckpoint(directory: string): Promise<LoadedCheckpoin
   const artifacts = await readModelArtifacts(directory);
   const metadata = parseCheckpointMetadata(artifacts.userDefinedMetadata, directory);
   const model = await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  // Not saved with the model: the ReLUs its batch norms may compute in training (see markReluAfterBatchNorm).
+  markReluAfterBatchNorm(model);
   const momentumBuffers = new Map<string, tf.Tensor>();
   const specs = artifacts.weightSpecs!;
   const optimizerSpecs = specs.filter((spec) => spec.group === OPTIMIZER_GROUP);

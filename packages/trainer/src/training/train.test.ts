@@ -3,7 +3,7 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { buildResNet } from '@resnet-lab/resnet';
+import { ResNetBatchNormalization, buildResNet } from '@resnet-lab/resnet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import jpegJs from 'jpeg-js';
 import { PNG } from 'pngjs';
@@ -90,6 +90,15 @@ describe('train', () => {
 
     // The best checkpoint classifies test images given as PNG and JPEG files at twice the size.
     const checkpoint = await loadCheckpoint(result.bestCheckpoint!);
+    // Marked again on loading, as buildResNet marks them: the stem's batch norm and each block's first.
+    const reluFollows = (model: tf.LayersModel) =>
+      model.layers
+        .filter((layer) => layer instanceof ResNetBatchNormalization && layer.reluFollows)
+        .map((layer) => layer.name);
+    const built = buildResNet({ arch: 'resnet18', width: 1 / 8 });
+    expect(reluFollows(checkpoint.model)).toEqual(reluFollows(built));
+    expect(reluFollows(checkpoint.model)).toHaveLength(9);
+    built.dispose();
     const { classNames, normalization } = checkpoint.metadata;
     const samples = Array.from({ length: 16 }, (_, index) => index);
     const inputs = samples.flatMap((index) => {
