@@ -26,6 +26,7 @@
 #include <string>
 #include <tuple>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -1188,33 +1189,51 @@ napi_value Binary(napi_env env, napi_callback_info info) {
 // float32's rounding at a few ulps, and the loop over channels stays one vector instruction per 16 of them.
 constexpr size_t kFloatSumRows = 16;
 
-// Per-channel sums over `count` rows of `channels` values: sum of term(row, c) in double, each thread's rows in
-// order, the threads' sums added in thread order (so the same on every run with the same thread count).
-template <typename Term>
-std::vector<double> ChannelSums(size_t count, size_t channels, Term term) {
-  std::vector<double> total(channels, 0.0);
+// Adds row `row` of each term to its float partial sums, one pass over the row for all the terms.
+template <size_t... K, typename... Terms>
+void AddRow(std::array<std::vector<float>, sizeof...(Terms)>& blocks, size_t row, size_t channels,
+            std::index_sequence<K...>, const Terms&... terms) {
+  float* const partials[] = {blocks[K].data()...};
+#pragma omp simd
+  for (size_t c = 0; c < channels; ++c) ((partials[K][c] += terms(row, c)), ...);
+}
+
+// Per-channel sums over `count` rows of `channels` values, one per term: sum of term(row, c) in double, each
+// thread's rows in order, the threads' sums added in thread order (so the same on every run with the same thread
+// count). Several terms are summed in one pass over the rows, each exactly as it would be alone.
+template <typename... Terms>
+std::array<std::vector<double>, sizeof...(Terms)> ChannelSums(size_t count, size_t channels, const Terms&... terms) {
+  constexpr size_t kTerms = sizeof...(Terms);
+  std::array<std::vector<double>, kTerms> totals;
+  for (std::vector<double>& total : totals) total.assign(channels, 0.0);
 #pragma omp parallel
   {
-    std::vector<double> sums(channels, 0.0);
-    std::vector<float> block(channels);
+    std::array<std::vector<double>, kTerms> sums;
+    std::array<std::vector<float>, kTerms> blocks;
+    for (size_t k = 0; k < kTerms; ++k) {
+      sums[k].assign(channels, 0.0);
+      blocks[k].resize(channels);
+    }
 #pragma omp for schedule(static) nowait
     for (size_t first = 0; first < count; first += kFloatSumRows) {
-      std::fill(block.begin(), block.end(), 0.0f);
+      for (std::vector<float>& block : blocks) std::fill(block.begin(), block.end(), 0.0f);
       const size_t last = std::min(count, first + kFloatSumRows);
-      float* partial = block.data();
       for (size_t row = first; row < last; ++row) {
-#pragma omp simd
-        for (size_t c = 0; c < channels; ++c) partial[c] += term(row, c);
+        AddRow(blocks, row, channels, std::index_sequence_for<Terms...>{}, terms...);
       }
-      for (size_t c = 0; c < channels; ++c) sums[c] += partial[c];
+      for (size_t k = 0; k < kTerms; ++k) {
+        for (size_t c = 0; c < channels; ++c) sums[k][c] += blocks[k][c];
+      }
     }
 #pragma omp for ordered schedule(static, 1)
     for (int thread = 0; thread < omp_get_num_threads(); ++thread) {
 #pragma omp ordered
-      for (size_t c = 0; c < channels; ++c) total[c] += sums[c];
+      for (size_t k = 0; k < kTerms; ++k) {
+        for (size_t c = 0; c < channels; ++c) totals[k][c] += sums[k][c];
+      }
     }
   }
-  return total;
+  return totals;
 }
 
 // Reads the [batch, height, width, channels] and epsilon arguments of the batch-norm calls.
@@ -1257,11 +1276,10 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
   }
   const double n = static_cast<double>(count);
   const float* in = x.data;
-  const std::vector<double> sums =
-      ChannelSums(count, channels, [&](size_t row, size_t c) { return in[row * channels + c]; });
+  const auto [sums] = ChannelSums(count, channels, [&](size_t row, size_t c) { return in[row * channels + c]; });
   for (size_t c = 0; c < channels; ++c) mean.data[c] = static_cast<float>(sums[c] / n);
   const float* centre = mean.data;
-  const std::vector<double> squares = ChannelSums(count, channels, [&](size_t row, size_t c) {
+  const auto [squares] = ChannelSums(count, channels, [&](size_t row, size_t c) {
     const float centred = in[row * channels + c] - centre[c];
     return centred * centred;
   });
@@ -1318,11 +1336,10 @@ napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   const float* in = x.data;
   const float* gradient = dy.data;
   const float* centre = mean.data;
-  const std::vector<double> sumDy =
-      ChannelSums(count, channels, [&](size_t row, size_t c) { return gradient[row * channels + c]; });
-  const std::vector<double> sumDyCentred = ChannelSums(count, channels, [&](size_t row, size_t c) {
-    return gradient[row * channels + c] * (in[row * channels + c] - centre[c]);
-  });
+  // Both sums in one pass over dy.
+  const auto [sumDy, sumDyCentred] = ChannelSums(
+      count, channels, [&](size_t row, size_t c) { return gradient[row * channels + c]; },
+      [&](size_t row, size_t c) { return gradient[row * channels + c] * (in[row * channels + c] - centre[c]); });
   // dx = a * dy - offset - slope * (x - mean), per channel.
   std::vector<double> a(channels), offset(channels), slope(channels);
   const double n = static_cast<double>(count);
