@@ -114,7 +114,8 @@ dnnl::engine& Engine() {
 // kAuto takes it for 3x3 stride-1 convolutions of multiples of 16 channels with at least kWinogradMinimumTiles 4x4
 // output tiles (batch x tiles per image): below that, transforming the filter dominates and the direct algorithm is
 // faster (measured: 512 channels at 4x4 lose at batch 16 and win at 32; 128 channels at 16x16 lose at batch 1).
-// kWinograd takes it wherever oneDNN has it (tests); kDirect never (RESNET_LAB_CONVOLUTION=direct).
+// kWinograd takes it wherever oneDNN has it (tests); kDirect never (RESNET_LAB_CONVOLUTION=direct). kAuto also
+// gives strided 3x3 convolutions with few output pixels to a matrix product in training (PrefersGemm).
 enum class ConvolutionAlgorithm { kDirect = 0, kAuto = 1, kWinograd = 2 };
 constexpr int kConvolutionAlgorithms = 3;
 constexpr int64_t kWinogradMinimumTiles = 32;
@@ -175,6 +176,7 @@ struct Convolution {
   dnnl::primitive primitive;
   Layout filter, source, destination;
   bool winograd = false;
+  bool gemm = false;  // no primitive: im2col and sgemm (see PrefersGemm)
   std::string implementation;  // oneDNN's name for the kernel, e.g. "jit_wino_4x3:avx512_core"
 };
 
@@ -260,7 +262,32 @@ Convolution WithPreferredAlgorithm(const Geometry& g, CreateFor create) {
   return create(dnnl::algorithm::convolution_direct);
 }
 
+// Training convolutions that oneDNN 2.6's direct kernels compute slowly and one matrix product faster: 3x3
+// convolutions with a stride and few output pixels, whose many filter values are each reused little. ResNet18 at
+// batch 32 (2 threads, AVX-512), ms in a training step by tf.profile, forward / input gradient / filter gradient, by
+// oneDNN's kernels against im2col + sgemm (2026-12-02):
+//   256 -> 512 channels, 8x8 -> 4x4:   8.0 / 7.0 / 7.8  against  5.8 / 5.9 / 4.9
+//   128 -> 256 channels, 16x16 -> 8x8: 8.0 / 6.4 / 5.9  against  5.8 / 5.8 / 6.0
+// At 32x32 -> 16x16 (64 -> 128 channels) oneDNN's are as fast or faster (a standalone benchmark: 4.6 / 5.5 / 6.0
+// against 5.4 / 5.8 / 6.6 ms), and so are its 1x1 stride-2 kernels in a training step. So: 3x3 with a stride, at most
+// kGemmMaximumOutputPixels output pixels an image, channel counts multiples of 16 (the blocked kernels' own
+// condition), under kAuto only.
+constexpr int64_t kGemmMaximumOutputPixels = 64;
+
+bool PrefersGemm(const Geometry& g) {
+  const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
+  return gAlgorithm == ConvolutionAlgorithm::kAuto && kh == 3 && kw == 3 && (sh > 1 || sw > 1) && ic % 16 == 0 &&
+         oc % 16 == 0 && oh * ow <= kGemmMaximumOutputPixels;
+}
+
 Convolution Create(Direction direction, const Geometry& g) {
+  if (PrefersGemm(g)) {
+    Convolution convolution;
+    convolution.descriptors = Describe(g);
+    convolution.gemm = true;
+    convolution.implementation = "gemm:im2col";
+    return convolution;
+  }
   return WithPreferredAlgorithm(g, [&](dnnl::algorithm algorithm) { return CreateWith(direction, g, algorithm); });
 }
 
@@ -522,6 +549,94 @@ bool ReadToken(napi_env env, napi_value value, const char* name, double* token) 
   return true;
 }
 
+// im2col: for each output pixel (image, row, column), the input values under each filter position (kh, kw, in), 0
+// where the filter lies over the padding. A [n * oh * ow, kh * kw * ic] matrix whose columns follow the rows of
+// tfjs's [kh, kw, in, out] filter.
+void Im2Col(const Geometry& g, const float* source, float* columns) {
+  const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
+  const int64_t width = kh * kw * ic;
+#pragma omp parallel for collapse(2) schedule(static)
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t y = 0; y < oh; ++y) {
+      for (int64_t x = 0; x < ow; ++x) {
+        float* row = columns + ((b * oh + y) * ow + x) * width;
+        for (int64_t i = 0; i < kh; ++i) {
+          const int64_t sy = y * sh + i - pt;
+          for (int64_t j = 0; j < kw; ++j) {
+            const int64_t sx = x * sw + j - pl;
+            float* to = row + (i * kw + j) * ic;
+            if (sy < 0 || sy >= ih || sx < 0 || sx >= iw) {
+              std::fill(to, to + ic, 0.0f);
+            } else {
+              std::copy_n(source + ((b * ih + sy) * iw + sx) * ic, ic, to);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// im2col's transpose: each input value is the sum of the matrix entries copied from it (0 where none were), in the
+// same order on every run (one thread per image).
+void Col2Im(const Geometry& g, const float* columns, float* source) {
+  const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
+  const int64_t width = kh * kw * ic;
+#pragma omp parallel for schedule(static)
+  for (int64_t b = 0; b < n; ++b) {
+    float* image = source + b * ih * iw * ic;
+    std::fill(image, image + ih * iw * ic, 0.0f);
+    for (int64_t y = 0; y < oh; ++y) {
+      for (int64_t x = 0; x < ow; ++x) {
+        const float* row = columns + ((b * oh + y) * ow + x) * width;
+        for (int64_t i = 0; i < kh; ++i) {
+          const int64_t sy = y * sh + i - pt;
+          if (sy < 0 || sy >= ih) continue;
+          for (int64_t j = 0; j < kw; ++j) {
+            const int64_t sx = x * sw + j - pl;
+            if (sx < 0 || sx >= iw) continue;
+            const float* from = row + (i * kw + j) * ic;
+            float* to = image + (sy * iw + sx) * ic;
+#pragma omp simd
+            for (int64_t c = 0; c < ic; ++c) to[c] += from[c];
+          }
+        }
+      }
+    }
+  }
+}
+
+// C = op(A) * op(B), row-major, by oneDNN's sgemm (its own threads).
+void Sgemm(char transposeA, char transposeB, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda,
+           const float* b, int64_t ldb, float* c, int64_t ldc) {
+  if (dnnl_sgemm(transposeA, transposeB, m, n, k, 1.0f, a, lda, b, ldb, 0.0f, c, ldc) != dnnl_success) {
+    throw std::runtime_error("oneDNN's sgemm failed");
+  }
+}
+
+// A convolution that PrefersGemm gives to one matrix product over im2col's matrix M ([pixels, kh * kw * ic], in the
+// source role's scratch buffer) and the [kh * kw * ic, oc] filter W: output = M W, input gradient = col2im(dy W^T),
+// filter gradient = M^T dy. The activations and the filter stay in tfjs's layouts: nothing is reordered.
+void RunGemm(Direction direction, const Geometry& g, float* source, float* weights, float* destination) {
+  const auto [n, ih, iw, ic, oh, ow, oc, kh, kw, sh, sw, pt, pl, pb, pr] = g;
+  const int64_t pixels = n * oh * ow, width = kh * kw * ic;
+  float* columns = ScratchBuffer(Scratch::kSource, static_cast<size_t>(pixels * width) * sizeof(float));
+  switch (direction) {
+    case Direction::kForward:
+      Im2Col(g, source, columns);
+      Sgemm('N', 'N', pixels, oc, width, columns, width, weights, oc, destination, oc);
+      break;
+    case Direction::kInputGradient:
+      Sgemm('N', 'T', pixels, width, oc, destination, oc, weights, oc, columns, width);
+      Col2Im(g, columns, source);
+      break;
+    case Direction::kFilterGradient:
+      Im2Col(g, source, columns);
+      Sgemm('T', 'N', width, oc, pixels, columns, width, destination, oc, weights, oc);
+      break;
+  }
+}
+
 // run(direction, geometry, source, weights, destination, sourceToken, weightsToken, destinationToken): for the
 // forward direction destination is written; for the input gradient source (dx) is written from destination (dy); for
 // the filter gradient weights (dw) is written. The tokens name the source, the weights and the destination where they
@@ -552,6 +667,10 @@ napi_value Run(napi_env env, napi_callback_info info) {
   Guarded(env, [&] {
     const Direction direction = static_cast<Direction>(directionValue);
     Convolution& convolution = Cached(direction, g);
+    if (convolution.gemm) {
+      RunGemm(direction, g, source.data, weights.data, destination.data);
+      return;
+    }
     const Descriptors& d = convolution.descriptors;
     dnnl::engine& engine = Engine();
     dnnl::stream stream(engine);

@@ -127,8 +127,9 @@ export const CONV_CASES: readonly ConvCase[] = [
  */
 export const BLOCKED_CONV_CASES: readonly ConvCase[] = [
   { batch: 2, height: 8, width: 8, inChannels: 16, outChannels: 16, kernel: 3, stride: 1, pad: 'same' },
-  { batch: 2, height: 9, width: 9, inChannels: 16, outChannels: 32, kernel: 3, stride: 2, pad: 'valid' },
-  { batch: 2, height: 8, width: 8, inChannels: 32, outChannels: 16, kernel: 3, stride: 2, pad: 'same' },
+  // 9 x 9 output pixels: strided 3x3 convolutions with 64 or fewer are GEMM_CONV_CASES.
+  { batch: 2, height: 19, width: 19, inChannels: 16, outChannels: 32, kernel: 3, stride: 2, pad: 'valid' },
+  { batch: 2, height: 18, width: 18, inChannels: 32, outChannels: 16, kernel: 3, stride: 2, pad: 'same' },
   { batch: 3, height: 12, width: 6, inChannels: 16, outChannels: 32, kernel: 1, stride: 2, pad: 'same' },
   { batch: 3, height: 12, width: 6, inChannels: 32, outChannels: 64, kernel: 1, stride: 2, pad: 'valid' },
   { batch: 1, height: 6, width: 6, inChannels: 16, outChannels: 48, kernel: 1, stride: 1, pad: 'valid' },
@@ -145,6 +146,17 @@ export const BLOCKED_CONV_CASES: readonly ConvCase[] = [
 export const WINOGRAD_CONV_CASES: readonly ConvCase[] = [
   { batch: 2, height: 16, width: 16, inChannels: 16, outChannels: 32, kernel: 3, stride: 1, pad: 'same' },
   { batch: 8, height: 7, width: 9, inChannels: 32, outChannels: 16, kernel: 3, stride: 1, pad: 'same' },
+];
+
+/**
+ * 3x3 convolutions with a stride, multiples of 16 channels and at most 64 output pixels an image, which the addon
+ * computes in training by im2col and one matrix product (PrefersGemm): padding on every side (PyTorch's), on the far
+ * sides only ('same' at stride 2), none; 64 output pixels and fewer; a non-square image.
+ */
+export const GEMM_CONV_CASES: readonly ConvCase[] = [
+  { batch: 3, height: 8, width: 8, inChannels: 16, outChannels: 32, kernel: 3, stride: 2, pad: 1 },
+  { batch: 2, height: 16, width: 16, inChannels: 32, outChannels: 16, kernel: 3, stride: 2, pad: 'same' },
+  { batch: 2, height: 11, width: 7, inChannels: 48, outChannels: 16, kernel: 3, stride: 2, pad: 'valid' },
 ];
 
 /** [batch, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels, kh, kw, sh, sw, pads], as the addon's. */

@@ -16,6 +16,7 @@ import {
 import {
   BLOCKED_CONV_CASES,
   CONV_CASES,
+  GEMM_CONV_CASES,
   TOLERANCE,
   WINOGRAD_CONV_CASES,
   ceilRoundedFilterGradient,
@@ -141,6 +142,41 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
       }
     },
   );
+
+  it.each(GEMM_CONV_CASES.map((convCase, index) => [describeConvCase(convCase), convCase, index] as const))(
+    'computes %s in training by im2col and one matrix product, equal to the cpu backend',
+    async (_, convCase, index) => {
+      const geometry = convGeometry(convCase);
+      for (const kind of ['forward', 'inputGradient', 'filterGradient'] as const) {
+        expect(oneDnnConvolutionImplementation(kind, geometry)).toBe('gemm:im2col');
+      }
+      // Inference keeps oneDNN's primitive, which fuses a bias, a residual and a ReLU.
+      expect(oneDnnConvolutionImplementation('inference', geometry)).not.toBe('gemm:im2col');
+      const compute = convOutputAndGradients(convCase, 4_000 + index);
+      const [wasmOutput, wasmInput, wasmFilter] = await valuesOn('wasm', compute);
+      const [cpuOutput, cpuInput, cpuFilter] = await valuesOn('cpu', compute);
+      expect(relativeDifference(wasmOutput!, cpuOutput!)).toBeLessThan(TOLERANCE);
+      expect(relativeDifference(wasmInput!, cpuInput!)).toBeLessThan(TOLERANCE);
+      expect(relativeDifference(wasmFilter!, cpuFilter!)).toBeLessThan(TOLERANCE);
+    },
+  );
+
+  it('leaves larger outputs, 1x1 filters and forced algorithms to oneDNN', () => {
+    const [first] = GEMM_CONV_CASES;
+    // 9 x 9 = 81 output pixels an image, past the 64 of GEMM_CONV_CASES's largest.
+    const larger = convGeometry({ ...first!, height: 18, width: 18 });
+    const pointwise = convGeometry({ ...first!, kernel: 1, pad: 'valid' });
+    for (const geometry of [larger, pointwise]) {
+      expect(oneDnnConvolutionImplementation('forward', geometry)).not.toBe('gemm:im2col');
+    }
+    try {
+      useOneDnnKernels({ [CONVOLUTION_VARIABLE]: 'direct' });
+      expect(oneDnnConvolutionImplementation('forward', convGeometry(first!))).not.toBe('gemm:im2col');
+    } finally {
+      useOneDnnKernels({});
+    }
+    expect(oneDnnConvolutionImplementation('forward', convGeometry(first!))).toBe('gemm:im2col');
+  });
 
   it("computes a stem's 3 input channels with blocked kernels, not GEMM (about 4x faster at batch 32)", () => {
     const stems = BLOCKED_CONV_CASES.filter((convCase) => convCase.inChannels === 3);

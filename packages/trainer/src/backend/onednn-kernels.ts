@@ -29,8 +29,10 @@ export const ONEDNN_VARIABLE = 'RESNET_LAB_ONEDNN';
 
 /**
  * The convolutions' algorithm: `auto` (the default) takes Winograd's F(4x4, 3x3) for 3x3 stride-1 convolutions where
- * it is faster (about twice, for ResNet's at batch 32), `direct` never, `winograd` wherever oneDNN has it. See
- * ConvolutionAlgorithm in native/onednn-kernels.cc for what was measured, and what Winograd costs in rounding.
+ * it is faster (about twice, for ResNet's at batch 32) and, in training, im2col and one matrix product for strided 3x3
+ * ones with at most 64 output pixels an image; `direct` neither, `winograd` Winograd wherever oneDNN has it. See
+ * ConvolutionAlgorithm and PrefersGemm in native/onednn-kernels.cc for what was measured, and what Winograd costs in
+ * rounding.
  */
 export const CONVOLUTION_VARIABLE = 'RESNET_LAB_CONVOLUTION';
 export const CONVOLUTION_ALGORITHMS = ['direct', 'auto', 'winograd'] as const;
