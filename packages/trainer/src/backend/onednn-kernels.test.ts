@@ -200,6 +200,25 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
     expect(oneDnnCachedPrimitives()!.stagedTensors).toBe(stagedCapacity);
   });
 
+  it.runIf(WINOGRAD)("gives a full cache's new copies the memory of evicted ones of their size", async () => {
+    await tf.setBackend('wasm');
+    const { stagedCapacity } = oneDnnCachedPrimitives()!;
+    // Two geometries in turn: 6 copies of 6 sizes a round. The capacity is no multiple of 6 (128), so the copy a new
+    // one evicts is mostly of another size.
+    expect(stagedCapacity % 6).not.toBe(0);
+    const round = (index: number) => {
+      for (const [caseIndex, convCase] of WINOGRAD_CONV_CASES.entries()) {
+        tf.dispose(tf.tidy(convOutputAndGradients(convCase, 5_000 + 10 * index + caseIndex)));
+      }
+    };
+    const rounds = Math.ceil(stagedCapacity / 6) + 2;
+    for (let index = 0; index < rounds; index++) round(index);
+    const allocations = oneDnnCachedPrimitives()!.stagedAllocations;
+    for (let index = rounds; index < 2 * rounds; index++) round(index);
+    expect(oneDnnCachedPrimitives()!.stagedTensors).toBe(stagedCapacity);
+    expect(oneDnnCachedPrimitives()!.stagedAllocations).toBe(allocations);
+  });
+
   it(`takes the direct algorithm below 32 tiles, everywhere with ${CONVOLUTION_VARIABLE}=direct`, () => {
     // 1 x 4 x 4 tiles of 4x4: transforming the filter would cost more than Winograd saves.
     const small = convGeometry({ ...WINOGRAD_CONV_CASES[0]!, batch: 1 });

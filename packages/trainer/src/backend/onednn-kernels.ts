@@ -191,6 +191,8 @@ export interface OneDnnCachedPrimitives {
   /** Their bytes, and how many reads found their input staged. */
   readonly stagedBytes: number;
   readonly stagedHits: number;
+  /** Copies given new memory: once the copies fill their bytes, new ones take evicted ones' memory of their size. */
+  readonly stagedAllocations: number;
 }
 
 const enum BinaryKind {
