@@ -398,14 +398,9 @@ float* ScratchBuffer(Scratch role, size_t bytes) {
 // and 60 of activations a step. At most kStagedEntries copies of at most kStagedBytes in all are kept, the least
 // recently used dropped first: a large network keeps what fits, and a small one's copies of past steps, which no call
 // reads again, do not pile up (ResNet18 stages 39 a step; the copy read last, its first filter, is 38 copies old).
+// Where the wasm backend disposes a tensor, its copies are dropped at once (releaseStaged).
 constexpr size_t kStagedBytes = size_t{256} << 20;
 constexpr size_t kStagedEntries = 128;
-// The memory of evicted copies, kept for new copies of the same size, up to kSpareBytes (ResNet18 at batch 32 keeps
-// up to 68 MB). Each training step stages the same sizes again, so once the copies fill kStagedBytes almost every new
-// copy finds an evicted one's memory. Freed and allocated anew instead, it came back as fresh pages from the kernel:
-// ResNet18 at batch 32 took 7,000-16,000 page faults a step for steps 3 to 6, and 11,000 every few steps after, each
-// such step 20-40 ms slower than those with about 110.
-constexpr size_t kSpareBytes = size_t{128} << 20;
 
 struct StagedTensor {
   double token;
@@ -413,11 +408,17 @@ struct StagedTensor {
   AlignedFloats data;
 };
 
+// The memory of copies no longer kept, evicted or released (releaseStaged: their tensor was disposed), is kept for
+// new copies of the same size, within the same kStagedBytes as the copies (the largest spare freed first). Each
+// training step stages the same sizes again, so after the first step almost every new copy finds the memory of one
+// from the step before. Freed and allocated anew instead, it came back as fresh pages from the kernel: ResNet18 at
+// batch 32 took 7,000-16,000 page faults a step for steps 3 to 6, and 11,000 every few steps after, each such step
+// 20-40 ms slower than those with about 110.
 struct StagedTensors {
   std::list<StagedTensor> entries;  // most recently used first
   size_t bytes = 0;
   uint64_t hits = 0;
-  std::multimap<size_t, AlignedFloats> spare;  // evicted copies' memory by size in bytes
+  std::multimap<size_t, AlignedFloats> spare;  // dropped copies' memory by size in bytes
   size_t spareBytes = 0;
   uint64_t allocations = 0;  // copies that found no spare memory
 };
@@ -425,6 +426,24 @@ struct StagedTensors {
 StagedTensors& Staged() {
   static StagedTensors staged;
   return staged;
+}
+
+// Frees the largest spare memory while the copies, the spare memory and `more` bytes take more than kStagedBytes.
+void TrimSpare(StagedTensors& staged, size_t more) {
+  while (!staged.spare.empty() && staged.bytes + staged.spareBytes + more > kStagedBytes) {
+    const auto largest = std::prev(staged.spare.end());
+    staged.spareBytes -= largest->first;
+    staged.spare.erase(largest);
+  }
+}
+
+// Drops a kept copy, its memory to the spare.
+void Unstage(StagedTensors& staged, std::list<StagedTensor>::iterator entry) {
+  const size_t size = entry->desc.get_size();
+  staged.bytes -= size;
+  staged.spare.emplace(size, std::move(entry->data));
+  staged.spareBytes += size;
+  staged.entries.erase(entry);
 }
 
 // The input `user` in `layout` for the primitive to read: `user` itself where the layouts match, else a reordered
@@ -447,14 +466,9 @@ memory StageIn(dnnl::stream& stream, const Layout& layout, memory& user, double 
   }
   while (!staged.entries.empty() &&
          (staged.entries.size() >= kStagedEntries || staged.bytes + bytes > kStagedBytes)) {
-    StagedTensor& oldest = staged.entries.back();
-    const size_t size = oldest.desc.get_size();
-    staged.bytes -= size;
-    staged.spare.emplace(size, std::move(oldest.data));
-    staged.spareBytes += size;
-    staged.entries.pop_back();
+    Unstage(staged, std::prev(staged.entries.end()));
   }
-  // An evicted copy's memory of this size, else new memory (see kSpareBytes).
+  // A dropped copy's memory of this size, else new memory (see StagedTensors).
   AlignedFloats data;
   const auto spare = staged.spare.find(bytes);
   if (spare != staged.spare.end()) {
@@ -462,13 +476,9 @@ memory StageIn(dnnl::stream& stream, const Layout& layout, memory& user, double 
     staged.spare.erase(spare);
     staged.spareBytes -= bytes;
   } else {
+    TrimSpare(staged, bytes);
     data = AllocateAligned(bytes);
     ++staged.allocations;
-  }
-  while (staged.spareBytes > kSpareBytes) {
-    const auto largest = std::prev(staged.spare.end());
-    staged.spareBytes -= largest->first;
-    staged.spare.erase(largest);
   }
   staged.entries.push_front({token, layout.desc, std::move(data)});
   staged.bytes += bytes;
@@ -1752,6 +1762,23 @@ napi_value ReluGrad(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// releaseStaged(token): drops the copies kept under `token`, whose tensor was disposed (no call reads it again), so
+// that their memory serves new copies before the cache is full.
+napi_value ReleaseStaged(napi_env env, napi_callback_info info) {
+  napi_value argv[1];
+  double token;
+  if (!ReadExactArguments(env, info, 1, "releaseStaged(token)", argv) || !ReadToken(env, argv[0], "token", &token)) {
+    return nullptr;
+  }
+  StagedTensors& staged = Staged();
+  for (auto entry = staged.entries.begin(); entry != staged.entries.end();) {
+    const auto next = std::next(entry);
+    if (entry->token == token) Unstage(staged, entry);
+    entry = next;
+  }
+  return nullptr;
+}
+
 // cachedPrimitives(): how many convolution and binary primitives are kept (at most kCacheCapacity each), and the
 // staged tensors (StagedTensors): how many, their bytes, how many reads found theirs staged, and how many copies
 // were given new memory.
@@ -1805,6 +1832,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"convolutionImplementation", nullptr, ConvolutionImplementation, nullptr, nullptr, nullptr, napi_default,
        nullptr},
       {"cachedPrimitives", nullptr, CachedPrimitives, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"releaseStaged", nullptr, ReleaseStaged, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"version", nullptr, Version, nullptr, nullptr, nullptr, napi_default, nullptr},
   };
   napi_define_properties(env, exports, sizeof(properties) / sizeof(properties[0]), properties);

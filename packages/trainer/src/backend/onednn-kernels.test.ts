@@ -26,6 +26,7 @@ import {
   leakedByRepeatedConvolutions,
   uniformValues,
   valuesOn,
+  type ConvCase,
 } from '../../test-support/convolution-cases.js';
 import { relativeDifference } from '../../test-support/relative-difference.js';
 import { seededRandom } from '../data/random.js';
@@ -188,35 +189,68 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
     }
   });
 
-  it.runIf(WINOGRAD)('keeps at most its capacity of staged copies, however many steps a process trains', async () => {
+  /**
+   * A new input and filter of `convCase`'s shapes, convolved by Winograd's forward pass, which stages a copy of each;
+   * the output disposed. The caller owns the two.
+   */
+  function stagedPair(convCase: ConvCase, seed: number): tf.Tensor[] {
+    const { batch, height, width, inChannels, outChannels, kernel, stride, pad } = convCase;
+    const random = seededRandom(seed);
+    const x = tf.tensor4d(uniformValues(random, batch * height * width * inChannels), [
+      batch,
+      height,
+      width,
+      inChannels,
+    ]);
+    const filter = tf.tensor4d(uniformValues(random, kernel * kernel * inChannels * outChannels), [
+      kernel,
+      kernel,
+      inChannels,
+      outChannels,
+    ]);
+    tf.conv2d(x, filter, stride, pad).dispose();
+    return [x, filter];
+  }
+
+  it.runIf(WINOGRAD)('keeps at most its capacity of staged copies, and drops those of disposed tensors', async () => {
     await tf.setBackend('wasm');
     const { stagedCapacity } = oneDnnCachedPrimitives()!;
-    // Each round a new input and filter, as each training step: 3 new staged copies (input, filter, output
-    // gradient) that no later round reads.
-    const rounds = Math.ceil(stagedCapacity / 3) + 5;
-    for (let round = 0; round < rounds; round++) {
-      tf.dispose(tf.tidy(convOutputAndGradients(WINOGRAD_CONV_CASES[0]!, 3_000 + round)));
+    // Each round a new input and filter, as each training step, kept alive here: only the capacity bounds them.
+    const kept: tf.Tensor[] = [];
+    for (let round = 0; round < stagedCapacity / 2 + 5; round++) {
+      kept.push(...stagedPair(WINOGRAD_CONV_CASES[0]!, 3_000 + round));
     }
     expect(oneDnnCachedPrimitives()!.stagedTensors).toBe(stagedCapacity);
+    tf.dispose(kept);
+    expect(oneDnnCachedPrimitives()!).toMatchObject({ stagedTensors: 0, stagedBytes: 0 });
+    // The same with tf.grads' own tensors, disposed with its tidy: 5 copies read 10 times, none kept after.
+    tf.dispose(tf.tidy(convOutputAndGradients(WINOGRAD_CONV_CASES[0]!, 3_500)));
+    expect(oneDnnCachedPrimitives()!.stagedTensors).toBe(0);
   });
 
-  it.runIf(WINOGRAD)("gives a full cache's new copies the memory of evicted ones of their size", async () => {
+  it.runIf(WINOGRAD)('gives new copies the memory of dropped ones of their size, disposed or evicted', async () => {
     await tf.setBackend('wasm');
     const { stagedCapacity } = oneDnnCachedPrimitives()!;
-    // Two geometries in turn: 6 copies of 6 sizes a round. The capacity is no multiple of 6 (128), so the copy a new
-    // one evicts is mostly of another size.
+    // Three geometries in turn: 6 copies of 6 sizes a round.
+    const shapes = [...WINOGRAD_CONV_CASES, { ...WINOGRAD_CONV_CASES[0]!, batch: 3 }];
+    const round = (index: number) =>
+      shapes.flatMap((convCase, caseIndex) => stagedPair(convCase, 5_000 + 10 * index + caseIndex));
+    // Disposed after each round, as a training step's tensors: the next round's copies take their memory.
+    tf.dispose(round(0));
+    let allocations = oneDnnCachedPrimitives()!.stagedAllocations;
+    for (let index = 1; index < 5; index++) tf.dispose(round(index));
+    expect(oneDnnCachedPrimitives()!.stagedAllocations).toBe(allocations);
+    // Kept alive past the capacity, which is no multiple of 6 (128): the copy a new one evicts is mostly of another
+    // size, and past the first rounds an evicted one of its size has left its memory behind.
     expect(stagedCapacity % 6).not.toBe(0);
-    const round = (index: number) => {
-      for (const [caseIndex, convCase] of WINOGRAD_CONV_CASES.entries()) {
-        tf.dispose(tf.tidy(convOutputAndGradients(convCase, 5_000 + 10 * index + caseIndex)));
-      }
-    };
     const rounds = Math.ceil(stagedCapacity / 6) + 2;
-    for (let index = 0; index < rounds; index++) round(index);
-    const allocations = oneDnnCachedPrimitives()!.stagedAllocations;
-    for (let index = rounds; index < 2 * rounds; index++) round(index);
+    const kept: tf.Tensor[] = [];
+    for (let index = 0; index < rounds; index++) kept.push(...round(100 + index));
+    allocations = oneDnnCachedPrimitives()!.stagedAllocations;
+    for (let index = rounds; index < 2 * rounds; index++) kept.push(...round(100 + index));
     expect(oneDnnCachedPrimitives()!.stagedTensors).toBe(stagedCapacity);
     expect(oneDnnCachedPrimitives()!.stagedAllocations).toBe(allocations);
+    tf.dispose(kept);
   });
 
   it(`takes the direct algorithm below 32 tiles, everywhere with ${CONVOLUTION_VARIABLE}=direct`, () => {

@@ -9,6 +9,8 @@ export interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   /** A view of a tensor's values where they are, on the heap. */
   typedArrayFromHeap(info: tf.TensorInfo): tf.backend_util.TypedArray;
+  /** Counts one tensor fewer sharing `dataId`'s memory; true where that freed it (or it was not there). */
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
 }
 
 export function wasmBackendOf(backend: unknown): WasmBackend {
