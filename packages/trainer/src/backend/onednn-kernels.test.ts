@@ -51,6 +51,15 @@ const kernelFuncs = () => ONEDNN_KERNELS.map((name) => tf.getKernel(name, 'wasm'
 
 let wasmKernels: tf.KernelFunc[];
 
+/** conv2d's output, input gradient and filter gradient on wasm, each within TOLERANCE of the cpu backend's. */
+async function expectAsOnCpu(compute: () => tf.Tensor[]): Promise<void> {
+  const wasm = await valuesOn('wasm', compute);
+  const cpu = await valuesOn('cpu', compute);
+  for (const [index, name] of ['output', 'input gradient', 'filter gradient'].entries()) {
+    expect(relativeDifference(wasm[index]!, cpu[index]!), name).toBeLessThan(TOLERANCE);
+  }
+}
+
 beforeAll(async () => {
   await useBackend('wasm');
   unregisterOneDnnKernels();
@@ -111,11 +120,7 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
     ),
   )('gives conv2d, its input and its filter gradients equal to the cpu backend for %s', async (_, convCase, index) => {
     const compute = convOutputAndGradients(convCase, 1_000 + index);
-    const [wasmOutput, wasmInput, wasmFilter] = await valuesOn('wasm', compute);
-    const [cpuOutput, cpuInput, cpuFilter] = await valuesOn('cpu', compute);
-    expect(relativeDifference(wasmOutput!, cpuOutput!)).toBeLessThan(TOLERANCE);
-    expect(relativeDifference(wasmInput!, cpuInput!)).toBeLessThan(TOLERANCE);
-    expect(relativeDifference(wasmFilter!, cpuFilter!)).toBeLessThan(TOLERANCE);
+    await expectAsOnCpu(compute);
   });
 
   it.each(WINOGRAD_CONV_CASES.map((convCase, index) => [describeConvCase(convCase), convCase, index] as const))(
@@ -154,11 +159,7 @@ describe.runIf(BUILDABLE)('kernels by oneDNN', () => {
       // Inference keeps oneDNN's primitive, which fuses a bias, a residual and a ReLU.
       expect(oneDnnConvolutionImplementation('inference', geometry)).not.toBe('gemm:im2col');
       const compute = convOutputAndGradients(convCase, 4_000 + index);
-      const [wasmOutput, wasmInput, wasmFilter] = await valuesOn('wasm', compute);
-      const [cpuOutput, cpuInput, cpuFilter] = await valuesOn('cpu', compute);
-      expect(relativeDifference(wasmOutput!, cpuOutput!)).toBeLessThan(TOLERANCE);
-      expect(relativeDifference(wasmInput!, cpuInput!)).toBeLessThan(TOLERANCE);
-      expect(relativeDifference(wasmFilter!, cpuFilter!)).toBeLessThan(TOLERANCE);
+      await expectAsOnCpu(compute);
     },
   );
 
