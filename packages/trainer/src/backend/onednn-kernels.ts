@@ -193,7 +193,7 @@ export interface OneDnnCachedPrimitives {
   /** Their bytes, and how many reads found their input staged. */
   readonly stagedBytes: number;
   readonly stagedHits: number;
-  /** Copies given new memory: once the copies fill their bytes, new ones take evicted ones' memory of their size. */
+  /** Copies given new memory; the others took the memory of a dropped copy (disposed or evicted) of their size. */
   readonly stagedAllocations: number;
 }
 
@@ -812,7 +812,6 @@ function binary(oneDnn: OneDnnAddon, kind: BinaryKind, args: KernelArgs, fallbac
   return out;
 }
 
-/** relu(x) for a float32 x of at least MIN_NATIVE_ELEMENTS elements, like `binary`; others stay on wasm. */
 /**
  * The data of batch-norm outputs that BATCH_NORM_TRAINING ReLU'd itself (attrs.relu): a ReLU of them is themselves,
  * so the Relu kernel hands back the same data instead of computing it again (ResNet18 at batch 32: 9 of its 17 ReLUs,
@@ -820,6 +819,10 @@ function binary(oneDnn: OneDnnAddon, kind: BinaryKind, args: KernelArgs, fallbac
  */
 const reluOutputs = new WeakSet<tf.DataId>();
 
+/**
+ * relu(x): the same data where x is a ReLU'd batch-norm output (reluOutputs), else computed for a float32 x of at
+ * least MIN_NATIVE_ELEMENTS elements, like `binary`; others stay on wasm.
+ */
 function relu(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc) {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const backend = wasmBackendOf(args.backend);
