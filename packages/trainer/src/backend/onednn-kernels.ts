@@ -21,7 +21,7 @@ import { composeWasmKernels } from './compose-wasm-kernels.js';
 import { RESIDUAL_CONV2D, type ResidualConv2DAttrs } from './residual-conv2d.js';
 import { RELU_GRAD, registerReluGradient, unregisterReluGradient } from './relu-grad-kernel.js';
 import { SGD_STEP, type SgdStepAttrs } from './sgd-step-kernel.js';
-import { wasmBackendOf, type WasmBackend } from './wasm-backend.js';
+import { heapFloats, wasmBackendOf, type WasmBackend } from './wasm-backend.js';
 import { share } from './wasm-identity.js';
 
 /** Set to 0 to keep wasm's own kernels even where the oneDNN addon is built. */
@@ -482,9 +482,9 @@ function forward(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc)
   oneDnn.run(
     Direction.Forward,
     geometry,
-    heap(backend, x),
-    heap(backend, filter),
-    heap(backend, y),
+    heapFloats(backend, x),
+    heapFloats(backend, filter),
+    heapFloats(backend, y),
     tokenOf(x),
     tokenOf(filter),
     0,
@@ -526,11 +526,11 @@ function fusedForward(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.Kernel
   oneDnn.infer(
     geometry,
     weights.flags,
-    heap(backend, x),
-    weights.weights ?? heap(backend, filter),
-    channelBias !== null ? heap(backend, channelBias) : null,
+    heapFloats(backend, x),
+    weights.weights ?? heapFloats(backend, filter),
+    channelBias !== null ? heapFloats(backend, channelBias) : null,
     null,
-    heap(backend, y),
+    heapFloats(backend, y),
   );
   return y;
 }
@@ -563,11 +563,11 @@ function residualForward(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo {
   oneDnn.infer(
     geometry,
     weights.flags,
-    heap(backend, x),
-    weights.weights ?? heap(backend, filter),
-    heap(backend, bias),
-    heap(backend, residual),
-    heap(backend, y),
+    heapFloats(backend, x),
+    weights.weights ?? heapFloats(backend, filter),
+    heapFloats(backend, bias),
+    heapFloats(backend, residual),
+    heapFloats(backend, y),
   );
   return y;
 }
@@ -603,7 +603,7 @@ function inferenceWeights(
   const key = `${convolutionAlgorithm}/${geometry.join(',')}/${flags}`;
   let packed = byGeometry.get(key);
   if (packed === undefined) {
-    packed = oneDnn.packFilter(geometry, flags, heap(backend, filter));
+    packed = oneDnn.packFilter(geometry, flags, heapFloats(backend, filter));
     filterPackings++;
     byGeometry.set(key, packed);
     if (byGeometry.size > PACKED_GEOMETRIES_PER_FILTER) byGeometry.delete(byGeometry.keys().next().value!);
@@ -626,12 +626,12 @@ function batchNormForward(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo[
   oneDnn.batchNormForward(
     dims,
     epsilon,
-    heap(backend, x),
-    heap(backend, gamma),
-    heap(backend, beta),
-    heap(backend, y),
-    heap(backend, mean),
-    heap(backend, variance),
+    heapFloats(backend, x),
+    heapFloats(backend, gamma),
+    heapFloats(backend, beta),
+    heapFloats(backend, y),
+    heapFloats(backend, mean),
+    heapFloats(backend, variance),
     relu,
   );
   if (relu) reluOutputs.add(y.dataId);
@@ -661,14 +661,14 @@ function batchNormBackward(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo
   oneDnn.batchNormBackward(
     dims,
     epsilon,
-    heap(backend, x),
-    heap(backend, gamma),
-    heap(backend, mean),
-    heap(backend, variance),
-    heap(backend, dy),
-    heap(backend, dx),
-    heap(backend, dGamma),
-    heap(backend, dBeta),
+    heapFloats(backend, x),
+    heapFloats(backend, gamma),
+    heapFloats(backend, mean),
+    heapFloats(backend, variance),
+    heapFloats(backend, dy),
+    heapFloats(backend, dx),
+    heapFloats(backend, dGamma),
+    heapFloats(backend, dBeta),
   );
   return [dx, dGamma, dBeta];
 }
@@ -709,16 +709,16 @@ function sgdStep(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo[] {
     buffer: withMomentum ? backend.makeOutput([...parameter.shape], 'float32') : undefined,
   }));
   // Views only after every output is allocated: an allocation may grow the heap and detach earlier views.
-  const view = (info: tf.TensorInfo | undefined) => (info === undefined ? null : heap(backend, info));
+  const view = (info: tf.TensorInfo | undefined) => (info === undefined ? null : heapFloats(backend, info));
   oneDnn.sgdStep(
     learningRate,
     momentum,
     weightDecay,
     nesterov,
-    parameters.map((parameter) => heap(backend, parameter)),
-    gradients.map((gradient) => heap(backend, gradient)),
+    parameters.map((parameter) => heapFloats(backend, parameter)),
+    gradients.map((gradient) => heapFloats(backend, gradient)),
     buffers.map(view),
-    outputs.map((output) => heap(backend, output.parameter)),
+    outputs.map((output) => heapFloats(backend, output.parameter)),
     outputs.map((output) => view(output.buffer)),
   );
   return outputs.flatMap((output) =>
@@ -753,9 +753,9 @@ function inputGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.Kerne
   oneDnn.run(
     Direction.InputGradient,
     geometry,
-    heap(backend, dx),
-    heap(backend, filter),
-    heap(backend, dy),
+    heapFloats(backend, dx),
+    heapFloats(backend, filter),
+    heapFloats(backend, dy),
     0,
     tokenOf(filter),
     tokenOf(dy),
@@ -774,9 +774,9 @@ function filterGradient(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.Kern
   oneDnn.run(
     Direction.FilterGradient,
     geometry,
-    heap(backend, x),
-    heap(backend, dFilter),
-    heap(backend, dy),
+    heapFloats(backend, x),
+    heapFloats(backend, dFilter),
+    heapFloats(backend, dy),
     tokenOf(x),
     0,
     tokenOf(dy),
@@ -804,10 +804,10 @@ function binary(oneDnn: OneDnnAddon, kind: BinaryKind, args: KernelArgs, fallbac
   oneDnn.binary(
     kind,
     rank4(full.shape),
-    heap(backend, full),
+    heapFloats(backend, full),
     rank4(other.shape),
-    heap(backend, other),
-    heap(backend, out),
+    heapFloats(backend, other),
+    heapFloats(backend, out),
   );
   return out;
 }
@@ -829,7 +829,7 @@ function relu(oneDnn: OneDnnAddon, args: KernelArgs, fallback: tf.KernelFunc) {
   if (reluOutputs.has(x.dataId)) return share(x, backend);
   if (x.dtype !== 'float32' || tf.util.sizeFromShape(x.shape) < MIN_NATIVE_ELEMENTS) return fallback(args);
   const y = backend.makeOutput([...x.shape], 'float32');
-  oneDnn.relu(heap(backend, x), heap(backend, y));
+  oneDnn.relu(heapFloats(backend, x), heapFloats(backend, y));
   return y;
 }
 
@@ -844,7 +844,7 @@ function reluGrad(oneDnn: OneDnnAddon, args: KernelArgs): tf.TensorInfo {
   }
   const backend = wasmBackendOf(args.backend);
   const dx = backend.makeOutput([...x.shape], 'float32');
-  oneDnn.reluGrad(heap(backend, dy), heap(backend, x), heap(backend, dx));
+  oneDnn.reluGrad(heapFloats(backend, dy), heapFloats(backend, x), heapFloats(backend, dx));
   return dx;
 }
 
@@ -888,8 +888,4 @@ function releaseStagedOnDispose(oneDnn: OneDnnAddon, backend: WasmBackend): void
     }
     return freed;
   };
-}
-
-function heap(backend: WasmBackend, info: tf.TensorInfo): Float32Array {
-  return backend.typedArrayFromHeap(info) as Float32Array;
 }

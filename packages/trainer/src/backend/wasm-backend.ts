@@ -16,3 +16,8 @@ export interface WasmBackend {
 export function wasmBackendOf(backend: unknown): WasmBackend {
   return backend as WasmBackend;
 }
+
+/** A float32 tensor's values where they are, on the heap (a view: take it after any allocation). */
+export function heapFloats(backend: WasmBackend, info: tf.TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}

@@ -4,7 +4,7 @@
 // bits.
 import type * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_RUNNING_STATISTICS, type BatchNormRunningStatisticsAttrs } from '@resnet-lab/resnet';
-import { wasmBackendOf } from './wasm-backend.js';
+import { heapFloats, wasmBackendOf } from './wasm-backend.js';
 
 type Inputs = Record<'movingMean' | 'movingVariance' | 'mean' | 'variance', tf.TensorInfo>;
 
@@ -24,22 +24,15 @@ export const wasmBatchNormRunningStatisticsConfig: tf.KernelConfig = {
       }
     }
     const wasm = wasmBackendOf(backend);
-    const outputs = [wasm.makeOutput([channels], 'float32'), wasm.makeOutput([channels], 'float32')];
+    const newMeanInfo = wasm.makeOutput([channels], 'float32');
+    const newVarianceInfo = wasm.makeOutput([channels], 'float32');
     // Views after the allocations, which may grow the heap and detach earlier views.
-    const [runningMean, runningVariance, batchMean, batchVariance, newMean, newVariance] = [
-      movingMean,
-      movingVariance,
-      mean,
-      variance,
-      ...outputs,
-    ].map((info) => wasm.typedArrayFromHeap(info) as Float32Array) as [
-      Float32Array,
-      Float32Array,
-      Float32Array,
-      Float32Array,
-      Float32Array,
-      Float32Array,
-    ];
+    const runningMean = heapFloats(wasm, movingMean);
+    const runningVariance = heapFloats(wasm, movingVariance);
+    const batchMean = heapFloats(wasm, mean);
+    const batchVariance = heapFloats(wasm, variance);
+    const newMean = heapFloats(wasm, newMeanInfo);
+    const newVariance = heapFloats(wasm, newVarianceInfo);
     // The scalars as tfjs makes them: float32 tensors of the JavaScript numbers.
     const rate = Math.fround(1 - momentum);
     const correction = Math.fround(besselCorrection);
@@ -49,6 +42,6 @@ export const wasmBatchNormRunningStatisticsConfig: tf.KernelConfig = {
       newMean[c] = runningMean[c]! - f(f(runningMean[c]! - batchMean[c]!) * rate);
       newVariance[c] = runningVariance[c]! - f(f(runningVariance[c]! - unbiased) * rate);
     }
-    return outputs;
+    return [newMeanInfo, newVarianceInfo];
   },
 };
