@@ -529,18 +529,25 @@ bool ReadFloatArray(napi_env env, napi_value value, const char* name, size_t exp
   return true;
 }
 
-// Reads an Int32Array of exactly `count` values into `out`.
-bool ReadInt32Values(napi_env env, napi_value value, const char* name, size_t count, int64_t* out) {
+// Whether `value` is an Int32Array, and if so its values and their count.
+bool Int32ArrayOf(napi_env env, napi_value value, const int32_t** values, size_t* length) {
   bool isTypedArray = false;
   napi_is_typedarray(env, value, &isTypedArray);
   napi_typedarray_type type;
-  size_t length = 0;
   void* data = nullptr;
-  if (isTypedArray) napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr);
-  if (!isTypedArray || type != napi_int32_array || length != count) {
+  *length = 0;
+  if (isTypedArray) napi_get_typedarray_info(env, value, &type, length, &data, nullptr, nullptr);
+  *values = static_cast<const int32_t*>(data);
+  return isTypedArray && type == napi_int32_array;
+}
+
+// Reads an Int32Array of exactly `count` values into `out`.
+bool ReadInt32Values(napi_env env, napi_value value, const char* name, size_t count, int64_t* out) {
+  const int32_t* values = nullptr;
+  size_t length = 0;
+  if (!Int32ArrayOf(env, value, &values, &length) || length != count) {
     return Throw(env, std::string(name) + " must be an Int32Array of " + std::to_string(count) + " values");
   }
-  const int32_t* values = static_cast<const int32_t*>(data);
   for (size_t i = 0; i < count; ++i) out[i] = values[i];
   return true;
 }
@@ -1131,13 +1138,9 @@ bool CopyFloats(napi_env env, napi_value value, const char* name, std::vector<fl
 
 bool ReadNetworkOps(napi_env env, napi_value opsValue, napi_value geometries, napi_value weights, napi_value biases,
                     Network* network) {
-  bool isTypedArray = false;
-  napi_is_typedarray(env, opsValue, &isTypedArray);
-  napi_typedarray_type type;
+  const int32_t* fields = nullptr;
   size_t length = 0;
-  void* data = nullptr;
-  if (isTypedArray) napi_get_typedarray_info(env, opsValue, &type, &length, &data, nullptr, nullptr);
-  if (!isTypedArray || type != napi_int32_array || length == 0 || length % kNetworkOpFields != 0) {
+  if (!Int32ArrayOf(env, opsValue, &fields, &length) || length == 0 || length % kNetworkOpFields != 0) {
     return Throw(env, "ops must be an Int32Array of 4 values per op: kind, flags, input, residual");
   }
   const size_t count = length / kNetworkOpFields;
@@ -1147,7 +1150,6 @@ bool ReadNetworkOps(napi_env env, napi_value opsValue, napi_value geometries, na
       !ReadArray(env, weights, "weights", count, &weightArrays) || !ReadArray(env, biases, "biases", count, &biasArrays)) {
     return false;
   }
-  const int32_t* fields = static_cast<const int32_t*>(data);
   for (size_t i = 0; i < count; ++i) {
     const int32_t* f = fields + i * kNetworkOpFields;
     if (f[0] != 0 && f[0] != 1) return Throw(env, "an op's kind must be 0 (convolution) or 1 (max pool)");
@@ -1468,10 +1470,8 @@ napi_value BatchNormForward(napi_env env, napi_callback_info info) {
 //   dBeta = sum(dy), dGamma = sum(dy * xHat), dx = a * (dy - dBeta / n - xHat * dGamma / n).
 napi_value BatchNormBackward(napi_env env, napi_callback_info info) {
   napi_value argv[10];
-  size_t argc = 10;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != 10) {
-    Throw(env, "batchNormBackward(dims, epsilon, x, gamma, mean, variance, dy, dx, dGamma, dBeta) takes 10 arguments");
+  if (!ReadExactArguments(env, info, 10,
+                          "batchNormBackward(dims, epsilon, x, gamma, mean, variance, dy, dx, dGamma, dBeta)", argv)) {
     return nullptr;
   }
   std::array<int64_t, 4> dims;
@@ -1621,15 +1621,10 @@ SgdUpdateFunction SgdUpdateFor(bool momentum, bool first, bool nesterov) {
 // of one length; buffers[i] is null on a parameter's first step and without momentum, newBuffers[i] null without.
 napi_value SgdStep(napi_env env, napi_callback_info info) {
   napi_value argv[9];
-  size_t argc = 9;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
   constexpr const char* kUsage =
       "sgdStep(learningRate, momentum, weightDecay, nesterov, parameters, gradients, buffers, newParameters, "
       "newBuffers)";
-  if (argc != 9) {
-    Throw(env, std::string(kUsage) + " takes 9 arguments");
-    return nullptr;
-  }
+  if (!ReadExactArguments(env, info, 9, kUsage, argv)) return nullptr;
   double learningRate = NAN, momentum = NAN, weightDecay = NAN;
   bool nesterov = false;
   napi_get_value_double(env, argv[0], &learningRate);
@@ -1720,10 +1715,10 @@ constexpr std::int64_t kEltwiseParallelElements = 1 << 19;
 // Reads `count` Float32Array arguments of one length into `arrays`; `usage` names them for the errors.
 bool ReadEqualFloatArrays(napi_env env, napi_callback_info info, size_t count, const char* usage,
                           const char* const* names, FloatArray* arrays) {
-  napi_value argv[3];
-  size_t argc = 3;
-  napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr);
-  if (argc != count) return Throw(env, std::string(usage) + " takes " + std::to_string(count) + " arguments");
+  constexpr size_t kMostArrays = 3;
+  napi_value argv[kMostArrays];
+  if (count > kMostArrays) return Throw(env, std::string(usage) + ": at most 3 arrays");
+  if (!ReadExactArguments(env, info, count, usage, argv)) return false;
   if (!ReadFloatArray(env, argv[0], names[0], kAnyLength, &arrays[0])) return false;
   for (size_t i = 1; i < count; ++i) {
     if (!ReadFloatArray(env, argv[i], names[i], arrays[0].length, &arrays[i])) return false;
